@@ -1,0 +1,86 @@
+"""``casework``: the command line. Each area adds its commands in its own module under
+casework/cli/ and registers them at the bottom of this file."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+
+from casework.bootstrap import bootstrap
+from casework.db import make_engine, upgrade_schema
+from casework.logs import configure_logging
+from casework.settings import load_settings
+
+app = typer.Typer(
+    help=(
+        "Casework: the quality and contracts team's case file, kept as an append-only event log.\n\n"
+        "The store is chosen by CASEWORK_DATABASE_URL (default sqlite:///casework.db in this "
+        "directory; postgresql+psycopg://user@host:5432/db for PostgreSQL)."
+    ),
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema: create or migrate it.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create the schema, or apply every pending migration. Safe to run twice."""
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    revisions = upgrade_schema(make_engine(settings.database_url))
+    typer.echo(f"schema is current ({', '.join(sorted(revisions))})")
+
+
+@app.command()
+def verify(
+    against: Path = typer.Option(
+        None, "--against", help="HEADS.json exported earlier: also detect a log cut short."
+    ),
+    export_heads: Path = typer.Option(
+        None, "--export-heads", help="Write every stream's last version and hash to this file."
+    ),
+) -> None:
+    """Recompute every stream's hash chain. Exit 0 when intact; 1 naming the first broken event."""
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    cw = bootstrap(settings)
+    heads = None
+    if against is not None:
+        heads = {s: (v, h) for s, (v, h) in json.loads(against.read_text()).items()}
+    report = cw.store.verify(against=heads)
+    if not report.ok:
+        typer.echo(f"BROKEN: {report.broken}", err=True)
+        typer.echo(f"checked {report.events_checked} events before the break", err=True)
+        raise typer.Exit(1)
+    if export_heads is not None:
+        export_heads.write_text(json.dumps({s: list(v) for s, v in report.heads.items()}))
+    typer.echo(
+        f"intact: {report.events_checked} events in {report.streams_checked} streams verified"
+    )
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+) -> None:
+    """Serve the HTTP API and web interface, with the deadline scheduler running inside."""
+    import uvicorn
+
+    from casework.api.app import create_app
+
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    cw = bootstrap(settings)
+    typer.echo(f"Casework on http://{host}:{port}/ (store: {cw.engine.dialect.name})", err=True)
+    uvicorn.run(create_app(cw), host=host, port=port, log_config=None, access_log=False)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    sys.exit(app())

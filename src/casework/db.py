@@ -1,0 +1,122 @@
+"""Engines for the two backends, and the schema migrations applied on first use.
+
+SQLite runs in WAL mode with a busy timeout; write transactions start with ``BEGIN IMMEDIATE``
+(ask for it with ``engine.connect().execution_options(casework_write=True)``) so that a reader
+never has to upgrade its lock half-way through a transaction. PostgreSQL uses psycopg 3.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import NullPool
+
+from casework.events.errors import SchemaOutOfDate, StoreUnavailable
+
+# Any constant works; it only has to be the same in every process.
+MIGRATION_LOCK_KEY = 0x6361_7365_0001
+
+
+def is_postgres(engine: Engine) -> bool:
+    return engine.dialect.name == "postgresql"
+
+
+def make_engine(url: str, *, sqlite_synchronous: str = "FULL", **kw: Any) -> Engine:
+    """An engine for ``url`` (``sqlite:///file.db`` or ``postgresql+psycopg://...``)."""
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if url.startswith("sqlite"):
+        return _sqlite_engine(url, sqlite_synchronous, **kw)
+    kw.setdefault("pool_pre_ping", True)
+    kw.setdefault("pool_size", 10)
+    kw.setdefault("max_overflow", 20)
+    return create_engine(url, **kw)
+
+
+def _sqlite_engine(url: str, synchronous: str, **kw: Any) -> Engine:
+    memory = url in ("sqlite://", "sqlite:///:memory:")
+    if memory:
+        raise ValueError("an in-memory SQLite store loses everything; give a file path")
+    if kw.pop("null_pool", False):
+        kw["poolclass"] = NullPool
+    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kw)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control from the driver so BEGIN is ours to issue (SQLAlchemy docs,
+        # "Serializable isolation / Savepoints / Transactional DDL" for pysqlite).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        immediate = conn.get_execution_options().get("casework_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def _alembic_config(connection: Any) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", "casework:migrations")
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def schema_heads() -> set[str]:
+    return set(ScriptDirectory.from_config(_alembic_config(None)).get_heads())
+
+
+def current_revisions(engine: Engine) -> set[str]:
+    with engine.connect() as conn:
+        return set(MigrationContext.configure(conn).get_current_heads())
+
+
+def schema_is_current(engine: Engine) -> bool:
+    return current_revisions(engine) == schema_heads()
+
+
+def upgrade_schema(engine: Engine) -> set[str]:
+    """Apply every pending migration (all branches). Safe to run from several processes at once."""
+    try:
+        with engine.connect().execution_options(casework_write=True) as conn:
+            with conn.begin():
+                if is_postgres(engine):
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
+                command.upgrade(_alembic_config(conn), "heads")
+    except DBAPIError as exc:
+        if exc.connection_invalidated or "could not connect" in str(exc) or "Connection refused" in str(exc):
+            raise StoreUnavailable(f"database unreachable: {exc.orig}") from exc
+        raise
+    return current_revisions(engine)
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Create or migrate the schema if it is behind; refuse a schema newer than this code."""
+    current = current_revisions(engine)
+    heads = schema_heads()
+    if current == heads:
+        return
+    unknown = current - _all_revisions()
+    if unknown:
+        raise SchemaOutOfDate(
+            f"the database has migrations this version of Casework does not know ({sorted(unknown)}): "
+            "upgrade Casework"
+        )
+    upgrade_schema(engine)
+
+
+def _all_revisions() -> set[str]:
+    script = ScriptDirectory.from_config(_alembic_config(None))
+    return {rev.revision for rev in script.walk_revisions()}

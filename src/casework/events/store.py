@@ -1,0 +1,557 @@
+"""The event store: one narrow port (append, read_stream, read_history, read_all, verify) over
+SQLite and PostgreSQL, with the same behaviour on both.
+
+Guarantees
+- ``append`` is all or nothing. A stale ``expected_version`` raises ``ConcurrencyError`` and
+  writes nothing. Re-appending an ``event_id`` already stored with the same content is a no-op
+  that returns the stored events (safe retries); the same id with other content is an error.
+- Positions are handed out in commit order, so a reader tailing ``read_all(after=p)`` never
+  skips an event. On PostgreSQL a sequence value is taken before commit, so two transactions
+  could otherwise commit out of order; every append therefore takes one transaction-scoped
+  advisory lock before it allocates positions and holds it until commit. On SQLite the
+  database lock (``BEGIN IMMEDIATE``) gives the same order.
+- Each event's ``hash`` chains it to the previous event of its stream (``casework.events.hashing``),
+  and ``verify`` recomputes every chain.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+import structlog
+from sqlalchemy import Connection, Engine, and_, func, insert, select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+from casework.clock import Clock, SystemClock
+from casework.events.base import DomainEvent, NewEvent, decode
+from casework.events.errors import (
+    ConcurrencyError,
+    DuplicateEventError,
+    StoreError,
+    StoreUnavailable,
+)
+from casework.events.hashing import GENESIS, dumps, event_hash, iso
+from casework.events.schema import events as T
+
+log = structlog.get_logger("casework.store")
+
+APPEND_LOCK_KEY = 0x6361_7365_0002
+NOTIFY_CHANNEL = "casework_events"
+STREAM_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,199}$")
+
+_COLUMNS = (
+    T.c.position,
+    T.c.event_id,
+    T.c.stream,
+    T.c.version,
+    T.c.type,
+    T.c.schema_version,
+    T.c.data,
+    T.c.metadata,
+    T.c.provider_id,
+    T.c.occurred_at,
+    T.c.recorded_at,
+    T.c.hash,
+)
+
+
+def _aware(instant: datetime) -> datetime:
+    return instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant.astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """An event as the store holds it. ``event`` decodes it into its typed domain event."""
+
+    position: int
+    event_id: str
+    stream: str
+    version: int
+    type: str
+    schema_version: int
+    data: dict[str, Any]
+    metadata: dict[str, Any]
+    provider_id: str | None
+    occurred_at: datetime
+    recorded_at: datetime
+    hash: str
+
+    @property
+    def event(self) -> DomainEvent:
+        return decode(self.type, self.schema_version, self.data)
+
+    @property
+    def actor(self) -> str | None:
+        return self.metadata.get("actor")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "position": self.position,
+            "event_id": self.event_id,
+            "stream": self.stream,
+            "version": self.version,
+            "type": self.type,
+            "schema_version": self.schema_version,
+            "occurred_at": iso(self.occurred_at),
+            "recorded_at": iso(self.recorded_at),
+            "actor": self.actor,
+            "provider_id": self.provider_id,
+            "data": self.data,
+            "metadata": self.metadata,
+            "hash": self.hash,
+        }
+
+
+def _row_to_event(row: Any) -> StoredEvent:
+    return StoredEvent(
+        position=row[0],
+        event_id=row[1],
+        stream=row[2],
+        version=row[3],
+        type=row[4],
+        schema_version=row[5],
+        data=orjson.loads(row[6]),
+        metadata=orjson.loads(row[7]),
+        provider_id=row[8],
+        occurred_at=_aware(row[9]),
+        recorded_at=_aware(row[10]),
+        hash=row[11],
+    )
+
+
+@dataclass(frozen=True)
+class AppendRequest:
+    """Events for one stream. ``expected_version``: the version read (0 = new stream); None = any."""
+
+    stream: str
+    events: Sequence[NewEvent]
+    expected_version: int | None = None
+
+
+@dataclass
+class BrokenLink:
+    position: int
+    event_id: str
+    stream: str
+    version: int
+    reason: str
+
+    def __str__(self) -> str:
+        return (
+            f"event {self.event_id} (position {self.position}, stream {self.stream} "
+            f"version {self.version}): {self.reason}"
+        )
+
+
+@dataclass
+class VerifyReport:
+    events_checked: int = 0
+    streams_checked: int = 0
+    broken: BrokenLink | None = None
+    heads: dict[str, tuple[int, str]] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.broken is None
+
+
+class _Conflict(Exception):
+    def __init__(self, stream: str, expected: int, actual: int) -> None:
+        self.stream, self.expected, self.actual = stream, expected, actual
+
+
+class EventStore:
+    """The append-only log. Build one per process with ``EventStore(engine, clock)``."""
+
+    def __init__(self, engine: Engine, clock: Clock | None = None) -> None:
+        self.engine = engine
+        self.clock = clock or SystemClock()
+        self.postgres = engine.dialect.name == "postgresql"
+        # Called in-process after every commit with the events it stored (projections use it).
+        self.listeners: list[Callable[[list[StoredEvent]], None]] = []
+
+    # ----------------------------------------------------------------------------- writing
+    def append(
+        self, stream: str, events: Sequence[NewEvent], expected_version: int | None = None
+    ) -> list[StoredEvent]:
+        """Append ``events`` to ``stream`` atomically; see the module docstring for guarantees."""
+        return self.append_batch([AppendRequest(stream, events, expected_version)])
+
+    def append_batch(self, requests: Sequence[AppendRequest]) -> list[StoredEvent]:
+        """Append to several streams in one transaction and one round trip per 1000 rows."""
+        requests = [r for r in requests if r.events]
+        if not requests:
+            return []
+        self._check_requests(requests)
+        recorded_at = self.clock.now().astimezone(UTC)
+        try:
+            stored = self._append_once(requests, recorded_at)
+        except (_Conflict, IntegrityError) as exc:
+            stored = self._resolve_conflict(requests, exc)
+            log.info("append_was_retry", streams=len(requests), events=len(stored))
+            return stored
+        except OperationalError as exc:
+            raise StoreUnavailable(f"the database is unavailable: {exc.orig}") from exc
+        except DBAPIError as exc:
+            if exc.connection_invalidated:
+                raise StoreUnavailable(f"the database connection was lost: {exc.orig}") from exc
+            raise
+        for listener in self.listeners:
+            listener(stored)
+        return stored
+
+    @staticmethod
+    def _check_requests(requests: Sequence[AppendRequest]) -> None:
+        seen_streams: set[str] = set()
+        seen_ids: set[uuid.UUID] = set()
+        for req in requests:
+            if not STREAM_NAME.match(req.stream):
+                raise ValueError(f"invalid stream name {req.stream!r}")
+            if req.stream in seen_streams:
+                raise ValueError(f"stream {req.stream!r} appears twice in one batch")
+            seen_streams.add(req.stream)
+            for ev in req.events:
+                if ev.event_id in seen_ids:
+                    raise ValueError(f"event id {ev.event_id} appears twice in one batch")
+                seen_ids.add(ev.event_id)
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with self.engine.connect().execution_options(casework_write=True) as conn:
+            with conn.begin():
+                if self.postgres:
+                    # Serialise position allocation with commit order: no reader ever skips.
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": APPEND_LOCK_KEY})
+                yield conn
+
+    def _append_once(
+        self, requests: Sequence[AppendRequest], recorded_at: datetime
+    ) -> list[StoredEvent]:
+        with self._write() as conn:
+            heads = self._heads(conn, [r.stream for r in requests])
+            rows: list[dict[str, Any]] = []
+            for req in requests:
+                version, previous = heads.get(req.stream, (0, GENESIS))
+                if req.expected_version is not None and req.expected_version != version:
+                    raise _Conflict(req.stream, req.expected_version, version)
+                for ev in req.events:
+                    version += 1
+                    rows.append(self._row(req.stream, version, previous, ev, recorded_at))
+                    previous = rows[-1]["hash"]
+            result = conn.execute(
+                insert(T).returning(T.c.position, sort_by_parameter_order=True), rows
+            )
+            positions = [r[0] for r in result]
+            if self.postgres:
+                conn.execute(
+                    text("SELECT pg_notify(:c, :p)"), {"c": NOTIFY_CHANNEL, "p": str(positions[-1])}
+                )
+        return [
+            StoredEvent(
+                position=pos,
+                event_id=row["event_id"],
+                stream=row["stream"],
+                version=row["version"],
+                type=row["type"],
+                schema_version=row["schema_version"],
+                data=ev.data,
+                metadata=ev.metadata,
+                provider_id=row["provider_id"],
+                occurred_at=row["occurred_at"],
+                recorded_at=recorded_at,
+                hash=row["hash"],
+            )
+            for pos, row, ev in zip(
+                positions, rows, (e for r in requests for e in r.events), strict=True
+            )
+        ]
+
+    @staticmethod
+    def _row(
+        stream: str, version: int, previous: str, ev: NewEvent, recorded_at: datetime
+    ) -> dict[str, Any]:
+        data = dumps(ev.data)
+        meta = dumps(ev.metadata)
+        occurred_at = _aware(ev.occurred_at)
+        event_id = str(ev.event_id)
+        return {
+            "event_id": event_id,
+            "stream": stream,
+            "version": version,
+            "type": ev.type,
+            "schema_version": ev.schema_version,
+            "data": data,
+            "metadata": meta,
+            "provider_id": ev.metadata.get("provider_id"),
+            "occurred_at": occurred_at,
+            "recorded_at": recorded_at,
+            "hash": event_hash(
+                previous,
+                event_id=event_id,
+                stream=stream,
+                version=version,
+                type=ev.type,
+                schema_version=ev.schema_version,
+                data=data,
+                metadata=meta,
+                occurred_at=occurred_at,
+                recorded_at=recorded_at,
+            ),
+        }
+
+    def _heads(self, conn: Connection, streams: Sequence[str]) -> dict[str, tuple[int, str]]:
+        heads: dict[str, tuple[int, str]] = {}
+        for chunk in _chunks(streams, 500):
+            latest = (
+                select(T.c.stream, func.max(T.c.version).label("v"))
+                .where(T.c.stream.in_(chunk))
+                .group_by(T.c.stream)
+                .subquery()
+            )
+            query = select(T.c.stream, T.c.version, T.c.hash).join(
+                latest, and_(T.c.stream == latest.c.stream, T.c.version == latest.c.v)
+            )
+            for stream, version, digest in conn.execute(query):
+                heads[stream] = (version, digest)
+        return heads
+
+    def _resolve_conflict(
+        self, requests: Sequence[AppendRequest], exc: Exception
+    ) -> list[StoredEvent]:
+        """After a refused append: an exact retry returns what is stored; anything else raises."""
+        wanted = {str(ev.event_id): (req.stream, ev) for req in requests for ev in req.events}
+        existing = self.get_events(wanted)
+        for event_id, stored in existing.items():
+            stream, ev = wanted[event_id]
+            if not _same_content(stored, stream, ev):
+                raise DuplicateEventError(event_id) from None
+        if existing and len(existing) == len(wanted):
+            return sorted(existing.values(), key=lambda e: e.position)
+        if existing:
+            raise DuplicateEventError(next(iter(existing))) from None
+        if isinstance(exc, _Conflict):
+            raise ConcurrencyError(exc.stream, exc.expected, exc.actual) from None
+        # A unique (stream, version) violation: another writer got there first.
+        req = requests[0]
+        actual = self.stream_version(req.stream)
+        raise ConcurrencyError(req.stream, req.expected_version or 0, actual) from None
+
+    # ----------------------------------------------------------------------------- reading
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        try:
+            with self.engine.connect() as conn:
+                yield conn
+        except OperationalError as exc:
+            raise StoreUnavailable(f"the database is unavailable: {exc.orig}") from exc
+
+    def read_stream(
+        self, stream: str, from_version: int = 1, to_version: int | None = None
+    ) -> list[StoredEvent]:
+        """One stream's events, from ``from_version`` (1 = the first) in version order."""
+        query = select(*_COLUMNS).where(T.c.stream == stream, T.c.version >= from_version)
+        if to_version is not None:
+            query = query.where(T.c.version <= to_version)
+        with self._read() as conn:
+            return [_row_to_event(r) for r in conn.execute(query.order_by(T.c.version))]
+
+    def stream_version(self, stream: str) -> int:
+        """The stream's current version; 0 when it does not exist."""
+        with self._read() as conn:
+            v = conn.execute(select(func.max(T.c.version)).where(T.c.stream == stream)).scalar()
+        return v or 0
+
+    def read_history(self, provider_id: str, as_of: datetime | None = None) -> list[StoredEvent]:
+        """Everything recorded about one provider, across all its streams, in recorded order.
+
+        ``as_of`` keeps only what had been recorded by that instant (what the system knew then).
+        """
+        query = select(*_COLUMNS).where(T.c.provider_id == provider_id)
+        if as_of is not None:
+            query = query.where(T.c.recorded_at <= _aware(as_of))
+        with self._read() as conn:
+            return [_row_to_event(r) for r in conn.execute(query.order_by(T.c.position))]
+
+    def read_all(
+        self, after: int = 0, limit: int = 1000, types: Iterable[str] | None = None
+    ) -> list[StoredEvent]:
+        """One page of the whole log after position ``after``, in position order. Gap-free."""
+        query = select(*_COLUMNS).where(T.c.position > after)
+        if types is not None:
+            query = query.where(T.c.type.in_(list(types)))
+        query = query.order_by(T.c.position).limit(limit)
+        with self._read() as conn:
+            return [_row_to_event(r) for r in conn.execute(query)]
+
+    def iter_all(
+        self, after: int = 0, page: int = 5000, until: int | None = None
+    ) -> Iterator[list[StoredEvent]]:
+        """Pages of the whole log after ``after`` (up to ``until`` if given), streamed."""
+        while True:
+            batch = self.read_all(after, page)
+            if until is not None:
+                batch = [e for e in batch if e.position <= until]
+            if not batch:
+                return
+            yield batch
+            after = batch[-1].position
+            if len(batch) < page:
+                return
+
+    def head_position(self) -> int:
+        """The position of the last event stored (0 for an empty log)."""
+        with self._read() as conn:
+            return conn.execute(select(func.max(T.c.position))).scalar() or 0
+
+    def count(self) -> int:
+        with self._read() as conn:
+            return conn.execute(select(func.count()).select_from(T)).scalar() or 0
+
+    def get_events(self, event_ids: Iterable[str | uuid.UUID]) -> dict[str, StoredEvent]:
+        ids = [str(i) for i in event_ids]
+        found: dict[str, StoredEvent] = {}
+        with self._read() as conn:
+            for chunk in _chunks(ids, 500):
+                for row in conn.execute(select(*_COLUMNS).where(T.c.event_id.in_(chunk))):
+                    ev = _row_to_event(row)
+                    found[ev.event_id] = ev
+        return found
+
+    def streams_exist(self, streams: Iterable[str]) -> set[str]:
+        names = list(streams)
+        found: set[str] = set()
+        with self._read() as conn:
+            for chunk in _chunks(names, 500):
+                query = select(T.c.stream).where(T.c.stream.in_(chunk), T.c.version == 1)
+                found.update(r[0] for r in conn.execute(query))
+        return found
+
+    def ping(self) -> None:
+        with self._read() as conn:
+            conn.execute(select(1))
+
+    # ----------------------------------------------------------------------------- integrity
+    def verify(
+        self,
+        against: dict[str, tuple[int, str]] | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> VerifyReport:
+        """Recompute every stream's hash chain, in position order, streaming the log.
+
+        Finds edited rows (hash mismatch), deleted rows (a version gap or a broken link) and,
+        given ``against`` (stream -> (version, hash) exported earlier), a log cut short
+        (a restored backup that lost events).
+        """
+        report = VerifyReport()
+        heads = report.heads
+        after = 0
+        query = select(*_COLUMNS).order_by(T.c.position)
+        with self._read() as conn:
+            while True:
+                rows = conn.execute(query.where(T.c.position > after).limit(5000)).all()
+                if not rows:
+                    break
+                for row in rows:
+                    broken = self._check_row(row, heads)
+                    report.events_checked += 1
+                    if broken:
+                        report.broken = broken
+                        return report
+                after = rows[-1][0]
+                if progress:
+                    progress(len(rows))
+        report.streams_checked = len(heads)
+        if against:
+            report.broken = _compare_heads(heads, against, self)
+        return report
+
+    @staticmethod
+    def _check_row(row: Any, heads: dict[str, tuple[int, str]]) -> BrokenLink | None:
+        position, event_id, stream, version = row[0], row[1], row[2], row[3]
+        last_version, previous = heads.get(stream, (0, GENESIS))
+        if version != last_version + 1:
+            return BrokenLink(
+                position, event_id, stream, version,
+                f"version {version} follows version {last_version}: "
+                f"event(s) {last_version + 1}..{version - 1} were deleted",
+            )
+        expected = event_hash(
+            previous,
+            event_id=event_id,
+            stream=stream,
+            version=version,
+            type=row[4],
+            schema_version=row[5],
+            data=row[6],
+            metadata=row[7],
+            occurred_at=_aware(row[9]),
+            recorded_at=_aware(row[10]),
+        )
+        if expected != row[11]:
+            return BrokenLink(
+                position, event_id, stream, version,
+                "hash does not match its content and predecessor: the row was altered "
+                "(or its predecessor was deleted)",
+            )
+        heads[stream] = (version, row[11])
+        return None
+
+    def export_heads(self) -> dict[str, tuple[int, str]]:
+        """Every stream's last version and hash, to keep outside the database (see verify)."""
+        report = self.verify()
+        if not report.ok:
+            raise StoreError(f"cannot export heads of a broken log: {report.broken}")
+        return report.heads
+
+
+def _compare_heads(
+    heads: dict[str, tuple[int, str]], against: dict[str, tuple[int, str]], store: EventStore
+) -> BrokenLink | None:
+    for stream, (version, digest) in sorted(against.items()):
+        have_version, _ = heads.get(stream, (0, GENESIS))
+        if have_version < version:
+            return BrokenLink(
+                0, "-", stream, version,
+                f"the exported heads say this stream reached version {version} but the log "
+                f"ends at {have_version}: events were lost (restored from an older backup?)",
+            )
+        event = store.read_stream(stream, version, version)[0]
+        if event.hash != digest:
+            return BrokenLink(
+                event.position, event.event_id, stream, version,
+                "hash differs from the exported head: the history was rewritten",
+            )
+    return None
+
+
+def _same_content(stored: StoredEvent, stream: str, ev: NewEvent) -> bool:
+    return (
+        stored.stream == stream
+        and stored.type == ev.type
+        and stored.schema_version == ev.schema_version
+        and dumps(stored.data) == dumps(ev.data)
+        and dumps(stored.metadata) == dumps(ev.metadata)
+        and iso(stored.occurred_at) == iso(ev.occurred_at)
+    )
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+__all__ = [
+    "AppendRequest",
+    "BrokenLink",
+    "EventStore",
+    "StoredEvent",
+    "VerifyReport",
+    "NOTIFY_CHANNEL",
+]

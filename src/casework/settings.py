@@ -1,0 +1,35 @@
+"""Typed settings, read once from the environment (prefix ``CASEWORK_``) and passed down."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything Casework reads from its environment.
+
+    ``CASEWORK_DATABASE_URL`` chooses the store: the default is an SQLite file in the working
+    directory; ``postgresql+psycopg://user@host:5432/dbname`` for PostgreSQL.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="CASEWORK_", extra="ignore")
+
+    database_url: str = "sqlite:///casework.db"
+    # SQLite durability: FULL fsyncs the WAL on every commit (survives power loss).
+    sqlite_synchronous: str = Field(default="FULL", pattern="^(OFF|NORMAL|FULL|EXTRA)$")
+    log_level: str = "INFO"
+    # Where per-person encryption keys live when not in the database (see docs/security.md).
+    key_file: str | None = None
+    council_name: str = "Casework demonstration council"
+    scheduler_enabled: bool = True
+    scheduler_interval_seconds: int = 30
+    projection_poll_seconds: float = 0.5
+    # Web sessions: cookies are marked Secure unless explicitly served over plain HTTP locally.
+    secure_cookies: bool = False
+    max_body_bytes: int = 1_000_000
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment, with explicit overrides (used by tests and the CLI)."""
+    return Settings(**overrides)  # type: ignore[arg-type]
