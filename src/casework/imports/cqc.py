@@ -1,0 +1,297 @@
+"""Reading CQC location records (JSON Lines of the public API's ``GET /locations/{id}`` objects).
+
+``read_locations(path)`` streams the file one line at a time and yields, per non-blank line,
+either a ``CqcLocation`` (what Casework needs of it, cleaned) or a ``Rejected`` (its line number
+and why it could not be read). A bad record never stops the rest.
+
+CQC's quirks handled here:
+- ``registrationDate`` is ``dd/mm/yyyy``; report dates are ISO ``yyyy-mm-dd``.
+- Ratings are spelt ``Requires improvement``; ``Inspected but not rated`` is a rating of its own,
+  ``No published rating`` is none;
+  pre-2014 reports carry ``No action`` / ``Compliance action``; focused inspections publish only
+  some key questions and no overall rating; some locations have no rating at all.
+- A focused inspection can appear twice: in ``historicRatings`` (partial, no overall) and in
+  ``currentRatings`` (with the overall rating carried forward) under the same ``reportLinkId``.
+  It is one report, so the two are merged, the current one winning.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+# 421 Devon and Plymouth care homes as CQC published them in January 2021 (see its README in
+# ../shared/data/cqc/); used by ``make demo`` and the tests.
+BUNDLED_CQC_FILE = Path(__file__).resolve().parent.parent / "data" / "cqc-devon-plymouth-2021.jsonl"
+
+# CQC's words for the key questions -> Casework's field names.
+KEY_QUESTIONS = {
+    "safe": "safe",
+    "effective": "effective",
+    "caring": "caring",
+    "responsive": "responsive",
+    "well-led": "well_led",
+}
+
+# CQC's rating words (lower-cased) -> the spelling Casework keeps. Anything else is refused.
+RATING_WORDS = {
+    "outstanding": "Outstanding",
+    "good": "Good",
+    "requires improvement": "Requires improvement",
+    "inadequate": "Inadequate",
+    "inspected but not rated": "Inspected but not rated",
+    "not yet rated": "Not yet rated",
+    # The pre-2014 regime's outcomes: published, but not ratings on today's scale.
+    "no action": "No action",
+    "compliance action": "Compliance action",
+    "enforcement action": "Enforcement action",
+}
+# Words CQC puts where there is no rating: read as "no rating".
+NO_RATING_WORDS = {"no published rating", "not rated", "n/a", ""}
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+_UK_DATE = re.compile(r"^\d{1,2}/\d{1,2}/\d{4}$")
+
+
+class RecordError(ValueError):
+    """A location record that cannot be read; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class CqcRating:
+    """One published CQC report's ratings: overall (None when the report gave none) and the key
+    questions it rated. ``key`` identifies the report within its location."""
+
+    report_date: date
+    report_link_id: str | None
+    overall: str | None
+    key_questions: dict[str, str] = field(default_factory=dict)
+    current: bool = False
+
+    @property
+    def key(self) -> str:
+        return self.report_link_id or self.report_date.isoformat()
+
+
+@dataclass(frozen=True, slots=True)
+class CqcLocation:
+    """What Casework takes from one CQC location record."""
+
+    line: int
+    location_id: str
+    provider_id: str | None
+    name: str
+    beds: int | None
+    local_authority: str | None
+    nhs_area: str | None
+    nhs_area_code: str | None
+    district: str | None
+    postcode: str | None
+    address: str | None
+    registration_date: date | None
+    registration_status: str | None
+    service_types: tuple[str, ...]
+    specialisms: tuple[str, ...]
+    regulated_activities: tuple[str, ...]
+    ratings: tuple[CqcRating, ...]  # oldest first, one per published report
+    historic_listed: int = 0  # entries in historicRatings as published (before merging)
+
+    @property
+    def current_rating(self) -> CqcRating | None:
+        return next((r for r in reversed(self.ratings) if r.current), None)
+
+    @property
+    def historic_ratings(self) -> tuple[CqcRating, ...]:
+        return tuple(r for r in self.ratings if not r.current)
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A line that could not be read, and why."""
+
+    line: int
+    reason: str
+    location_id: str | None = None
+
+    def __str__(self) -> str:
+        where = f"line {self.line}" + (f" (location {self.location_id})" if self.location_id else "")
+        return f"{where}: {self.reason}"
+
+
+def read_locations(source: str | Path | Iterable[str]) -> Iterator[CqcLocation | Rejected]:
+    """Stream a JSON Lines file (or any iterable of lines). Blank lines are skipped."""
+    if isinstance(source, str | Path):
+        with open(source, encoding="utf-8") as lines:
+            yield from _read_lines(lines)
+    else:
+        yield from _read_lines(source)
+
+
+def _read_lines(lines: Iterable[str]) -> Iterator[CqcLocation | Rejected]:
+    for number, text in enumerate(lines, start=1):
+        if not text.strip():
+            continue
+        try:
+            raw = orjson.loads(text)
+        except orjson.JSONDecodeError as exc:
+            yield Rejected(number, f"not valid JSON ({exc})")
+            continue
+        if not isinstance(raw, dict):
+            yield Rejected(number, f"expected a JSON object, found {type(raw).__name__}")
+            continue
+        try:
+            yield parse_location(raw, line=number)
+        except RecordError as exc:
+            yield Rejected(number, str(exc), _text(raw.get("locationId")))
+
+
+def parse_location(raw: dict[str, Any], *, line: int = 0) -> CqcLocation:
+    """One location object -> ``CqcLocation``; raises ``RecordError`` saying what is wrong."""
+    location_id = _text(raw.get("locationId"))
+    if not location_id:
+        raise RecordError("no locationId")
+    name = _text(raw.get("name"))
+    if not name:
+        raise RecordError("no name")
+    return CqcLocation(
+        line=line,
+        location_id=location_id,
+        provider_id=_text(raw.get("providerId")),
+        name=name,
+        beds=_beds(raw.get("numberOfBeds")),
+        local_authority=_text(raw.get("localAuthority")),
+        nhs_area=_text(raw.get("onspdCcgName")),
+        nhs_area_code=_text(raw.get("onspdCcgCode")),
+        district=_text(raw.get("postalAddressTownCity")),
+        postcode=_text(raw.get("postalCode")),
+        address=", ".join(
+            t for k in ("postalAddressLine1", "postalAddressLine2") if (t := _text(raw.get(k)))
+        )
+        or None,
+        registration_date=_optional_date(raw.get("registrationDate"), "registrationDate"),
+        registration_status=_text(raw.get("registrationStatus")),
+        service_types=_names(raw.get("gacServiceTypes"), "gacServiceTypes"),
+        specialisms=_names(raw.get("specialisms"), "specialisms"),
+        regulated_activities=_names(raw.get("regulatedActivities"), "regulatedActivities"),
+        ratings=_ratings(raw),
+        historic_listed=len(raw.get("historicRatings") or []),
+    )
+
+
+def parse_cqc_date(value: Any, what: str) -> date:
+    """CQC writes ``yyyy-mm-dd`` (reports) and ``dd/mm/yyyy`` (registration)."""
+    text = _text(value)
+    try:
+        if text and _ISO_DATE.match(text):
+            return date.fromisoformat(text[:10])
+        if text and _UK_DATE.match(text):
+            return datetime.strptime(text, "%d/%m/%Y").date()
+    except ValueError:
+        pass
+    raise RecordError(f"{what} {value!r} is not a date (expected yyyy-mm-dd or dd/mm/yyyy)")
+
+
+def _optional_date(value: Any, what: str) -> date | None:
+    return None if value in (None, "") else parse_cqc_date(value, what)
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _beds(value: Any) -> int | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, bool):
+        raise RecordError(f"numberOfBeds {value!r} is not a number")
+    try:
+        beds = int(value)
+    except (TypeError, ValueError):
+        raise RecordError(f"numberOfBeds {value!r} is not a number") from None
+    if beds != value and str(beds) != str(value).strip():
+        raise RecordError(f"numberOfBeds {value!r} is not a whole number")
+    if beds < 0:
+        raise RecordError(f"numberOfBeds {value!r} is negative")
+    return beds
+
+
+def _names(items: Any, what: str) -> tuple[str, ...]:
+    """``[{"name": ...}, ...]`` -> names, in order, without repeats."""
+    if items in (None, ""):
+        return ()
+    if not isinstance(items, list):
+        raise RecordError(f"{what} is not a list")
+    names: list[str] = []
+    for item in items:
+        name = _text(item.get("name")) if isinstance(item, dict) else _text(item)
+        if name and name not in names:
+            names.append(name)
+    return tuple(names)
+
+
+def _rating_word(value: Any, where: str) -> str | None:
+    text = _text(value)
+    if text is None or text.lower() in NO_RATING_WORDS:
+        return None
+    word = RATING_WORDS.get(text.lower())
+    if word is None:
+        raise RecordError(f"{where}: unknown rating {text!r}")
+    return word
+
+
+def _key_questions(items: Any, where: str) -> dict[str, str]:
+    result: dict[str, str] = {}
+    for item in items or ():
+        if not isinstance(item, dict):
+            raise RecordError(f"{where}: a key question rating is not an object")
+        name = (_text(item.get("name")) or "").lower()
+        question = KEY_QUESTIONS.get(name)
+        if question is None:
+            raise RecordError(f"{where}: unknown key question {item.get('name')!r}")
+        rating = _rating_word(item.get("rating"), f"{where} {item.get('name')}")
+        if rating is not None:
+            result[question] = rating
+    return result
+
+
+def _ratings(raw: dict[str, Any]) -> tuple[CqcRating, ...]:
+    by_report: dict[str, CqcRating] = {}
+    historic = raw.get("historicRatings") or []
+    if not isinstance(historic, list):
+        raise RecordError("historicRatings is not a list")
+    for index, item in enumerate(historic, start=1):
+        where = f"historicRatings[{index}]"
+        if not isinstance(item, dict):
+            raise RecordError(f"{where} is not an object")
+        overall = item.get("overall") or {}
+        rating = CqcRating(
+            report_date=parse_cqc_date(item.get("reportDate"), f"{where} reportDate"),
+            report_link_id=_text(item.get("reportLinkId")),
+            overall=_rating_word(overall.get("rating"), f"{where} overall"),
+            key_questions=_key_questions(overall.get("keyQuestionRatings"), where),
+        )
+        by_report[rating.key] = rating
+    current = raw.get("currentRatings") or {}
+    overall = current.get("overall") if isinstance(current, dict) else None
+    if overall:
+        where = "currentRatings"
+        rating = CqcRating(
+            report_date=parse_cqc_date(
+                overall.get("reportDate") or current.get("reportDate"), f"{where} reportDate"
+            ),
+            report_link_id=_text(overall.get("reportLinkId")),
+            overall=_rating_word(overall.get("rating"), f"{where} overall"),
+            key_questions=_key_questions(overall.get("keyQuestionRatings"), where),
+            current=True,
+        )
+        by_report[rating.key] = rating  # the same report listed as historic too: current wins
+    return tuple(sorted(by_report.values(), key=lambda r: (r.report_date, r.current)))
