@@ -1,0 +1,23 @@
+"""A deadline that fell due (stream ``deadline-<deadline_id>``, always a single event).
+
+Appending with ``expected_version=0`` makes firing exactly-once: a second attempt (another
+process, a re-run) finds the stream exists and is refused by the store."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from casework.events.base import DomainEvent
+
+
+class DeadlineReached(DomainEvent, type_name="DeadlineReached"):
+    deadline_id: str
+    provider_id: str | None
+    kind: str
+    title: str
+    due_at: datetime
+    owner: str
+    # The stream whose events set the deadline (and whose later events would have resolved it).
+    source: str
+    # Recurring deadlines (reviews): the next one falls due this many days after this one.
+    repeat_every_days: int | None = None

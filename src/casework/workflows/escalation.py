@@ -1,0 +1,184 @@
+"""Contract compliance escalation, one per provider (stream ``escalation-<provider_id>``).
+
+monitoring -> requirement_to_improve -> contract_suspension -> final_notice_90_day -> terminated.
+A manager escalates one stage at a time, or skips stages with a recorded reason; lifts (verified
+improvement) to monitoring or one stage down; terminated is final. From contract_suspension on,
+the provider is closed to new placements.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import ClassVar
+
+from casework.domain.actors import Role
+from casework.domain.errors import InvalidInput, NotAllowed
+from casework.events.base import DomainEvent
+from casework.events.sanctions import (
+    ISSUED_BY_STAGE,
+    STAGE_ENTERED,
+    STAGE_ORDER,
+    SanctionIssued,
+    SanctionLifted,
+    SanctionStage,
+)
+from casework.workflows.commands import WorkflowCommand
+from casework.workflows.lifecycle import Lifecycle, Row
+
+S = SanctionStage
+
+
+def _rank(stage: SanctionStage) -> int:
+    return STAGE_ORDER.index(stage)
+
+
+def _escalation_rows() -> list[Row]:
+    rows: list[Row] = []
+    for source in STAGE_ORDER[:-1]:
+        for dest in STAGE_ORDER[_rank(source) + 1 :]:
+            rows.append(("escalate", source, dest))
+        rows.append(("terminate", source, S.terminated))
+    for source in (S.requirement_to_improve, S.contract_suspension, S.final_notice_90_day):
+        rows.append(("lift", source, S.monitoring))
+        if source is not S.requirement_to_improve:
+            rows.append(("lift", source, STAGE_ORDER[_rank(source) - 1]))
+    return rows
+
+
+ESCALATION = Lifecycle("contract escalation", STAGE_ORDER, _escalation_rows(), S.monitoring)
+
+CLOSED_TO_PLACEMENTS = frozenset({S.contract_suspension, S.final_notice_90_day, S.terminated})
+
+
+def closed_to_new_placements(stage: SanctionStage) -> bool:
+    """True from contract_suspension on: no new placements with this provider."""
+    return stage in CLOSED_TO_PLACEMENTS
+
+
+def escalation_stream(provider_id: str) -> str:
+    return f"escalation-{provider_id}"
+
+
+@dataclass(frozen=True)
+class EscalationState:
+    provider_id: str
+    stage: SanctionStage = S.monitoring
+    version: int = 0
+
+    @property
+    def allowed_actions(self) -> set[str]:
+        return ESCALATION.allowed_actions(self.stage)
+
+    @property
+    def closed_to_new_placements(self) -> bool:
+        return closed_to_new_placements(self.stage)
+
+
+class EscalateContract(WorkflowCommand):
+    """Escalate to ``to`` (default: the next stage). Skipping stages needs a reason."""
+
+    permitted: ClassVar[frozenset[Role]] = frozenset({Role.manager})
+    provider_id: str
+    to: SanctionStage | None = None
+    reason: str = ""
+
+
+class TerminateContract(WorkflowCommand):
+    permitted: ClassVar[frozenset[Role]] = frozenset({Role.manager})
+    provider_id: str
+    reason: str = ""
+
+
+class LiftSanction(WorkflowCommand):
+    """Verified improvement: back to ``to`` (monitoring, the default, or one stage down)."""
+
+    permitted: ClassVar[frozenset[Role]] = frozenset({Role.manager})
+    provider_id: str
+    to: SanctionStage = S.monitoring
+    improvement: str
+
+
+def evolve(state: EscalationState, event: DomainEvent) -> EscalationState:
+    if isinstance(event, SanctionIssued):
+        stage = STAGE_ENTERED[type(event)]
+    elif isinstance(event, SanctionLifted):
+        stage = event.to_stage
+    else:
+        return state
+    return replace(state, stage=stage, version=state.version + 1)
+
+
+def decide(state: EscalationState, command: WorkflowCommand) -> list[DomainEvent]:
+    if isinstance(command, EscalateContract | TerminateContract):
+        return _escalate(state, command)
+    if isinstance(command, LiftSanction):
+        return _lift(state, command)
+    raise TypeError(f"escalation cannot handle {type(command).__name__}")
+
+
+def _escalate(state: EscalationState, command: EscalateContract | TerminateContract) -> list[DomainEvent]:
+    action = "terminate" if isinstance(command, TerminateContract) else "escalate"
+    if ESCALATION.is_final(state.stage):
+        ESCALATION.check(state.provider_id, state.stage, action)  # raises: terminated is final
+    wanted = S.terminated if action == "terminate" else command.to
+    if wanted is None:
+        wanted = STAGE_ORDER[_rank(state.stage) + 1]
+    if _rank(wanted) <= _rank(state.stage):
+        raise NotAllowed(
+            ESCALATION.kind, state.provider_id, state.stage, f"escalate to {wanted}",
+            ESCALATION.allowed_actions(state.stage),
+            "escalation only moves up; to go down, lift the sanction with the verified improvement",
+        )
+    ESCALATION.check(state.provider_id, state.stage, action, wanted)
+    skipped = list(STAGE_ORDER[_rank(state.stage) + 1 : _rank(wanted)])
+    if skipped and not command.reason.strip():
+        raise InvalidInput(
+            "reason", f"skipping {', '.join(skipped)} needs a recorded reason (e.g. serious risk)"
+        )
+    return [
+        ISSUED_BY_STAGE[wanted](
+            provider_id=state.provider_id,
+            from_stage=state.stage,
+            reason=command.reason,
+            skipped_stages=skipped,
+        )
+    ]
+
+
+def _lift(state: EscalationState, command: LiftSanction) -> list[DomainEvent]:
+    ESCALATION.check(
+        state.provider_id, state.stage, "lift", command.to,
+        hint="lift returns to monitoring or one stage down",
+    )
+    if not command.improvement.strip():
+        raise InvalidInput("improvement", "say what verified improvement lifts the sanction")
+    return [
+        SanctionLifted(
+            provider_id=state.provider_id,
+            from_stage=state.stage,
+            to_stage=command.to,
+            improvement=command.improvement,
+        )
+    ]
+
+
+def replay(provider_id: str, events: list[DomainEvent]) -> EscalationState:
+    state = EscalationState(provider_id)
+    for event in events:
+        state = evolve(state, event)
+    return state
+
+
+__all__ = [
+    "CLOSED_TO_PLACEMENTS",
+    "ESCALATION",
+    "EscalateContract",
+    "EscalationState",
+    "LiftSanction",
+    "TerminateContract",
+    "closed_to_new_placements",
+    "decide",
+    "escalation_stream",
+    "evolve",
+    "replay",
+]

@@ -1,0 +1,141 @@
+"""Notice To Remedy Breach (stream ``notice-<notice_id>``), at any escalation stage:
+issued (breach, actions required, remedy-by date) -> complied | extended (new date, reason) |
+failed (an alert proposes escalation). An extended notice may be extended again."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date
+from enum import StrEnum
+from typing import ClassVar
+
+from casework.domain.actors import Role
+from casework.domain.errors import InvalidInput
+from casework.events.base import DomainEvent
+from casework.events.notices import (
+    RemedyNoticeComplied,
+    RemedyNoticeExtended,
+    RemedyNoticeFailed,
+    RemedyNoticeIssued,
+)
+from casework.workflows.commands import WorkflowCommand
+from casework.workflows.lifecycle import Lifecycle
+
+
+class NoticeState(StrEnum):
+    new = "new"
+    issued = "issued"
+    extended = "extended"
+    complied = "complied"
+    failed = "failed"
+
+
+N = NoticeState
+OPEN = (N.issued, N.extended)
+NOTICE = Lifecycle(
+    "notice to remedy breach",
+    NoticeState,
+    [
+        ("issue", N.new, N.issued),
+        ("comply", OPEN, N.complied),
+        ("extend", OPEN, N.extended),
+        ("fail", OPEN, N.failed),
+    ],
+    N.new,
+)
+
+
+def notice_stream(notice_id: str) -> str:
+    return f"notice-{notice_id}"
+
+
+@dataclass(frozen=True)
+class Notice:
+    notice_id: str
+    provider_id: str = ""
+    state: NoticeState = N.new
+    remedy_by: date | None = None
+    version: int = 0
+
+
+class IssueRemedyNotice(WorkflowCommand):
+    permitted: ClassVar[frozenset[Role]] = frozenset({Role.manager})
+    notice_id: str
+    provider_id: str
+    breach: str
+    actions: list[str]
+    remedy_by: date
+
+
+class RecordNoticeComplied(WorkflowCommand):
+    notice_id: str
+    note: str = ""
+
+
+class ExtendRemedyNotice(WorkflowCommand):
+    permitted: ClassVar[frozenset[Role]] = frozenset({Role.manager})
+    notice_id: str
+    remedy_by: date
+    reason: str
+
+
+class RecordNoticeFailed(WorkflowCommand):
+    notice_id: str
+    note: str = ""
+
+
+def evolve(notice: Notice, event: DomainEvent) -> Notice:
+    version = notice.version + 1
+    match event:
+        case RemedyNoticeIssued():
+            return replace(notice, provider_id=event.provider_id, state=N.issued,
+                           remedy_by=event.remedy_by, version=version)
+        case RemedyNoticeExtended():
+            return replace(notice, state=N.extended, remedy_by=event.remedy_by, version=version)
+        case RemedyNoticeComplied():
+            return replace(notice, state=N.complied, version=version)
+        case RemedyNoticeFailed():
+            return replace(notice, state=N.failed, version=version)
+    return notice
+
+
+def decide(notice: Notice, command: WorkflowCommand) -> list[DomainEvent]:
+    match command:
+        case IssueRemedyNotice():
+            NOTICE.check(notice.notice_id, notice.state, "issue", hint="it was issued already")
+            if not command.breach.strip():
+                raise InvalidInput("breach", "name the breach of contract")
+            if not [a for a in command.actions if a.strip()]:
+                raise InvalidInput("actions", "list at least one action required to remedy it")
+            return [RemedyNoticeIssued(
+                notice_id=notice.notice_id, provider_id=command.provider_id,
+                breach=command.breach, actions=command.actions, remedy_by=command.remedy_by,
+            )]
+        case RecordNoticeComplied():
+            NOTICE.check(notice.notice_id, notice.state, "comply")
+            return [RemedyNoticeComplied(
+                notice_id=notice.notice_id, provider_id=notice.provider_id, note=command.note)]
+        case ExtendRemedyNotice():
+            NOTICE.check(notice.notice_id, notice.state, "extend")
+            if not command.reason.strip():
+                raise InvalidInput("reason", "an extension needs a reason")
+            if notice.remedy_by and command.remedy_by <= notice.remedy_by:
+                raise InvalidInput(
+                    "remedy_by", f"an extension must be later than the current date {notice.remedy_by}"
+                )
+            return [RemedyNoticeExtended(
+                notice_id=notice.notice_id, provider_id=notice.provider_id,
+                remedy_by=command.remedy_by, reason=command.reason,
+            )]
+        case RecordNoticeFailed():
+            NOTICE.check(notice.notice_id, notice.state, "fail")
+            return [RemedyNoticeFailed(
+                notice_id=notice.notice_id, provider_id=notice.provider_id, note=command.note)]
+    raise TypeError(f"notice cannot handle {type(command).__name__}")
+
+
+def replay(notice_id: str, events: list[DomainEvent]) -> Notice:
+    notice = Notice(notice_id)
+    for event in events:
+        notice = evolve(notice, event)
+    return notice

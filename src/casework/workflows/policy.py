@@ -1,0 +1,85 @@
+"""The council's deadline policy: how long each stage, notice and service level gives.
+
+Defaults come from spec/domain.md; a council overrides any of them in a JSON file named by
+``CASEWORK_DEADLINE_POLICY_FILE`` (see ``load_policy``). Changing the policy changes deadlines
+derived on the next rebuild, since every deadline is computed from events plus this policy.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class Period(BaseModel):
+    """A length of time: calendar days, or working days (weekends and bank holidays skipped)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    days: int = Field(ge=0)
+    working_days: bool = False
+
+
+def _reminders(*days: int) -> list[int]:
+    return list(days)
+
+
+class DeadlinePolicy(BaseModel):
+    """Every period the workflows use. Reminders are days before the due date."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    # Local time decides what "a day" is: dates roll over at midnight in this zone.
+    timezone: str = "Europe/London"
+
+    # Contract compliance escalation
+    improvement_plan_due: Period = Period(days=14)
+    requirement_to_improve_review: Period = Period(days=28)
+    suspension_review_every: Period = Period(days=28)
+    final_notice_expiry: Period = Period(days=90)
+    final_notice_reminders: list[int] = Field(default_factory=lambda: _reminders(30, 14, 7))
+
+    # Notice To Remedy Breach: due on the date it names; optional reminders before it.
+    remedy_notice_reminders: list[int] = Field(default_factory=list)
+
+    # Provider failure procedure
+    strategy_meeting_due: Period = Period(days=2, working_days=True)
+    contingency_review_every: Period = Period(days=7)
+
+    # Intelligence service levels
+    intelligence_allocation: Period = Period(days=1, working_days=True)
+    intelligence_risk_assessment: Period = Period(days=2, working_days=True)
+    high_risk_first_action: Period = Period(days=1, working_days=True)
+
+    # Action plan items: reminders before the due date; overdue on the day.
+    action_item_reminders: list[int] = Field(default_factory=lambda: _reminders(7))
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        ZoneInfo(value)  # raises for an unknown zone
+        return value
+
+    @field_validator("final_notice_reminders", "remedy_notice_reminders", "action_item_reminders")
+    @classmethod
+    def _positive_sorted(cls, value: list[int]) -> list[int]:
+        if any(d <= 0 for d in value):
+            raise ValueError("reminders are whole days before the due date, each at least 1")
+        return sorted(set(value), reverse=True)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+DEFAULT_POLICY = DeadlinePolicy()
+
+
+def load_policy(path: str | Path | None = None) -> DeadlinePolicy:
+    """The policy in the JSON file at ``path`` (missing keys keep their defaults), or the defaults."""
+    if path is None:
+        return DEFAULT_POLICY
+    return DeadlinePolicy.model_validate(json.loads(Path(path).read_text(encoding="utf-8")))

@@ -1,0 +1,181 @@
+"""Provider failure procedure and large scale enquiry (stream ``provider-failure-<id>``).
+
+concern_identified -> procedure_initiated (strategy meeting due within 2 working days) ->
+contingency_planning (reviewed every 7 days; residents' moves planned) -> residents_moving ->
+closed_provider_exited | closed_recovered. Only managers open and initiate them; a procedure may
+close as recovered from any open stage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from typing import ClassVar
+
+from casework.domain.actors import Role
+from casework.domain.errors import InvalidInput
+from casework.events.base import DomainEvent
+from casework.events.provider_failure import (
+    ContingencyPlanningStarted,
+    ContingencyPlanReviewed,
+    FailureKind,
+    FailureOutcome,
+    FailureTrigger,
+    ProviderFailureConcernIdentified,
+    ProviderFailureProcedureClosed,
+    ProviderFailureProcedureInitiated,
+    ResidentsMovingStarted,
+)
+from casework.workflows.commands import WorkflowCommand
+from casework.workflows.lifecycle import Lifecycle
+
+
+class FailureStage(StrEnum):
+    new = "new"
+    concern_identified = "concern_identified"
+    procedure_initiated = "procedure_initiated"
+    contingency_planning = "contingency_planning"
+    residents_moving = "residents_moving"
+    closed_provider_exited = "closed_provider_exited"
+    closed_recovered = "closed_recovered"
+
+
+F = FailureStage
+_OPEN = (F.concern_identified, F.procedure_initiated, F.contingency_planning, F.residents_moving)
+PROVIDER_FAILURE = Lifecycle(
+    "provider failure procedure",
+    FailureStage,
+    [
+        ("identify_concern", F.new, F.concern_identified),
+        ("initiate", F.concern_identified, F.procedure_initiated),
+        ("plan_contingency", F.procedure_initiated, F.contingency_planning),
+        ("review_contingency", F.contingency_planning, F.contingency_planning),
+        ("move_residents", F.contingency_planning, F.residents_moving),
+        ("close_provider_exited", F.residents_moving, F.closed_provider_exited),
+        ("close_recovered", _OPEN, F.closed_recovered),
+    ],
+    F.new,
+)
+
+
+def provider_failure_stream(procedure_id: str) -> str:
+    return f"provider-failure-{procedure_id}"
+
+
+@dataclass(frozen=True)
+class Procedure:
+    procedure_id: str
+    provider_id: str = ""
+    stage: FailureStage = F.new
+    kind: FailureKind | None = None
+    version: int = 0
+
+    @property
+    def allowed_actions(self) -> set[str]:
+        return PROVIDER_FAILURE.allowed_actions(self.stage)
+
+
+_MANAGERS = frozenset({Role.manager})
+
+
+class IdentifyFailureConcern(WorkflowCommand):
+    permitted: ClassVar[frozenset[Role]] = _MANAGERS
+    procedure_id: str
+    provider_id: str
+    kind: FailureKind = FailureKind.provider_failure
+    trigger: FailureTrigger
+    summary: str
+
+
+class InitiateProcedure(WorkflowCommand):
+    permitted: ClassVar[frozenset[Role]] = _MANAGERS
+    procedure_id: str
+    lead: str
+
+
+class StartContingencyPlanning(WorkflowCommand):
+    procedure_id: str
+    strategy_meeting_notes: str
+
+
+class ReviewContingencyPlan(WorkflowCommand):
+    procedure_id: str
+    note: str
+    residents_moves_planned: int = 0
+
+
+class StartResidentsMoving(WorkflowCommand):
+    procedure_id: str
+    residents_to_move: int
+
+
+class CloseProcedure(WorkflowCommand):
+    permitted: ClassVar[frozenset[Role]] = _MANAGERS
+    procedure_id: str
+    outcome: FailureOutcome
+    note: str
+
+
+_ENTERS: dict[type[DomainEvent], FailureStage] = {
+    ProviderFailureConcernIdentified: F.concern_identified,
+    ProviderFailureProcedureInitiated: F.procedure_initiated,
+    ContingencyPlanningStarted: F.contingency_planning,
+    ContingencyPlanReviewed: F.contingency_planning,
+    ResidentsMovingStarted: F.residents_moving,
+}
+
+
+def evolve(proc: Procedure, event: DomainEvent) -> Procedure:
+    version = proc.version + 1
+    if isinstance(event, ProviderFailureConcernIdentified):
+        return replace(proc, provider_id=event.provider_id, kind=event.kind,
+                       stage=F.concern_identified, version=version)
+    if isinstance(event, ProviderFailureProcedureClosed):
+        stage = F.closed_recovered if event.outcome is FailureOutcome.recovered else F.closed_provider_exited
+        return replace(proc, stage=stage, version=version)
+    if type(event) in _ENTERS:
+        return replace(proc, stage=_ENTERS[type(event)], version=version)
+    return proc
+
+
+def decide(proc: Procedure, command: WorkflowCommand) -> list[DomainEvent]:
+    pid, ident = proc.provider_id, proc.procedure_id
+    match command:
+        case IdentifyFailureConcern():
+            PROVIDER_FAILURE.check(ident, proc.stage, "identify_concern", hint="it is open already")
+            return [ProviderFailureConcernIdentified(
+                procedure_id=ident, provider_id=command.provider_id, kind=command.kind,
+                trigger=command.trigger, summary=command.summary)]
+        case InitiateProcedure():
+            PROVIDER_FAILURE.check(ident, proc.stage, "initiate")
+            return [ProviderFailureProcedureInitiated(procedure_id=ident, provider_id=pid, lead=command.lead)]
+        case StartContingencyPlanning():
+            PROVIDER_FAILURE.check(ident, proc.stage, "plan_contingency",
+                                   hint="initiate the procedure and hold the strategy meeting first")
+            return [ContingencyPlanningStarted(procedure_id=ident, provider_id=pid,
+                                               strategy_meeting_notes=command.strategy_meeting_notes)]
+        case ReviewContingencyPlan():
+            PROVIDER_FAILURE.check(ident, proc.stage, "review_contingency")
+            return [ContingencyPlanReviewed(procedure_id=ident, provider_id=pid, note=command.note,
+                                            residents_moves_planned=command.residents_moves_planned)]
+        case StartResidentsMoving():
+            PROVIDER_FAILURE.check(ident, proc.stage, "move_residents",
+                                   hint="plan the residents' moves in contingency planning first")
+            if command.residents_to_move < 0:
+                raise InvalidInput("residents_to_move", "cannot be negative")
+            return [ResidentsMovingStarted(procedure_id=ident, provider_id=pid,
+                                           residents_to_move=command.residents_to_move)]
+        case CloseProcedure():
+            action = ("close_recovered" if command.outcome is FailureOutcome.recovered
+                      else "close_provider_exited")
+            PROVIDER_FAILURE.check(ident, proc.stage, action)
+            return [ProviderFailureProcedureClosed(procedure_id=ident, provider_id=pid,
+                                                   outcome=command.outcome, note=command.note)]
+    raise TypeError(f"provider failure cannot handle {type(command).__name__}")
+
+
+def replay(procedure_id: str, events: list[DomainEvent]) -> Procedure:
+    proc = Procedure(procedure_id)
+    for event in events:
+        proc = evolve(proc, event)
+    return proc
