@@ -33,7 +33,8 @@ def make_engine(url: str, *, sqlite_synchronous: str = "FULL", **kw: Any) -> Eng
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
         return _sqlite_engine(url, sqlite_synchronous, **kw)
-    kw.setdefault("pool_pre_ping", True)
+    # No pre-ping round trip per checkout: a connection found dead raises StoreUnavailable once
+    # (HTTP 503) and SQLAlchemy then replaces the whole pool.
     kw.setdefault("pool_size", 10)
     kw.setdefault("max_overflow", 20)
     return create_engine(url, **kw)

@@ -25,8 +25,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+import psycopg
 import structlog
-from sqlalchemy import Connection, Engine, and_, func, insert, select, text
+from sqlalchemy import Connection, Engine, and_, func, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from casework.clock import Clock, SystemClock
@@ -45,6 +46,16 @@ log = structlog.get_logger("casework.store")
 APPEND_LOCK_KEY = 0x6361_7365_0002
 NOTIFY_CHANNEL = "casework_events"
 STREAM_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,199}$")
+
+_PG_LOCK_AND_NOTIFY = (
+    f"SELECT pg_advisory_xact_lock({APPEND_LOCK_KEY}), pg_notify('{NOTIFY_CHANNEL}', '')"
+)
+_PG_INSERT = (
+    "INSERT INTO events (event_id, stream, version, type, schema_version, data, metadata, "
+    "provider_id, occurred_at, recorded_at, hash) VALUES (%(event_id)s, %(stream)s, "
+    "%(version)s, %(type)s, %(schema_version)s, %(data)s, %(metadata)s, %(provider_id)s, "
+    "%(occurred_at)s, %(recorded_at)s, %(hash)s) RETURNING position, event_id"
+)
 
 _COLUMNS = (
     T.c.position,
@@ -162,6 +173,10 @@ class VerifyReport:
         return self.broken is None
 
 
+class _UniqueViolation(Exception):
+    """A unique constraint refused the insert (event id or stream version already taken)."""
+
+
 class _Conflict(Exception):
     def __init__(self, stream: str, expected: int, actual: int) -> None:
         self.stream, self.expected, self.actual = stream, expected, actual
@@ -174,6 +189,11 @@ class EventStore:
         self.engine = engine
         self.clock = clock or SystemClock()
         self.postgres = engine.dialect.name == "postgresql"
+        marker = "%(s)s" if self.postgres else ":s"
+        self._head_sql = (
+            f"SELECT version, hash FROM events WHERE stream = {marker} "
+            "ORDER BY version DESC LIMIT 1"
+        )
         # Called in-process after every commit with the events it stored (projections use it).
         self.listeners: list[Callable[[list[StoredEvent]], None]] = []
 
@@ -193,16 +213,12 @@ class EventStore:
         recorded_at = self.clock.now().astimezone(UTC)
         try:
             stored = self._append_once(requests, recorded_at)
-        except (_Conflict, IntegrityError) as exc:
+        except (_Conflict, _UniqueViolation, IntegrityError) as exc:
             stored = self._resolve_conflict(requests, exc)
             log.info("append_was_retry", streams=len(requests), events=len(stored))
             return stored
-        except OperationalError as exc:
-            raise StoreUnavailable(f"the database is unavailable: {exc.orig}") from exc
         except DBAPIError as exc:
-            if exc.connection_invalidated:
-                raise StoreUnavailable(f"the database connection was lost: {exc.orig}") from exc
-            raise
+            raise _translate(exc) from exc
         for listener in self.listeners:
             listener(stored)
         return stored
@@ -227,8 +243,9 @@ class EventStore:
         with self.engine.connect().execution_options(casework_write=True) as conn:
             with conn.begin():
                 if self.postgres:
-                    # Serialise position allocation with commit order: no reader ever skips.
-                    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": APPEND_LOCK_KEY})
+                    # Serialise position allocation with commit order so no reader ever skips
+                    # an event; the notification is delivered at commit, to other processes.
+                    conn.exec_driver_sql(_PG_LOCK_AND_NOTIFY)
                 yield conn
 
     def _append_once(
@@ -245,17 +262,10 @@ class EventStore:
                     version += 1
                     rows.append(self._row(req.stream, version, previous, ev, recorded_at))
                     previous = rows[-1]["hash"]
-            result = conn.execute(
-                insert(T).returning(T.c.position, sort_by_parameter_order=True), rows
-            )
-            positions = [r[0] for r in result]
-            if self.postgres:
-                conn.execute(
-                    text("SELECT pg_notify(:c, :p)"), {"c": NOTIFY_CHANNEL, "p": str(positions[-1])}
-                )
+            positions = self._insert(conn, rows)
         return [
             StoredEvent(
-                position=pos,
+                position=positions[row["event_id"]],
                 event_id=row["event_id"],
                 stream=row["stream"],
                 version=row["version"],
@@ -268,10 +278,32 @@ class EventStore:
                 recorded_at=recorded_at,
                 hash=row["hash"],
             )
-            for pos, row, ev in zip(
-                positions, rows, (e for r in requests for e in r.events), strict=True
-            )
+            for row, ev in zip(rows, (e for r in requests for e in r.events), strict=True)
         ]
+
+    def _insert(self, conn: Connection, rows: list[dict[str, Any]]) -> dict[str, int]:
+        """Insert rows in one pipelined round trip; returns event_id -> position."""
+        if self.postgres:
+            # psycopg's executemany pipelines every row in one network round trip, and the
+            # statement text never changes, so it is prepared once per connection.
+            cursor = conn.connection.driver_connection.cursor()
+            try:
+                cursor.executemany(_PG_INSERT, rows, returning=True)
+                positions: dict[str, int] = {}
+                while True:
+                    for position, event_id in cursor.fetchall():
+                        positions[event_id] = position
+                    if not cursor.nextset():
+                        break
+                return positions
+            except psycopg.errors.UniqueViolation as exc:
+                raise _UniqueViolation() from exc
+            finally:
+                cursor.close()
+        result = conn.execute(
+            insert(T).returning(T.c.position, T.c.event_id, sort_by_parameter_order=True), rows
+        )
+        return {event_id: position for position, event_id in result}
 
     @staticmethod
     def _row(
@@ -307,6 +339,10 @@ class EventStore:
         }
 
     def _heads(self, conn: Connection, streams: Sequence[str]) -> dict[str, tuple[int, str]]:
+        """Each stream's last version and hash (absent streams are left out)."""
+        if len(streams) == 1:
+            row = conn.exec_driver_sql(self._head_sql, {"s": streams[0]}).first()
+            return {streams[0]: (row[0], row[1])} if row else {}
         heads: dict[str, tuple[int, str]] = {}
         for chunk in _chunks(streams, 500):
             latest = (
@@ -349,8 +385,8 @@ class EventStore:
         try:
             with self.engine.connect() as conn:
                 yield conn
-        except OperationalError as exc:
-            raise StoreUnavailable(f"the database is unavailable: {exc.orig}") from exc
+        except DBAPIError as exc:
+            raise _translate(exc) from exc
 
     def read_stream(
         self, stream: str, from_version: int = 1, to_version: int | None = None
@@ -529,6 +565,23 @@ def _compare_heads(
                 "hash differs from the exported head: the history was rewritten",
             )
     return None
+
+
+_SQLITE_UNAVAILABLE = ("unable to open", "disk i/o", "database is locked", "readonly database")
+
+
+def _translate(exc: DBAPIError) -> Exception:
+    """Driver errors become the store's own: a lost or refused connection is StoreUnavailable."""
+    message = str(exc.orig).lower()
+    if exc.connection_invalidated:
+        return StoreUnavailable(f"the database connection was lost: {exc.orig}")
+    if isinstance(exc, OperationalError):
+        if exc.orig.__class__.__module__.startswith("sqlite3"):
+            if any(m in message for m in _SQLITE_UNAVAILABLE):
+                return StoreUnavailable(f"the database is unavailable: {exc.orig}")
+            return StoreError(f"database error: {exc.orig}")
+        return StoreUnavailable(f"the database is unavailable: {exc.orig}")
+    return StoreError(f"database error: {exc.orig}")
 
 
 def _same_content(stored: StoredEvent, stream: str, ev: NewEvent) -> bool:
