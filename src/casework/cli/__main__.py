@@ -1,0 +1,3 @@
+from casework.cli.main import app
+
+app(prog_name="casework")
