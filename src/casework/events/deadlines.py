@@ -19,5 +19,7 @@ class DeadlineReached(DomainEvent, type_name="DeadlineReached"):
     owner: str
     # The stream whose events set the deadline (and whose later events would have resolved it).
     source: str
+    # The part of the source it concerns (an action-plan item id); "" for the whole source.
+    scope: str = ""
     # Recurring deadlines (reviews): the next one falls due this many days after this one.
     repeat_every_days: int | None = None

@@ -1,0 +1,268 @@
+"""Deadlines derived from events: a pure function of the log plus the council's policy.
+
+Each rule turns one stored event into effects on the book of deadlines:
+
+- ``Schedule(deadline)``: a deadline set by this event (a notice issued, a stage entered, a
+  record received, an item's due date);
+- ``Cancel(source, scope, kinds)``: its cause was resolved (notice lifted, item verified, record
+  allocated): the pending deadlines of that source stop; ones already fired stay fired;
+- ``Fired(deadline)``: a ``DeadlineReached`` was recorded; a recurring deadline (a review every
+  28 days) schedules its next occurrence, unless it had been cancelled.
+
+``derive(events, policy)`` folds a history into a ``DeadlineBook``; the deadline read model
+(``deadline_projection``) applies the very same effects to its tables, so it rebuilds exactly.
+Deadline ids are deterministic (``<source>:<version>:<kind>[:<n>]``) and the firing appends to
+stream ``deadline-<id>`` with expected version 0: a deadline fires once, whoever fires it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+
+from casework.events.deadlines import DeadlineReached
+from casework.events.store import StoredEvent
+from casework.workflows.policy import DEFAULT_POLICY, DeadlinePolicy, Period
+from casework.workflows.working_days import ENGLAND, WorkingCalendar
+
+
+class DeadlineKind(StrEnum):
+    improvement_plan_due = "improvement_plan_due"
+    requirement_to_improve_review = "requirement_to_improve_review"
+    suspension_review = "suspension_review"
+    final_notice_reminder = "final_notice_reminder"
+    final_notice_decision = "final_notice_decision"
+    remedy_notice_reminder = "remedy_notice_reminder"
+    remedy_notice_due = "remedy_notice_due"
+    escalation_proposed = "escalation_proposed"
+    strategy_meeting_due = "strategy_meeting_due"
+    contingency_review = "contingency_review"
+    intelligence_allocation = "intelligence_allocation"
+    intelligence_risk_assessment = "intelligence_risk_assessment"
+    high_risk_first_action = "high_risk_first_action"
+    action_item_reminder = "action_item_reminder"
+    action_item_overdue = "action_item_overdue"
+
+
+class DeadlineStatus(StrEnum):
+    pending = "pending"
+    cancelled = "cancelled"
+    fired = "fired"
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A deadline: what falls due, when, for which provider, and who owns it."""
+
+    deadline_id: str
+    provider_id: str | None
+    kind: str
+    title: str
+    due_at: datetime
+    owner: str
+    source: str  # the stream whose events set it and resolve it
+    scope: str = ""  # part of the source it concerns (an action-plan item), "" for all of it
+    repeat_every_days: int | None = None
+
+    @property
+    def stream(self) -> str:
+        return f"deadline-{self.deadline_id}"
+
+    def to_event(self) -> DeadlineReached:
+        return DeadlineReached(
+            deadline_id=self.deadline_id,
+            provider_id=self.provider_id,
+            kind=self.kind,
+            title=self.title,
+            due_at=self.due_at,
+            owner=self.owner,
+            source=self.source,
+            scope=self.scope,
+            repeat_every_days=self.repeat_every_days,
+        )
+
+
+@dataclass(frozen=True)
+class Schedule:
+    deadline: Deadline
+
+
+@dataclass(frozen=True)
+class Cancel:
+    source: str
+    scope: str | None = None  # None: every scope of the source
+    kinds: frozenset[str] | None = None  # None: every kind
+
+
+@dataclass(frozen=True)
+class Fired:
+    deadline: Deadline
+    fired_at: datetime  # when it was recorded (the alert time)
+
+
+Effect = Schedule | Cancel | Fired
+
+
+@dataclass(frozen=True)
+class DeadlineRecord:
+    deadline: Deadline
+    status: DeadlineStatus = DeadlineStatus.pending
+    fired_at: datetime | None = None
+
+
+@dataclass
+class DeadlineBook:
+    """Every deadline known, by id, with its status. ``apply`` is the one fold of effects."""
+
+    records: dict[str, DeadlineRecord] = field(default_factory=dict)
+    changed: set[str] = field(default_factory=set)
+
+    def apply(self, effect: Effect) -> None:
+        if isinstance(effect, Schedule):
+            known = self.records.get(effect.deadline.deadline_id)
+            if known is None or known.status is DeadlineStatus.pending:
+                self._put(DeadlineRecord(effect.deadline))
+        elif isinstance(effect, Cancel):
+            for record in list(self.records.values()):
+                if record.status is DeadlineStatus.pending and _matches(record.deadline, effect):
+                    self._put(replace(record, status=DeadlineStatus.cancelled))
+        else:
+            self._fire(effect)
+
+    def _fire(self, effect: Fired) -> None:
+        known = self.records.get(effect.deadline.deadline_id)
+        was_cancelled = known is not None and known.status is DeadlineStatus.cancelled
+        self._put(DeadlineRecord(effect.deadline, DeadlineStatus.fired, effect.fired_at))
+        if effect.deadline.repeat_every_days and not was_cancelled:
+            self.apply(Schedule(next_occurrence(effect.deadline)))
+
+    def _put(self, record: DeadlineRecord) -> None:
+        self.records[record.deadline.deadline_id] = record
+        self.changed.add(record.deadline.deadline_id)
+
+    def pending(self, before: datetime | None = None, provider_id: str | None = None) -> list[Deadline]:
+        """Pending deadlines (due at or before ``before`` when given), soonest first."""
+        found = [
+            r.deadline
+            for r in self.records.values()
+            if r.status is DeadlineStatus.pending
+            and (before is None or r.deadline.due_at <= before)
+            and (provider_id is None or r.deadline.provider_id == provider_id)
+        ]
+        return sorted(found, key=lambda d: (d.due_at, d.deadline_id))
+
+    def fired(self, provider_id: str | None = None) -> list[DeadlineRecord]:
+        found = [
+            r
+            for r in self.records.values()
+            if r.status is DeadlineStatus.fired
+            and (provider_id is None or r.deadline.provider_id == provider_id)
+        ]
+        return sorted(found, key=lambda r: (r.deadline.due_at, r.deadline.deadline_id))
+
+
+def _matches(deadline: Deadline, cancel: Cancel) -> bool:
+    return (
+        deadline.source == cancel.source
+        and (cancel.scope is None or deadline.scope == cancel.scope)
+        and (cancel.kinds is None or deadline.kind in cancel.kinds)
+    )
+
+
+def next_occurrence(deadline: Deadline) -> Deadline:
+    """The next review of a recurring deadline: ``...:<kind>:<n>`` becomes ``...:<kind>:<n+1>``."""
+    base, _, n = deadline.deadline_id.rpartition(":")
+    days = deadline.repeat_every_days or 0
+    due_at = deadline.due_at + timedelta(days=days)
+    return replace(deadline, deadline_id=f"{base}:{int(n) + 1}", due_at=due_at)
+
+
+# ------------------------------------------------------------------------------------ rules
+@dataclass(frozen=True)
+class Timing:
+    """Date arithmetic in the council's zone and working calendar."""
+
+    policy: DeadlinePolicy = DEFAULT_POLICY
+    calendar: WorkingCalendar = ENGLAND
+
+    def after(self, instant: datetime, period: Period) -> datetime:
+        """``period`` after ``instant``, keeping the local time of day."""
+        local = instant.astimezone(self.policy.zone)
+        day = self.calendar.add_days(local.date(), period.days, working=period.working_days)
+        return datetime.combine(day, local.timetz().replace(tzinfo=None), self.policy.zone).astimezone(UTC)
+
+    def days_before(self, instant: datetime, days: int) -> datetime:
+        """``days`` calendar days before ``instant``, at the same local time of day."""
+        local = instant.astimezone(self.policy.zone)
+        day = local.date() - timedelta(days=days)
+        return datetime.combine(day, local.timetz().replace(tzinfo=None), self.policy.zone).astimezone(UTC)
+
+    def start_of(self, day: date) -> datetime:
+        """Midnight at the start of ``day`` in the council's zone: when a dated deadline falls due."""
+        return datetime.combine(day, time(0), self.policy.zone).astimezone(UTC)
+
+
+Rule = Callable[[StoredEvent, Timing], list[Effect]]
+RULES: dict[str, Rule] = {}
+
+
+def rule(*type_names: str) -> Callable[[Rule], Rule]:
+    """Register a rule for these event types (the workflows' modules declare theirs)."""
+
+    def register(fn: Rule) -> Rule:
+        for name in type_names:
+            RULES[name] = fn
+        return fn
+
+    return register
+
+
+def deadline_id(event: StoredEvent, kind: str, *parts: object) -> str:
+    return ":".join([event.stream, str(event.version), kind, *(str(p) for p in parts)])
+
+
+@rule("DeadlineReached")
+def _deadline_reached(event: StoredEvent, timing: Timing) -> list[Effect]:
+    d = event.event
+    assert isinstance(d, DeadlineReached)
+    deadline = Deadline(
+        deadline_id=d.deadline_id, provider_id=d.provider_id, kind=d.kind, title=d.title,
+        due_at=d.due_at.astimezone(UTC), owner=d.owner, source=d.source,
+        scope=d.scope, repeat_every_days=d.repeat_every_days,
+    )
+    return [Fired(deadline, event.recorded_at)]
+
+
+def effects_of(event: StoredEvent, timing: Timing) -> list[Effect]:
+    """The deadline effects of one stored event ([] for events no deadline depends on)."""
+    fn = RULES.get(event.type)
+    return fn(event, timing) if fn else []
+
+
+def deadline_event_types() -> frozenset[str]:
+    """The event types that set, resolve or fire deadlines (what the projection folds)."""
+    _load_rules()
+    return frozenset(RULES)
+
+
+def derive(
+    events: Iterable[StoredEvent],
+    policy: DeadlinePolicy = DEFAULT_POLICY,
+    calendar: WorkingCalendar = ENGLAND,
+    book: DeadlineBook | None = None,
+) -> DeadlineBook:
+    """Fold a history (position order) into the book of pending, cancelled and fired deadlines."""
+    _load_rules()
+    book = book or DeadlineBook()
+    timing = Timing(policy, calendar)
+    for event in events:
+        for effect in effects_of(event, timing):
+            book.apply(effect)
+    return book
+
+
+def _load_rules() -> None:
+    # The workflows declare their rules beside their state machines; importing registers them.
+    from casework.workflows import deadline_rules  # noqa: F401
