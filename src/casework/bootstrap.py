@@ -14,6 +14,9 @@ from casework.clock import Clock, SystemClock
 from casework.db import ensure_schema, make_engine
 from casework.events.store import EventStore
 from casework.settings import Settings, load_settings
+from casework.workflows.policy import DEFAULT_POLICY, DeadlinePolicy
+from casework.workflows.scheduler import DeadlineScheduler
+from casework.workflows.wiring import wire_workflows
 
 
 @dataclass
@@ -25,8 +28,13 @@ class Casework:
     engine: Engine
     store: EventStore
     extras: dict[str, Any] = field(default_factory=dict)
+    policy: DeadlinePolicy = DEFAULT_POLICY
+    # Built stopped; ``serve`` starts it when settings.scheduler_enabled.
+    scheduler: DeadlineScheduler | None = None
 
     def close(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.shutdown()
         self.engine.dispose()
 
 
@@ -39,4 +47,6 @@ def bootstrap(
     if migrate:
         ensure_schema(engine)
     store = EventStore(engine, clock)
-    return Casework(settings=settings, clock=clock, engine=engine, store=store)
+    cw = Casework(settings=settings, clock=clock, engine=engine, store=store)
+    wire_workflows(cw)
+    return cw

@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     council_name: str = "Casework demonstration council"
     scheduler_enabled: bool = True
     scheduler_interval_seconds: int = 30
+    # JSON file overriding the default deadline policy (casework.workflows.policy.DeadlinePolicy).
+    deadline_policy_file: str | None = None
     projection_poll_seconds: float = 0.5
     # Web sessions: cookies are marked Secure unless explicitly served over plain HTTP locally.
     secure_cookies: bool = False

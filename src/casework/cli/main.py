@@ -79,7 +79,18 @@ def serve(
     configure_logging(settings.log_level)
     cw = bootstrap(settings)
     typer.echo(f"Casework on http://{host}:{port}/ (store: {cw.engine.dialect.name})", err=True)
-    uvicorn.run(create_app(cw), host=host, port=port, log_config=None, access_log=False)
+    if settings.scheduler_enabled and cw.scheduler is not None:
+        cw.scheduler.start()  # fires what fell due while we were down, then polls
+    try:
+        uvicorn.run(create_app(cw), host=host, port=port, log_config=None, access_log=False)
+    finally:
+        if cw.scheduler is not None:
+            cw.scheduler.shutdown()
+
+
+from casework.cli.deadlines import deadlines_app  # noqa: E402
+
+app.add_typer(deadlines_app, name="deadlines")
 
 
 def main() -> None:  # pragma: no cover - console entry point

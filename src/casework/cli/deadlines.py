@@ -1,0 +1,69 @@
+"""``casework deadlines``: fire due deadlines now (or as of a back-dated instant) and list them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import typer
+
+from casework.bootstrap import bootstrap
+from casework.clock import utc
+from casework.logs import configure_logging
+from casework.settings import load_settings
+from casework.workflows.deadlines import Deadline
+
+deadlines_app = typer.Typer(help="Deadlines and alerts: fire what is due.", no_args_is_help=True)
+
+
+def _parse_now(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return utc(datetime.fromisoformat(value))
+    except ValueError as exc:
+        raise typer.BadParameter(f"{value!r}: give an ISO 8601 datetime with offset ({exc})") from None
+
+
+def _line(d: Deadline) -> str:
+    return (
+        f"{d.due_at.isoformat()}  {d.kind:<30} provider={d.provider_id or '-'} owner={d.owner}  "
+        f"{d.title}  [{d.deadline_id}]"
+    )
+
+
+@deadlines_app.command("run")
+def run(
+    now: str = typer.Option(
+        None, "--now", help="Fire what is due at or before this instant (ISO 8601; default: now)."
+    ),
+) -> None:
+    """Fire every deadline due at or before NOW that has not fired yet, and print them."""
+    settings = load_settings(scheduler_enabled=False)
+    configure_logging(settings.log_level)
+    cw = bootstrap(settings)
+    try:
+        report = cw.scheduler.fire_due(_parse_now(now))
+    finally:
+        cw.close()
+    for deadline in report.fired:
+        typer.echo(f"fired  {_line(deadline)}")
+    for deadline in report.already_fired:
+        typer.echo(f"skip   {_line(deadline)} (already fired elsewhere)")
+    typer.echo(f"{len(report.fired)} deadline(s) fired as of {report.now.isoformat()}")
+
+
+@deadlines_app.command("list")
+def list_pending(
+    before: str = typer.Option(None, "--before", help="Only those due at or before (ISO 8601)."),
+) -> None:
+    """Pending deadlines, soonest first, as derived from the log."""
+    settings = load_settings(scheduler_enabled=False)
+    configure_logging(settings.log_level)
+    cw = bootstrap(settings)
+    try:
+        pending = cw.scheduler.pending(before=_parse_now(before))
+    finally:
+        cw.close()
+    for deadline in pending:
+        typer.echo(_line(deadline))
+    typer.echo(f"{len(pending)} pending deadline(s)")

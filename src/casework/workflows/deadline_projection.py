@@ -1,0 +1,196 @@
+"""The deadline read model: pending, cancelled and fired deadlines, one row each.
+
+A ``Projection`` (casework.projections.base) that the runner drives. ``apply`` folds a page of
+events with the same effects as ``deadlines.derive``: it loads, in one query, the rows the page
+touches, applies the effects in memory (``DeadlineBook``) and writes back the changed rows in
+batches. So rebuilding from the log gives exactly the deadlines an incremental run gave.
+
+Queries for the HTTP routes and the dashboard: ``pending_deadlines`` and ``fired_alerts``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    Column,
+    Connection,
+    DateTime,
+    Engine,
+    Index,
+    Integer,
+    String,
+    Table,
+    delete,
+    insert,
+    or_,
+    select,
+)
+
+from casework.events.store import StoredEvent
+from casework.projections.base import read_models
+from casework.workflows.deadlines import (
+    Cancel,
+    Deadline,
+    DeadlineBook,
+    DeadlineRecord,
+    DeadlineStatus,
+    Fired,
+    Schedule,
+    Timing,
+    deadline_event_types,
+    effects_of,
+)
+from casework.workflows.policy import DEFAULT_POLICY, DeadlinePolicy
+from casework.workflows.working_days import ENGLAND, WorkingCalendar
+
+deadlines_table = Table(
+    "rm_deadlines",
+    read_models,
+    Column("deadline_id", String(250), primary_key=True),
+    Column("provider_id", String(100), nullable=True),
+    Column("kind", String(60), nullable=False),
+    Column("title", String(300), nullable=False),
+    Column("due_at", DateTime(timezone=True), nullable=False),
+    Column("owner", String(200), nullable=False),
+    Column("source", String(200), nullable=False),
+    Column("scope", String(200), nullable=False, default=""),
+    Column("repeat_every_days", Integer, nullable=True),
+    Column("status", String(20), nullable=False),
+    Column("fired_at", DateTime(timezone=True), nullable=True),
+    Index("ix_rm_deadlines_status_due", "status", "due_at"),
+    Index("ix_rm_deadlines_source", "source"),
+    Index("ix_rm_deadlines_provider", "provider_id"),
+)
+T = deadlines_table
+
+
+class DeadlineProjection:
+    """Pending and fired deadlines (``rm_deadlines``)."""
+
+    name: ClassVar[str] = "deadlines"
+    version: ClassVar[int] = 1
+    tables: ClassVar[list[Table]] = [deadlines_table]
+    event_types: ClassVar[frozenset[str]] = deadline_event_types()
+
+    def __init__(self, policy: DeadlinePolicy = DEFAULT_POLICY, calendar: WorkingCalendar = ENGLAND) -> None:
+        self.timing = Timing(policy, calendar)
+
+    def apply(self, conn: Connection, events: list[StoredEvent]) -> None:
+        effects = [e for event in events for e in effects_of(event, self.timing)]
+        if not effects:
+            return
+        book = DeadlineBook(_load_touched(conn, effects))
+        for effect in effects:
+            book.apply(effect)
+        if not book.changed:
+            return
+        changed = sorted(book.changed)
+        for chunk in _chunks(changed, 500):
+            conn.execute(delete(T).where(T.c.deadline_id.in_(chunk)))
+        conn.execute(insert(T), [_row(book.records[i]) for i in changed])
+
+
+def _load_touched(conn: Connection, effects: list) -> dict[str, DeadlineRecord]:  # noqa: ANN001
+    """The rows a page's effects can change: its pending rows per source, and rows by id."""
+    sources = sorted({e.source for e in effects if isinstance(e, Cancel)})
+    ids = sorted({e.deadline.deadline_id for e in effects if isinstance(e, Schedule | Fired)})
+    records: dict[str, DeadlineRecord] = {}
+    for chunk in _chunks(sources, 400):
+        query = select(T).where(T.c.source.in_(chunk), T.c.status == DeadlineStatus.pending)
+        records.update((r.deadline_id, _record(r)) for r in conn.execute(query))
+    for chunk in _chunks(ids, 400):
+        query = select(T).where(T.c.deadline_id.in_(chunk))
+        records.update((r.deadline_id, _record(r)) for r in conn.execute(query))
+    return records
+
+
+def _row(record: DeadlineRecord) -> dict[str, Any]:
+    d = record.deadline
+    return {
+        "deadline_id": d.deadline_id,
+        "provider_id": d.provider_id,
+        "kind": str(d.kind),
+        "title": d.title,
+        "due_at": d.due_at,
+        "owner": d.owner,
+        "source": d.source,
+        "scope": d.scope,
+        "repeat_every_days": d.repeat_every_days,
+        "status": str(record.status),
+        "fired_at": record.fired_at,
+    }
+
+
+def _aware(instant: datetime | None) -> datetime | None:
+    if instant is None:
+        return None
+    return instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant.astimezone(UTC)
+
+
+def _deadline(row: Any) -> Deadline:
+    return Deadline(
+        deadline_id=row.deadline_id, provider_id=row.provider_id, kind=row.kind, title=row.title,
+        due_at=_aware(row.due_at), owner=row.owner, source=row.source, scope=row.scope,
+        repeat_every_days=row.repeat_every_days,
+    )
+
+
+def _record(row: Any) -> DeadlineRecord:
+    return DeadlineRecord(_deadline(row), DeadlineStatus(row.status), _aware(row.fired_at))
+
+
+def _chunks(items: list, size: int) -> Iterable[list]:  # noqa: ANN001
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+# ------------------------------------------------------------------------------- queries
+def _connect(source: Any) -> tuple[Connection, bool]:
+    """A connection from a Connection, an Engine or a Casework container (``.engine``)."""
+    if isinstance(source, Connection):
+        return source, False
+    engine: Engine = source if isinstance(source, Engine) else source.engine
+    return engine.connect(), True
+
+
+def pending_deadlines(
+    source: Any, before: datetime | None = None, provider_id: str | None = None
+) -> list[Deadline]:
+    """Pending deadlines, soonest first (due at or before ``before`` when given).
+
+    ``source``: a Connection, an Engine or the Casework container."""
+    query = select(T).where(T.c.status == DeadlineStatus.pending)
+    if before is not None:
+        query = query.where(T.c.due_at <= before.astimezone(UTC))
+    if provider_id is not None:
+        query = query.where(T.c.provider_id == provider_id)
+    conn, owned = _connect(source)
+    try:
+        rows = conn.execute(query.order_by(T.c.due_at, T.c.deadline_id)).all()
+    finally:
+        if owned:
+            conn.close()
+    return [_deadline(r) for r in rows]
+
+
+def fired_alerts(
+    source: Any, provider_id: str | None = None, since: datetime | None = None
+) -> list[DeadlineRecord]:
+    """Deadlines that fired (the alerts), most recent first; ``since`` filters on when they fell
+    due or fired, whichever is later. Each names the provider, the deadline and its owner."""
+    query = select(T).where(T.c.status == DeadlineStatus.fired)
+    if provider_id is not None:
+        query = query.where(T.c.provider_id == provider_id)
+    if since is not None:
+        since = since.astimezone(UTC)
+        query = query.where(or_(T.c.due_at >= since, T.c.fired_at >= since))
+    conn, owned = _connect(source)
+    try:
+        rows = conn.execute(query.order_by(T.c.due_at.desc(), T.c.deadline_id)).all()
+    finally:
+        if owned:
+            conn.close()
+    return [_record(r) for r in rows]
