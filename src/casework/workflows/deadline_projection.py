@@ -32,13 +32,16 @@ from sqlalchemy import (
 from casework.events.store import StoredEvent
 from casework.projections.base import read_models
 from casework.workflows.deadlines import (
+    LIVE,
     Cancel,
     Deadline,
     DeadlineBook,
     DeadlineRecord,
     DeadlineStatus,
     Fired,
+    Resume,
     Schedule,
+    Suspend,
     Timing,
     deadline_event_types,
     effects_of,
@@ -94,12 +97,13 @@ class DeadlineProjection:
 
 
 def _load_touched(conn: Connection, effects: list) -> dict[str, DeadlineRecord]:  # noqa: ANN001
-    """The rows a page's effects can change: its pending rows per source, and rows by id."""
-    sources = sorted({e.source for e in effects if isinstance(e, Cancel)})
+    """The rows a page's effects can change: live (pending, suspended) rows of the sources it
+    cancels, suspends or resumes, and rows by id for what it schedules or fires."""
+    sources = sorted({e.source for e in effects if isinstance(e, Cancel | Suspend | Resume)})
     ids = sorted({e.deadline.deadline_id for e in effects if isinstance(e, Schedule | Fired)})
     records: dict[str, DeadlineRecord] = {}
     for chunk in _chunks(sources, 400):
-        query = select(T).where(T.c.source.in_(chunk), T.c.status == DeadlineStatus.pending)
+        query = select(T).where(T.c.source.in_(chunk), T.c.status.in_([str(s) for s in LIVE]))
         records.update((r.deadline_id, _record(r)) for r in conn.execute(query))
     for chunk in _chunks(ids, 400):
         query = select(T).where(T.c.deadline_id.in_(chunk))

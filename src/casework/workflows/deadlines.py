@@ -48,8 +48,12 @@ class DeadlineKind(StrEnum):
 
 class DeadlineStatus(StrEnum):
     pending = "pending"
+    suspended = "suspended"  # its cause is on hold (an item reported done, awaiting verification)
     cancelled = "cancelled"
     fired = "fired"
+
+
+LIVE = (DeadlineStatus.pending, DeadlineStatus.suspended)
 
 
 @dataclass(frozen=True)
@@ -97,12 +101,26 @@ class Cancel:
 
 
 @dataclass(frozen=True)
+class Suspend:
+    """Pending deadlines of ``source``/``scope`` stop for now; ``Resume`` makes them pending again."""
+
+    source: str
+    scope: str | None = None
+
+
+@dataclass(frozen=True)
+class Resume:
+    source: str
+    scope: str | None = None
+
+
+@dataclass(frozen=True)
 class Fired:
     deadline: Deadline
     fired_at: datetime  # when it was recorded (the alert time)
 
 
-Effect = Schedule | Cancel | Fired
+Effect = Schedule | Cancel | Suspend | Resume | Fired
 
 
 @dataclass(frozen=True)
@@ -125,11 +143,20 @@ class DeadlineBook:
             if known is None or known.status is DeadlineStatus.pending:
                 self._put(DeadlineRecord(effect.deadline))
         elif isinstance(effect, Cancel):
-            for record in list(self.records.values()):
-                if record.status is DeadlineStatus.pending and _matches(record.deadline, effect):
-                    self._put(replace(record, status=DeadlineStatus.cancelled))
+            self._move(effect, LIVE, DeadlineStatus.cancelled)
+        elif isinstance(effect, Suspend):
+            self._move(effect, (DeadlineStatus.pending,), DeadlineStatus.suspended)
+        elif isinstance(effect, Resume):
+            self._move(effect, (DeadlineStatus.suspended,), DeadlineStatus.pending)
         else:
             self._fire(effect)
+
+    def _move(
+        self, effect: Cancel | Suspend | Resume, old: tuple[DeadlineStatus, ...], new: DeadlineStatus
+    ) -> None:
+        for record in list(self.records.values()):
+            if record.status in old and _matches(record.deadline, effect):
+                self._put(replace(record, status=new))
 
     def _fire(self, effect: Fired) -> None:
         known = self.records.get(effect.deadline.deadline_id)
@@ -163,11 +190,12 @@ class DeadlineBook:
         return sorted(found, key=lambda r: (r.deadline.due_at, r.deadline.deadline_id))
 
 
-def _matches(deadline: Deadline, cancel: Cancel) -> bool:
+def _matches(deadline: Deadline, effect: Cancel | Suspend | Resume) -> bool:
+    kinds = getattr(effect, "kinds", None)
     return (
-        deadline.source == cancel.source
-        and (cancel.scope is None or deadline.scope == cancel.scope)
-        and (cancel.kinds is None or deadline.kind in cancel.kinds)
+        deadline.source == effect.source
+        and (effect.scope is None or deadline.scope == effect.scope)
+        and (kinds is None or deadline.kind in kinds)
     )
 
 
