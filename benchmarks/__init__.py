@@ -1,0 +1,1 @@
+"""Casework benchmarks: ``python -m benchmarks.run`` (or ``make bench``). See README.md."""
