@@ -14,6 +14,7 @@ from casework.clock import Clock, SystemClock
 from casework.db import ensure_schema, make_engine
 from casework.events.store import EventStore
 from casework.settings import Settings, load_settings
+from casework.users import UserDirectory
 from casework.workflows.policy import DEFAULT_POLICY, DeadlinePolicy
 from casework.workflows.scheduler import DeadlineScheduler
 from casework.workflows.wiring import wire_workflows
@@ -31,6 +32,11 @@ class Casework:
     policy: DeadlinePolicy = DEFAULT_POLICY
     # Built stopped; ``serve`` starts it when settings.scheduler_enabled.
     scheduler: DeadlineScheduler | None = None
+    # Users and their API tokens (``casework users``, HTTP authentication).
+    users: UserDirectory = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.users = UserDirectory(self.engine, self.store, self.clock)
 
     def close(self) -> None:
         if self.scheduler is not None:

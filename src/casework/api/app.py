@@ -1,4 +1,8 @@
-"""The FastAPI application: routers are assembled here and nowhere else."""
+"""The FastAPI application: routers are assembled here and nowhere else.
+
+JSON API under ``/api/v1``; ``/healthz`` (no auth); ``/openapi.json`` and ``/docs``.
+The path ``/`` is left free for the web interface.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +10,37 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from casework import __version__
+from casework.api.idempotency import IdempotencyStore
+from casework.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from casework.api.problems import install_problem_handlers
+from casework.api.routes import ROUTERS
 from casework.bootstrap import Casework
 from casework.db import schema_is_current
 from casework.events.errors import StoreError
+
+API_PREFIX = "/api/v1"
 
 
 def create_app(casework: Casework) -> FastAPI:
     app = FastAPI(
         title="Casework",
         version=__version__,
-        description="Event-sourced case management for council quality and contracts teams.",
+        description=(
+            "Event-sourced case management for council quality and contracts teams.\n\n"
+            "Authenticate with `Authorization: Bearer TOKEN` (from `casework users add NAME "
+            "--role ROLE`). Errors are RFC 9457 problem details. Send `Idempotency-Key` on "
+            "writes to make retries safe. Times are ISO 8601, returned in UTC."
+        ),
     )
     app.state.casework = casework
+    app.state.users = casework.users
+    app.state.idempotency = IdempotencyStore(casework.engine, casework.clock)
+    install_problem_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router, prefix=API_PREFIX)
+    # Added last = outermost: every answer, even a 413, carries a request id and is logged.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=casework.settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware)
 
     @app.get("/healthz", tags=["health"], summary="Store reachable and schema current")
     def healthz() -> JSONResponse:

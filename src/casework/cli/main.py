@@ -91,6 +91,9 @@ def serve(
 from casework.cli.deadlines import deadlines_app  # noqa: E402
 
 app.add_typer(deadlines_app, name="deadlines")
+from casework.cli.users import users_app  # noqa: E402
+
+app.add_typer(users_app, name="users")
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -1,0 +1,123 @@
+"""ASGI middleware: request ids and structured access logs; body size and content type limits.
+
+The access log names the request id, user, method, path template (``/api/v1/providers/{id}``,
+never the concrete path or query string), status and latency: no bodies, no tokens, no names.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from typing import Any
+
+import structlog
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from casework.api.problems import ApiProblem, problem_response
+
+access_log = structlog.get_logger("casework.access")
+
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key.lower() == name:
+            return value.decode("latin-1")
+    return None
+
+
+class RequestContextMiddleware:
+    """X-Request-ID in (when well-formed) and out; one access log line per request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = _header(scope, b"x-request-id")
+        request_id = given if given and REQUEST_ID.match(given) else uuid.uuid4().hex
+        state: dict[str, Any] = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        status = {"code": 500}
+        started = time.perf_counter()
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+                headers = [h for h in message.get("headers", []) if h[0].lower() != b"x-request-id"]
+                headers.append((b"x-request-id", request_id.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            route = scope.get("route")
+            access_log.info(
+                "request",
+                method=scope["method"],
+                path=getattr(route, "path", None) or "unmatched",
+                status=status["code"],
+                duration_ms=round((time.perf_counter() - started) * 1000, 1),
+                user=state.get("user"),
+            )
+            structlog.contextvars.unbind_contextvars("request_id")
+
+
+class BodyLimitMiddleware:
+    """413 for a body over ``max_bytes``; 415 for a write whose body is not JSON (API paths)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, prefix: str = "/api/") -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.prefix = prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in WRITE_METHODS:
+            await self.app(scope, receive, send)
+            return
+        length = _header(scope, b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.max_bytes:
+            await self._too_large(scope)(scope, receive, send)
+            return
+        has_body = (length is not None and length != "0") or _header(scope, b"transfer-encoding")
+        if has_body and scope["path"].startswith(self.prefix) and not _is_json(scope):
+            response = problem_response(
+                scope, 415, "unsupported-media-type", "Unsupported media type",
+                "Send the body as JSON with `Content-Type: application/json`.",
+            )
+            await response(scope, receive, send)
+            return
+        received = 0
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise self._problem()
+            return message
+
+        await self.app(scope, counting_receive, send)
+
+    def _problem(self) -> ApiProblem:
+        return ApiProblem(
+            413, "payload-too-large", "Request body too large",
+            f"The body is larger than {self.max_bytes} bytes; send less (e.g. split the items).",
+        )
+
+    def _too_large(self, scope: Scope) -> Any:
+        p = self._problem()
+        return problem_response(scope, p.status, p.slug, p.title, p.detail)
+
+
+def _is_json(scope: Scope) -> bool:
+    content_type = (_header(scope, b"content-type") or "").split(";")[0].strip().lower()
+    return content_type == "application/json" or content_type.endswith("+json")

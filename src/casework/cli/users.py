@@ -1,0 +1,116 @@
+"""``casework users``: who may use the API, with which role, and their tokens.
+
+Exit status: 0 done; 1 unknown user; 2 a bad name or role, or a name already taken.
+"""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TypeVar
+
+import typer
+
+from casework.bootstrap import Casework, bootstrap
+from casework.domain.actors import Actor, Role
+from casework.domain.errors import DomainError, InvalidInput, NotFound
+from casework.logs import configure_logging
+from casework.settings import load_settings
+
+users_app = typer.Typer(
+    help=(
+        "Users and API tokens. Roles: officer (logs and works cases), manager (also allocates, "
+        "issues sanctions, sees whistleblowers), auditor (reads and verifies, writes nothing), "
+        "admin (manages users)."
+    ),
+    no_args_is_help=True,
+)
+T = TypeVar("T")
+ROLES = ", ".join(r.value for r in Role)
+
+
+def _operator() -> Actor:
+    """Whoever runs the command line acts as an admin: they hold the database already."""
+    try:
+        who = getpass.getuser()
+    except Exception:  # no login name in some containers
+        who = "unknown"
+    return Actor(f"cli:{who}", Role.admin)
+
+
+@contextmanager
+def _casework() -> Iterator[Casework]:
+    settings = load_settings(scheduler_enabled=False)
+    configure_logging(settings.log_level)
+    cw = bootstrap(settings)
+    try:
+        yield cw
+    finally:
+        cw.close()
+
+
+def _run(action: Callable[[Casework], T]) -> T:
+    """The CLI's one error handler for user commands: a refusal says why, with its exit code."""
+    try:
+        with _casework() as cw:
+            return action(cw)
+    except InvalidInput as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    except NotFound as exc:
+        typer.echo(f"error: {exc}; see `casework users list`", err=True)
+        raise typer.Exit(1) from None
+    except DomainError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+
+
+@users_app.command("add")
+def add(
+    name: str = typer.Argument(..., help="Login name: lower-case letters, digits, '.', '_', '-'."),
+    role: str = typer.Option(..., "--role", "-r", help=f"One of: {ROLES}."),
+) -> None:
+    """Create a user and print their API token. The token is shown once: pass it on securely.
+
+    Exit 2 on a bad role or a name already taken.
+    """
+    issued = _run(lambda cw: cw.users.add(name, role, _operator()))
+    typer.echo(f"added {issued.name} ({issued.role.value}); API token, shown once:", err=True)
+    typer.echo(issued.token)
+
+
+@users_app.command("token")
+def token(name: str = typer.Argument(..., help="An existing user.")) -> None:
+    """Issue a new API token for a user (e.g. after revoking a lost one); printed once."""
+    issued = _run(lambda cw: cw.users.issue_token(name, _operator()))
+    typer.echo(f"new token for {issued.name} ({issued.role.value}), shown once:", err=True)
+    typer.echo(issued.token)
+
+
+@users_app.command("revoke")
+def revoke(name: str = typer.Argument(..., help="The user whose tokens stop working.")) -> None:
+    """Revoke every token the user holds. Issue a new one with `casework users token NAME`."""
+    count = _run(lambda cw: cw.users.revoke(name, _operator()))
+    typer.echo(f"revoked {count} token(s) of {name}")
+
+
+@users_app.command("role")
+def change_role(
+    name: str = typer.Argument(..., help="An existing user."),
+    role: str = typer.Argument(..., help=f"The new role, one of: {ROLES}."),
+) -> None:
+    """Change a user's role (their tokens keep working, with the new role)."""
+    record = _run(lambda cw: cw.users.change_role(name, role, _operator()))
+    typer.echo(f"{record.name} is now {record.role.value}")
+
+
+@users_app.command("list")
+def list_users() -> None:
+    """Every user with their role and how many working tokens they hold."""
+    records = _run(lambda cw: cw.users.list())
+    if not records:
+        typer.echo("no users yet: add one with `casework users add NAME --role ROLE`")
+        return
+    for r in records:
+        typer.echo(f"{r.name:<24} {r.role.value:<8} tokens={r.active_tokens}  since {r.created_at:%Y-%m-%d}")
