@@ -1,0 +1,87 @@
+"""Reading the log inside the runner's own transaction: pages by position, filtered by type.
+
+Positions become visible in order (the store's append lock), so once ``head`` is read every
+position up to it is either committed or will never exist: advancing a checkpoint to ``head``
+over events a projection does not fold skips nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator
+from datetime import UTC, datetime
+
+import orjson
+from sqlalchemy import Connection, func, select
+
+from casework.events.schema import events as T
+from casework.events.store import StoredEvent
+
+_COLUMNS = (
+    T.c.position,
+    T.c.event_id,
+    T.c.stream,
+    T.c.version,
+    T.c.type,
+    T.c.schema_version,
+    T.c.data,
+    T.c.metadata,
+    T.c.provider_id,
+    T.c.occurred_at,
+    T.c.recorded_at,
+    T.c.hash,
+)
+
+
+def _utc(instant: datetime) -> datetime:
+    return instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant.astimezone(UTC)
+
+
+def to_event(row: tuple) -> StoredEvent:
+    return StoredEvent(
+        row[0], row[1], row[2], row[3], row[4], row[5], orjson.loads(row[6]),
+        orjson.loads(row[7]), row[8], _utc(row[9]), _utc(row[10]), row[11],
+    )
+
+
+def head(conn: Connection) -> int:
+    return conn.execute(select(func.max(T.c.position))).scalar() or 0
+
+
+def page(
+    conn: Connection,
+    after: int,
+    until: int,
+    types: Collection[str] | None,
+    limit: int,
+) -> list[StoredEvent]:
+    """Events with ``after < position <= until`` (of ``types`` if given), at most ``limit``."""
+    query = select(*_COLUMNS).where(T.c.position > after, T.c.position <= until)
+    if types is not None:
+        query = query.where(T.c.type.in_(sorted(types)))
+    query = query.order_by(T.c.position).limit(limit)
+    return [to_event(r) for r in conn.execute(query)]
+
+
+def pages(
+    conn: Connection,
+    after: int,
+    until: int,
+    types: Collection[str] | None,
+    size: int,
+) -> Iterator[list[StoredEvent]]:
+    """Every page after ``after`` up to ``until``, keyset-paginated."""
+    while True:
+        batch = page(conn, after, until, types, size)
+        if not batch:
+            return
+        yield batch
+        if len(batch) < size:
+            return
+        after = batch[-1].position
+
+
+def count(conn: Connection, after: int, until: int, types: Collection[str] | None) -> int:
+    query = select(func.count()).select_from(T).where(T.c.position > after, T.c.position <= until)
+    if types is not None:
+        query = query.where(T.c.type.in_(sorted(types)))
+    return conn.execute(query).scalar() or 0
