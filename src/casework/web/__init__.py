@@ -1,0 +1,59 @@
+"""The team's web interface: server-rendered pages on the same commands and read models as the
+JSON API, with every asset served from /static (it works with no internet connection).
+
+``mount_web(app)`` adds the pages, the static files, the security headers and the session to an
+API app made by ``casework.api.app.create_app``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from importlib.resources import files
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from casework.web.csrf import CsrfRefused
+from casework.web.headers import SecurityHeaders
+from casework.web.page import SignInRequired, page, sign_in_url
+from casework.web.pages import signin
+from casework.web.session import SessionCodec
+
+PAGE_ROUTERS = [signin.router]
+
+
+def mount_web(app: FastAPI) -> None:
+    """Serve the web interface from ``app`` (whose ``state.casework`` is already set)."""
+    if getattr(app.state, "web_session_codec", None) is not None:
+        return  # already mounted
+    settings = app.state.casework.settings
+    secret = getattr(settings, "session_secret", None)
+    key = secret.encode() if isinstance(secret, str) and len(secret) >= 32 else secrets.token_bytes(32)
+    app.state.web_session_codec = SessionCodec(key)
+    app.add_middleware(SecurityHeaders)
+    app.mount("/static", StaticFiles(directory=str(files("casework.web") / "static")), name="static")
+    for router in PAGE_ROUTERS:
+        app.include_router(router, include_in_schema=False)
+    app.add_exception_handler(SignInRequired, _sign_in_required)
+    app.add_exception_handler(CsrfRefused, _csrf_refused)
+
+
+def _sign_in_required(request: Request, exc: Exception) -> Response:
+    if request.method != "GET" or request.headers.get("x-requested-with") == "fetch":
+        return JSONResponse({"detail": "sign in first"}, status_code=401)
+    return RedirectResponse(sign_in_url(request), status_code=303)
+
+
+def _csrf_refused(request: Request, exc: Exception) -> Response:
+    p = page(request)
+    message = (
+        f"Nothing was saved: {exc}. This happens when a form is left open across signing in or "
+        "out. Go back, reload the page and try again."
+    )
+    if p.is_fetch:
+        return JSONResponse({"detail": message}, status_code=403)
+    return p.render("error.html", status_code=403, page_title="Refused", title="Refused", message=message)
+
+
+__all__ = ["mount_web"]
