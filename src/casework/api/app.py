@@ -17,6 +17,7 @@ from casework.api.routes import ROUTERS
 from casework.bootstrap import Casework
 from casework.db import schema_is_current
 from casework.events.errors import StoreError
+from casework.web import mount_web
 
 API_PREFIX = "/api/v1"
 
@@ -38,6 +39,7 @@ def create_app(casework: Casework) -> FastAPI:
     install_problem_handlers(app)
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
+    mount_web(app)  # the team's web pages at /, assets at /static
     # Added last = outermost: every answer, even a 413, carries a request id and is logged.
     app.add_middleware(BodyLimitMiddleware, max_bytes=casework.settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
