@@ -1,0 +1,61 @@
+"""``casework deadlines run --now`` in a subprocess, on a temporary SQLite store."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from casework.bootstrap import bootstrap
+from casework.clock import FixedClock
+from casework.events.sanctions import FinalNoticeIssued, SanctionStage
+from casework.settings import Settings
+
+from .helpers import record
+
+# The installed console script, as users run it.
+_SCRIPT = Path(sys.executable).with_name("casework")
+CASEWORK = (
+    [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-c", "from casework.cli.main import app; app()"]
+)
+
+
+def run_deadlines(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "CASEWORK_DATABASE_URL": url}
+    return subprocess.run(
+        [*CASEWORK, "deadlines", "run", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_deadlines_run_fires_what_is_due_prints_it_and_exits_0(tmp_path) -> None:  # noqa: ANN001
+    url = f"sqlite:///{tmp_path / 'casework.db'}"
+    issued = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    cw = bootstrap(Settings(database_url=url, scheduler_enabled=False), clock=FixedClock(issued))
+    record(
+        cw.store,
+        "escalation-p9",
+        FinalNoticeIssued(provider_id="p9", from_stage=SanctionStage.monitoring, reason="serious risk"),
+        issued,
+    )
+    cw.close()
+
+    first = run_deadlines(url, "--now", "2026-05-18T00:00:00+01:00")
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.count("fired  ") == 2  # the reminders 30 and 14 days before expiry
+    assert "final_notice_reminder:30]" in first.stdout and "final_notice_reminder:14]" in first.stdout
+    assert "provider=p9" in first.stdout and "owner=mia" in first.stdout
+    assert "2 deadline(s) fired" in first.stdout
+
+    again = run_deadlines(url, "--now", "2026-05-18T00:00:00+01:00")
+    assert again.returncode == 0
+    assert "0 deadline(s) fired" in again.stdout
+
+    bad = run_deadlines(url, "--now", "yesterday")
+    assert bad.returncode == 2
