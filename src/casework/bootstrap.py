@@ -10,8 +10,11 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from casework.application_wiring import wire_application
 from casework.clock import Clock, SystemClock
 from casework.db import ensure_schema, make_engine
+from casework.domain.application import Application
+from casework.domain.personal_data import PersonVault
 from casework.events.store import EventStore
 from casework.settings import Settings, load_settings
 from casework.users import UserDirectory
@@ -34,6 +37,9 @@ class Casework:
     scheduler: DeadlineScheduler | None = None
     # Users and their API tokens (``casework users``, HTTP authentication).
     users: UserDirectory = field(init=False)
+    # The command bus and the sealed personal data (casework.application_wiring).
+    application: Application = field(init=False)
+    vault: PersonVault = field(init=False)
 
     def __post_init__(self) -> None:
         self.users = UserDirectory(self.engine, self.store, self.clock)
@@ -54,5 +60,6 @@ def bootstrap(
         ensure_schema(engine)
     store = EventStore(engine, clock)
     cw = Casework(settings=settings, clock=clock, engine=engine, store=store)
+    wire_application(cw)
     wire_workflows(cw)
     return cw

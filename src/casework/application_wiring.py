@@ -1,0 +1,22 @@
+"""Wiring the casework Application into the container (called once from ``bootstrap``)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from casework.domain.aggregates import casework_aggregates
+from casework.domain.application import Application
+from casework.domain.personal_data import PersonVault
+from casework.personal_data_store import SqlKeyStore
+
+if TYPE_CHECKING:
+    from casework.bootstrap import Casework
+
+
+def wire_application(cw: Casework) -> None:
+    """``cw.vault`` (restricted personal data) and ``cw.application`` (the command bus, with the
+    casework aggregates registered; other areas add theirs with ``cw.application.register``)."""
+    cw.vault = PersonVault(SqlKeyStore(cw.engine))
+    cw.application = Application(
+        cw.store, cw.clock, vault=cw.vault, aggregates=casework_aggregates()
+    )

@@ -1,0 +1,76 @@
+"""A lifecycle: one table of (action, from states, to state), driven by ``transitions``.
+
+Defined once per aggregate, the same table validates commands (``check`` raises ``NotAllowed``
+naming the state and the allowed actions), lists the allowed actions for 409 details and for the
+buttons a page shows (``allowed_actions``), and replays events (``destination``)::
+
+    RECORD = Lifecycle("intelligence record", IntelligenceState, [
+        ("allocate", "logged", "allocated"),
+        ("assess", ["allocated", "risk_assessed"], "risk_assessed"),
+    ], initial="logged")
+    RECORD.allowed_actions("logged")            # {"allocate"}
+    RECORD.check("r-1", "logged", "assess")     # raises NotAllowed(... allowed: allocate)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from transitions import Machine
+
+from casework.domain.errors import NotAllowed
+
+# (action, source state or states, destination state)
+Row = tuple[str, str | Sequence[str], str]
+
+
+class Lifecycle:
+    def __init__(self, kind: str, states: Iterable[str], rows: Iterable[Row], initial: str) -> None:
+        self.kind = kind
+        self.states = [str(s) for s in states]
+        self.initial = str(initial)
+        self.rows = [
+            (action, [str(source)] if isinstance(source, str) else [str(s) for s in source], str(dest))
+            for action, source, dest in rows
+        ]
+        self._machine = Machine(
+            model=None,
+            states=self.states,
+            initial=self.initial,
+            auto_transitions=False,
+            transitions=[
+                {"trigger": action, "source": sources, "dest": dest}
+                for action, sources, dest in self.rows
+            ],
+        )
+
+    @property
+    def actions(self) -> set[str]:
+        return {action for action, _, _ in self.rows}
+
+    def allowed_actions(self, state: str) -> set[str]:
+        """Every action allowed from ``state`` (empty for a final state)."""
+        return set(self._machine.get_triggers(str(state)))
+
+    def destination(self, state: str, action: str) -> str | None:
+        """Where ``action`` leads from ``state``, or None when it is not allowed there."""
+        found = self._machine.get_transitions(trigger=action, source=str(state))
+        return found[0].dest if found else None
+
+    def is_final(self, state: str) -> bool:
+        return not self.allowed_actions(state)
+
+    def check(self, ident: str, state: str, action: str, hint: str = "") -> str:
+        """The state ``action`` leads to from ``state``; raises ``NotAllowed`` when not allowed."""
+        dest = self.destination(state, action)
+        if dest is None:
+            raise NotAllowed(self.kind, ident, str(state), action, self.allowed_actions(state), hint)
+        return dest
+
+    def replay(self, ident: str, state: str, action: str) -> str:
+        """The state after a stored event. A stored event the table refuses means the history was
+        written by other rules: say so loudly rather than guess."""
+        dest = self.destination(state, action)
+        if dest is None:
+            raise ValueError(f"{self.kind} {ident}: stored '{action}' is not allowed from '{state}'")
+        return dest
