@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from casework import __version__
+from casework.api import API_PREFIX
 from casework.api.idempotency import IdempotencyStore
 from casework.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from casework.api.problems import install_problem_handlers
@@ -19,7 +20,7 @@ from casework.db import schema_is_current
 from casework.events.errors import StoreError
 from casework.web import mount_web
 
-API_PREFIX = "/api/v1"
+__all__ = ["API_PREFIX", "create_app"]
 
 
 def create_app(casework: Casework) -> FastAPI:
@@ -38,7 +39,7 @@ def create_app(casework: Casework) -> FastAPI:
     app.state.idempotency = IdempotencyStore(casework.engine, casework.clock)
     install_problem_handlers(app)
     for router in ROUTERS:
-        app.include_router(router, prefix=API_PREFIX)
+        app.include_router(router)
     mount_web(app)  # the team's web pages at /, assets at /static
     # Added last = outermost: every answer, even a 413, carries a request id and is logged.
     app.add_middleware(BodyLimitMiddleware, max_bytes=casework.settings.max_body_bytes)

@@ -61,6 +61,7 @@ class RequestContextMiddleware:
             route = scope.get("route")
             access_log.info(
                 "request",
+                request_id=request_id,
                 method=scope["method"],
                 path=getattr(route, "path", None) or "unmatched",
                 status=status["code"],

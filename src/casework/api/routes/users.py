@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 
+from casework.api import API_PREFIX
 from casework.api.auth import admin, current_actor
 from casework.api.problems import READ_ERRORS
 from casework.api.schemas.common import Out, UtcDateTime
 from casework.domain.actors import Actor, Role
 
-router = APIRouter(tags=["users"], responses=READ_ERRORS)
+router = APIRouter(prefix=API_PREFIX, tags=["users"], responses=READ_ERRORS)
 
 
 class Me(Out):
