@@ -1,18 +1,10 @@
-"""The base of the workflows' commands: frozen pydantic models with ``occurred_at`` (default:
-the clock) and the roles permitted to issue them."""
+"""The base of the workflows' commands: the domain's ``Command`` (frozen pydantic, class-level
+``permitted`` roles, ``occurred_at`` defaulting to the clock and never in the future)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import ClassVar
+from casework.domain.aggregate import MANAGERS, OFFICERS, Command
 
-from pydantic import BaseModel, ConfigDict
+WorkflowCommand = Command
 
-from casework.domain.actors import Role
-
-
-class WorkflowCommand(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    permitted: ClassVar[frozenset[Role]] = frozenset({Role.officer, Role.manager})
-    occurred_at: datetime | None = None
+__all__ = ["MANAGERS", "OFFICERS", "WorkflowCommand"]

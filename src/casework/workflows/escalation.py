@@ -23,7 +23,7 @@ from casework.events.sanctions import (
     SanctionStage,
 )
 from casework.workflows.commands import WorkflowCommand
-from casework.workflows.lifecycle import Lifecycle, Row
+from casework.workflows.lifecycle import Row, WorkflowLifecycle
 
 S = SanctionStage
 
@@ -45,7 +45,7 @@ def _escalation_rows() -> list[Row]:
     return rows
 
 
-ESCALATION = Lifecycle("contract escalation", STAGE_ORDER, _escalation_rows(), S.monitoring)
+ESCALATION = WorkflowLifecycle("contract escalation", STAGE_ORDER, _escalation_rows(), S.monitoring)
 
 CLOSED_TO_PLACEMENTS = frozenset({S.contract_suspension, S.final_notice_90_day, S.terminated})
 
@@ -129,7 +129,7 @@ def _escalate(state: EscalationState, command: EscalateContract | TerminateContr
             ESCALATION.allowed_actions(state.stage),
             "escalation only moves up; to go down, lift the sanction with the verified improvement",
         )
-    ESCALATION.check(state.provider_id, state.stage, action, wanted)
+    ESCALATION.check_to(state.provider_id, state.stage, action, wanted)
     skipped = list(STAGE_ORDER[_rank(state.stage) + 1 : _rank(wanted)])
     if skipped and not command.reason.strip():
         raise InvalidInput(
@@ -146,7 +146,7 @@ def _escalate(state: EscalationState, command: EscalateContract | TerminateContr
 
 
 def _lift(state: EscalationState, command: LiftSanction) -> list[DomainEvent]:
-    ESCALATION.check(
+    ESCALATION.check_to(
         state.provider_id, state.stage, "lift", command.to,
         hint="lift returns to monitoring or one stage down",
     )

@@ -11,6 +11,7 @@ from typing import ClassVar
 
 from casework.domain.actors import Role
 from casework.domain.errors import InvalidInput
+from casework.domain.lifecycle import Lifecycle
 from casework.events.base import DomainEvent
 from casework.events.notices import (
     RemedyNoticeComplied,
@@ -19,7 +20,6 @@ from casework.events.notices import (
     RemedyNoticeIssued,
 )
 from casework.workflows.commands import WorkflowCommand
-from casework.workflows.lifecycle import Lifecycle
 
 
 class NoticeState(StrEnum):
@@ -60,7 +60,7 @@ class Notice:
 
 class IssueRemedyNotice(WorkflowCommand):
     permitted: ClassVar[frozenset[Role]] = frozenset({Role.manager})
-    notice_id: str
+    notice_id: str | None = None  # None: the Application makes a new id
     provider_id: str
     breach: str
     actions: list[str]

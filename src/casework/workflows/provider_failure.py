@@ -14,6 +14,7 @@ from typing import ClassVar
 
 from casework.domain.actors import Role
 from casework.domain.errors import InvalidInput
+from casework.domain.lifecycle import Lifecycle
 from casework.events.base import DomainEvent
 from casework.events.provider_failure import (
     ContingencyPlanningStarted,
@@ -27,7 +28,6 @@ from casework.events.provider_failure import (
     ResidentsMovingStarted,
 )
 from casework.workflows.commands import WorkflowCommand
-from casework.workflows.lifecycle import Lifecycle
 
 
 class FailureStage(StrEnum):
@@ -80,7 +80,7 @@ _MANAGERS = frozenset({Role.manager})
 
 class IdentifyFailureConcern(WorkflowCommand):
     permitted: ClassVar[frozenset[Role]] = _MANAGERS
-    procedure_id: str
+    procedure_id: str | None = None  # None: the Application makes a new id
     provider_id: str
     kind: FailureKind = FailureKind.provider_failure
     trigger: FailureTrigger
