@@ -8,6 +8,7 @@ from datetime import date
 import orjson
 import pytest
 
+from casework.events.providers import CqcRating, KeyQuestion
 from casework.imports.cqc import (
     BUNDLED_CQC_FILE,
     CqcLocation,
@@ -58,11 +59,11 @@ def test_the_bundled_file_reads_to_the_figures_in_its_readme() -> None:
     assert sum(loc.historic_listed for loc in locations) == 806
     current = Counter(loc.current_rating.overall if loc.current_rating else None for loc in locations)
     assert current == {
-        "Good": 322,
-        "Outstanding": 43,
-        "Requires improvement": 40,
-        "Inadequate": 10,
-        "Inspected but not rated": 1,
+        CqcRating.good: 322,
+        CqcRating.outstanding: 43,
+        CqcRating.requires_improvement: 40,
+        CqcRating.inadequate: 10,
+        CqcRating.inspected_but_not_rated: 1,
         None: 5,
     }
 
@@ -76,8 +77,11 @@ def test_registration_dates_are_day_month_year_and_report_dates_iso() -> None:
 
 def test_ratings_are_oldest_first_with_key_questions_under_casework_names() -> None:
     (loc,) = read_locations(_lines(_location()))
-    assert [(r.overall, r.current) for r in loc.ratings] == [("Requires improvement", False), ("Good", True)]
-    assert loc.current_rating.key_questions == {"well_led": "Good"}
+    assert [(r.overall, r.current) for r in loc.ratings] == [
+        (CqcRating.requires_improvement, False),
+        (CqcRating.good, True),
+    ]
+    assert loc.current_rating.key_questions == {KeyQuestion.well_led: CqcRating.good}
 
 
 def test_a_report_listed_both_as_historic_and_current_is_one_rating_the_current_winning() -> None:
@@ -85,7 +89,7 @@ def test_a_report_listed_both_as_historic_and_current_is_one_rating_the_current_
                "overall": {"keyQuestionRatings": [{"name": "Safe", "rating": "Inspected but not rated"}]}}
     (loc,) = read_locations(_lines(_location(historicRatings=[partial])))
     assert len(loc.ratings) == 1
-    assert loc.ratings[0].overall == "Good" and loc.ratings[0].current
+    assert loc.ratings[0].overall == CqcRating.good and loc.ratings[0].current
     assert loc.historic_listed == 1
 
 
@@ -93,9 +97,17 @@ def test_inspected_but_not_rated_is_kept_and_no_published_rating_is_none() -> No
     current = {"overall": {"rating": "Inspected but not rated", "reportDate": "2020-12-18",
                            "keyQuestionRatings": [{"name": "Caring", "rating": "No published rating"}]}}
     (loc,) = read_locations(_lines(_location(currentRatings=current, historicRatings=[])))
-    assert loc.current_rating.overall == "Inspected but not rated"
+    assert loc.current_rating.overall == CqcRating.inspected_but_not_rated
     assert loc.current_rating.key_questions == {}
     assert loc.current_rating.key == "2020-12-18"  # no report link id: the date identifies it
+
+
+def test_pre_2014_outcomes_are_reports_without_a_rating() -> None:
+    old = {"reportLinkId": "r-2014", "reportDate": "2014-06-25",
+           "overall": {"rating": "Compliance action",
+                       "keyQuestionRatings": [{"name": "Safe", "rating": "No action"}]}}
+    (loc,) = read_locations(_lines(_location(historicRatings=[old])))
+    assert (loc.ratings[0].overall, loc.ratings[0].key_questions) == (None, {})
 
 
 def test_a_location_with_no_ratings_or_optional_fields_still_reads() -> None:

@@ -1,6 +1,6 @@
 """Bringing outside data in: CQC location records (reader, mapping table, importer)."""
 
-from casework.imports.cqc import BUNDLED_CQC_FILE, CqcLocation, CqcRating, Rejected, read_locations
+from casework.imports.cqc import BUNDLED_CQC_FILE, CqcLocation, CqcReport, Rejected, read_locations
 from casework.imports.cqc_mapping import MAPPING, Classification, classify
 
 __all__ = [
@@ -8,7 +8,7 @@ __all__ = [
     "MAPPING",
     "Classification",
     "CqcLocation",
-    "CqcRating",
+    "CqcReport",
     "Rejected",
     "classify",
     "read_locations",

@@ -26,34 +26,36 @@ from typing import Any
 
 import orjson
 
+from casework.events.providers import CqcRating, KeyQuestion
+
 # 421 Devon and Plymouth care homes as CQC published them in January 2021 (see its README in
 # ../shared/data/cqc/); used by ``make demo`` and the tests.
 BUNDLED_CQC_FILE = Path(__file__).resolve().parent.parent / "data" / "cqc-devon-plymouth-2021.jsonl"
 
-# CQC's words for the key questions -> Casework's field names.
+# CQC's words for the key questions -> Casework's.
 KEY_QUESTIONS = {
-    "safe": "safe",
-    "effective": "effective",
-    "caring": "caring",
-    "responsive": "responsive",
-    "well-led": "well_led",
+    "safe": KeyQuestion.safe,
+    "effective": KeyQuestion.effective,
+    "caring": KeyQuestion.caring,
+    "responsive": KeyQuestion.responsive,
+    "well-led": KeyQuestion.well_led,
 }
 
-# CQC's rating words (lower-cased) -> the spelling Casework keeps. Anything else is refused.
-RATING_WORDS = {
-    "outstanding": "Outstanding",
-    "good": "Good",
-    "requires improvement": "Requires improvement",
-    "inadequate": "Inadequate",
-    "inspected but not rated": "Inspected but not rated",
-    "not yet rated": "Not yet rated",
-    # The pre-2014 regime's outcomes: published, but not ratings on today's scale.
-    "no action": "No action",
-    "compliance action": "Compliance action",
-    "enforcement action": "Enforcement action",
+# CQC's rating words (lower-cased) -> Casework's rating; None = the report gave no rating on
+# today's scale. A word not listed here makes the record unreadable (it is rejected).
+RATING_WORDS: dict[str, CqcRating | None] = {
+    "outstanding": CqcRating.outstanding,
+    "good": CqcRating.good,
+    "requires improvement": CqcRating.requires_improvement,
+    "inadequate": CqcRating.inadequate,
+    "inspected but not rated": CqcRating.inspected_but_not_rated,
+    "not yet rated": CqcRating.not_yet_rated,
+    "no published rating": None,
+    # The pre-2014 regime's outcomes: a published report, but no rating on today's scale.
+    "no action": None,
+    "compliance action": None,
+    "enforcement action": None,
 }
-# Words CQC puts where there is no rating: read as "no rating".
-NO_RATING_WORDS = {"no published rating", "not rated", "n/a", ""}
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 _UK_DATE = re.compile(r"^\d{1,2}/\d{1,2}/\d{4}$")
@@ -64,14 +66,14 @@ class RecordError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
-class CqcRating:
+class CqcReport:
     """One published CQC report's ratings: overall (None when the report gave none) and the key
     questions it rated. ``key`` identifies the report within its location."""
 
     report_date: date
     report_link_id: str | None
-    overall: str | None
-    key_questions: dict[str, str] = field(default_factory=dict)
+    overall: CqcRating | None
+    key_questions: dict[KeyQuestion, CqcRating] = field(default_factory=dict)
     current: bool = False
 
     @property
@@ -99,15 +101,15 @@ class CqcLocation:
     service_types: tuple[str, ...]
     specialisms: tuple[str, ...]
     regulated_activities: tuple[str, ...]
-    ratings: tuple[CqcRating, ...]  # oldest first, one per published report
+    ratings: tuple[CqcReport, ...]  # oldest first, one per published report
     historic_listed: int = 0  # entries in historicRatings as published (before merging)
 
     @property
-    def current_rating(self) -> CqcRating | None:
+    def current_rating(self) -> CqcReport | None:
         return next((r for r in reversed(self.ratings) if r.current), None)
 
     @property
-    def historic_ratings(self) -> tuple[CqcRating, ...]:
+    def historic_ratings(self) -> tuple[CqcReport, ...]:
         return tuple(r for r in self.ratings if not r.current)
 
 
@@ -238,18 +240,18 @@ def _names(items: Any, what: str) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _rating_word(value: Any, where: str) -> str | None:
+def _rating_word(value: Any, where: str) -> CqcRating | None:
     text = _text(value)
-    if text is None or text.lower() in NO_RATING_WORDS:
+    if text is None:
         return None
-    word = RATING_WORDS.get(text.lower())
-    if word is None:
-        raise RecordError(f"{where}: unknown rating {text!r}")
-    return word
+    try:
+        return RATING_WORDS[text.lower()]
+    except KeyError:
+        raise RecordError(f"{where}: unknown rating {text!r}") from None
 
 
-def _key_questions(items: Any, where: str) -> dict[str, str]:
-    result: dict[str, str] = {}
+def _key_questions(items: Any, where: str) -> dict[KeyQuestion, CqcRating]:
+    result: dict[KeyQuestion, CqcRating] = {}
     for item in items or ():
         if not isinstance(item, dict):
             raise RecordError(f"{where}: a key question rating is not an object")
@@ -263,8 +265,8 @@ def _key_questions(items: Any, where: str) -> dict[str, str]:
     return result
 
 
-def _ratings(raw: dict[str, Any]) -> tuple[CqcRating, ...]:
-    by_report: dict[str, CqcRating] = {}
+def _ratings(raw: dict[str, Any]) -> tuple[CqcReport, ...]:
+    by_report: dict[str, CqcReport] = {}
     historic = raw.get("historicRatings") or []
     if not isinstance(historic, list):
         raise RecordError("historicRatings is not a list")
@@ -273,7 +275,7 @@ def _ratings(raw: dict[str, Any]) -> tuple[CqcRating, ...]:
         if not isinstance(item, dict):
             raise RecordError(f"{where} is not an object")
         overall = item.get("overall") or {}
-        rating = CqcRating(
+        rating = CqcReport(
             report_date=parse_cqc_date(item.get("reportDate"), f"{where} reportDate"),
             report_link_id=_text(item.get("reportLinkId")),
             overall=_rating_word(overall.get("rating"), f"{where} overall"),
@@ -284,7 +286,7 @@ def _ratings(raw: dict[str, Any]) -> tuple[CqcRating, ...]:
     overall = current.get("overall") if isinstance(current, dict) else None
     if overall:
         where = "currentRatings"
-        rating = CqcRating(
+        rating = CqcReport(
             report_date=parse_cqc_date(
                 overall.get("reportDate") or current.get("reportDate"), f"{where} reportDate"
             ),

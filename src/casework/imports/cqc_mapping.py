@@ -14,16 +14,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from casework.events.providers import ClientCategory, ServiceType
 from casework.imports.cqc import CqcLocation
 
-CARE_HOME_NURSING = "care_home_nursing"
-CARE_HOME_RESIDENTIAL = "care_home_residential"
-SUPPORTED_LIVING = "supported_living"
-EXTRA_CARE = "extra_care"
-HOME_CARE = "home_care"
-DAY_SERVICE = "day_service"
+CARE_HOME_NURSING = ServiceType.care_home_nursing
+CARE_HOME_RESIDENTIAL = ServiceType.care_home_residential
+SUPPORTED_LIVING = ServiceType.supported_living
+EXTRA_CARE = ServiceType.extra_care
+HOME_CARE = ServiceType.home_care
+DAY_SERVICE = ServiceType.day_service
 
-OP, MH, LD, PDSI = "OP", "MH", "LD", "PDSI"
+OP, MH, LD, PDSI = ClientCategory.OP, ClientCategory.MH, ClientCategory.LD, ClientCategory.PDSI
 
 SERVICE = "gacServiceTypes"
 SPECIALISM = "specialisms"
@@ -34,8 +35,8 @@ ACTIVITY = "regulatedActivities"
 class Row:
     source: str  # which list of the CQC record
     cqc_value: str  # the name CQC uses there
-    service_type: str | None
-    categories: tuple[str, ...]
+    service_type: ServiceType | None
+    categories: tuple[ClientCategory, ...]
 
 
 # fmt: off
@@ -87,8 +88,8 @@ _INDEX: dict[tuple[str, str], Row] = {(r.source, r.cqc_value.lower()): r for r i
 
 @dataclass(frozen=True)
 class Classification:
-    service_type: str | None
-    categories: tuple[str, ...]
+    service_type: ServiceType | None
+    categories: tuple[ClientCategory, ...]
     unmapped: tuple[str, ...]  # CQC values the table does not know ("source: value")
 
 
@@ -114,6 +115,6 @@ def classify(location: CqcLocation) -> Classification:
     )
 
 
-def _first_service_type(candidates: Iterable[str]) -> str | None:
+def _first_service_type(candidates: Iterable[ServiceType]) -> ServiceType | None:
     found = set(candidates)
     return next((s for s in SERVICE_TYPE_PRECEDENCE if s in found), None)
