@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from casework.domain.aggregates import casework_aggregates
 from casework.domain.application import Application
+from casework.domain.frameworks import FrameworkRegistry
 from casework.domain.personal_data import PersonVault
 from casework.personal_data_store import SqlKeyStore
 
@@ -14,9 +15,15 @@ if TYPE_CHECKING:
 
 
 def wire_application(cw: Casework) -> None:
-    """``cw.vault`` (restricted personal data) and ``cw.application`` (the command bus, with the
+    """``cw.vault`` (restricted personal data), ``cw.frameworks`` (quality assurance frameworks)
+    and ``cw.application`` (the command bus, with the
     casework aggregates registered; other areas add theirs with ``cw.application.register``)."""
     cw.vault = PersonVault(SqlKeyStore(cw.engine))
+    cw.frameworks = FrameworkRegistry.load()
     cw.application = Application(
-        cw.store, cw.clock, vault=cw.vault, aggregates=casework_aggregates()
+        cw.store,
+        cw.clock,
+        vault=cw.vault,
+        frameworks=cw.frameworks,
+        aggregates=casework_aggregates(),
     )

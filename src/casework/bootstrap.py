@@ -14,8 +14,10 @@ from casework.application_wiring import wire_application
 from casework.clock import Clock, SystemClock
 from casework.db import ensure_schema, make_engine
 from casework.domain.application import Application
+from casework.domain.frameworks import FrameworkRegistry
 from casework.domain.personal_data import PersonVault
 from casework.events.store import EventStore
+from casework.projections import ProjectionRunner, wire_projections
 from casework.settings import Settings, load_settings
 from casework.users import UserDirectory
 from casework.workflows.policy import DEFAULT_POLICY, DeadlinePolicy
@@ -40,11 +42,16 @@ class Casework:
     # The command bus and the sealed personal data (casework.application_wiring).
     application: Application = field(init=False)
     vault: PersonVault = field(init=False)
+    frameworks: FrameworkRegistry = field(init=False)
+    # The read models' runner (casework.projections); ``serve`` also starts its follower.
+    projections: ProjectionRunner | None = None
 
     def __post_init__(self) -> None:
         self.users = UserDirectory(self.engine, self.store, self.clock)
 
     def close(self) -> None:
+        if self.projections is not None:
+            self.projections.stop()
         if self.scheduler is not None:
             self.scheduler.shutdown()
         self.engine.dispose()
@@ -62,4 +69,5 @@ def bootstrap(
     cw = Casework(settings=settings, clock=clock, engine=engine, store=store)
     wire_application(cw)
     wire_workflows(cw)
+    cw.projections = wire_projections(cw)
     return cw

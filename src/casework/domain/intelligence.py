@@ -12,6 +12,7 @@ from pydantic import AwareDatetime
 from casework.domain.aggregate import MANAGERS, Aggregate, Command, Context, Route, require_text
 from casework.domain.errors import InvalidInput
 from casework.domain.lifecycle import Lifecycle
+from casework.domain.links import check_linkable, triggered
 from casework.domain.personal_data import PersonDetails
 from casework.events.base import DomainEvent
 from casework.events.intelligence import (
@@ -27,7 +28,7 @@ from casework.events.intelligence import (
     RiskAssessed,
     RiskLevel,
 )
-from casework.events.links import RecordRef, RecordsLinked
+from casework.events.links import RecordKind, RecordRef, RecordsLinked
 from casework.events.personal_data import SealedPerson
 
 R = IntelligenceState
@@ -130,6 +131,16 @@ class ReopenIntelligence(Command):
     reason: str
 
 
+class LinkIntelligence(Command):
+    """Record what this record triggered (a visit, action plan, safeguarding concern, sanction...);
+    the link is kept on both records."""
+
+    verb: ClassVar[str] = "link intelligence to another record"
+    record_id: str
+    linked: RecordRef
+    note: str | None = None
+
+
 # ----------------------------------------------------------------------------- evolve
 def evolve(state: IntelligenceRecord, event: DomainEvent) -> IntelligenceRecord:
     match event:
@@ -218,6 +229,11 @@ def decide(state: IntelligenceRecord, command: Command, ctx: Context) -> list[Do
             RECORD_LIFECYCLE.check(rid, state.state, "reopen")
             reason = require_text("reason", command.reason)
             return [IntelligenceReopened(record_id=rid, reason=reason)]
+        case LinkIntelligence():
+            if command.linked in state.links:
+                raise InvalidInput("linked", "is already linked to this record")
+            check_linkable(ctx, "linked", command.linked, state.provider_id)
+            return [triggered(RecordKind.intelligence, rid, command.linked, command.note)]
     raise TypeError(f"intelligence cannot handle {type(command).__name__}")
 
 
@@ -236,6 +252,7 @@ INTELLIGENCE = Aggregate(
         TakeIntelligenceAction: Route(lambda c: c.record_id),
         CloseIntelligence: Route(lambda c: c.record_id),
         ReopenIntelligence: Route(lambda c: c.record_id),
+        LinkIntelligence: Route(lambda c: c.record_id),
     },
     lifecycle=RECORD_LIFECYCLE,
     state_of=lambda s: s.state,
