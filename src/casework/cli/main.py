@@ -81,6 +81,8 @@ def serve(
     typer.echo(f"Casework on http://{host}:{port}/ (store: {cw.engine.dialect.name})", err=True)
     if settings.scheduler_enabled and cw.scheduler is not None:
         cw.scheduler.start()  # fires what fell due while we were down, then polls
+    if cw.projections is not None:
+        cw.projections.start()  # follows appends made by other processes
     try:
         uvicorn.run(create_app(cw), host=host, port=port, log_config=None, access_log=False)
     finally:
@@ -94,6 +96,17 @@ app.add_typer(deadlines_app, name="deadlines")
 from casework.cli.users import users_app  # noqa: E402
 
 app.add_typer(users_app, name="users")
+from casework.cli.imports import import_app  # noqa: E402
+
+app.add_typer(import_app, name="import")
+from casework.cli.reports import report_app  # noqa: E402
+
+app.add_typer(report_app, name="report")
+
+from casework.cli.projections import history_command, rebuild  # noqa: E402
+
+app.command("rebuild")(rebuild)
+app.command("history")(history_command)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -1,0 +1,72 @@
+"""``casework import cqc FILE``: providers and their CQC ratings from CQC location records."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from casework.bootstrap import bootstrap
+from casework.logs import configure_logging
+from casework.settings import load_settings
+
+import_app = typer.Typer(help="Bring outside data in.", no_args_is_help=True)
+
+
+@import_app.command("cqc")
+def import_cqc(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True,
+                                help="JSON Lines of CQC location objects (as in data/cqc/)."),
+) -> None:
+    """Import or update providers and every CQC rating (current and historic, each at its report
+    date). Importing the same file again appends nothing. Exit 1 when some records were rejected
+    (their line numbers and reasons are printed); the others are imported."""
+    settings = load_settings(scheduler_enabled=False)
+    configure_logging(settings.log_level)
+    cw = bootstrap(settings)
+    try:
+        report = run_import(cw, file, progress=sys.stderr.isatty())
+    finally:
+        cw.close()
+    print_report(report)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def run_import(cw, file: Path, *, progress: bool):  # noqa: ANN001, ANN201
+    """Import ``file`` into ``cw`` (with a progress bar on a terminal); returns the ImportReport."""
+    from casework.imports.cqc_importer import CqcImporter
+
+    importer = CqcImporter(cw.application)
+    if not progress:
+        return importer.import_file(file)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    total = sum(1 for line in file.open(encoding="utf-8") if line.strip())
+    columns = (TextColumn("importing {task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())
+    with Progress(*columns, transient=True) as bar:
+        task = bar.add_task(file.name, total=total)
+        return importer.import_file(file, progress=lambda n: bar.advance(task, n))
+
+
+def print_report(report) -> None:  # noqa: ANN001
+    typer.echo(
+        f"{report.locations} locations read ({report.beds:,} beds; {report.current_ratings} current "
+        f"and {report.historic_ratings} historic ratings listed)"
+    )
+    typer.echo(
+        f"providers: {report.providers_registered} registered, {report.providers_updated} updated, "
+        f"{report.providers_unchanged} unchanged"
+    )
+    typer.echo(
+        f"appended {report.events_appended} events: {report.ratings_appended} CQC ratings, "
+        f"{report.intelligence_logged} intelligence records for triage (ratings fallen to "
+        "Requires improvement or Inadequate)"
+    )
+    for rejected in report.rejected:
+        typer.echo(f"rejected {rejected}", err=True)
+    if report.rejected:
+        lines = ", ".join(str(r.line) for r in report.rejected)
+        typer.echo(f"{len(report.rejected)} records rejected (lines {lines}); the rest imported", err=True)

@@ -1,0 +1,52 @@
+"""``casework report annual``: the annual quality report for a period, as HTML, CSV or JSON."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import typer
+
+from casework.bootstrap import bootstrap
+from casework.logs import configure_logging
+from casework.reports.render import ReportFormat
+from casework.settings import load_settings
+
+report_app = typer.Typer(help="Committee reports computed from the event log.", no_args_is_help=True)
+
+
+def _date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date: give yyyy-mm-dd") from None
+
+
+@report_app.command("annual")
+def annual(
+    date_from: str = typer.Option(..., "--from", help="First day of the period (yyyy-mm-dd)."),
+    date_to: str = typer.Option(..., "--to", help="Last day of the period, inclusive (yyyy-mm-dd)."),
+    fmt: ReportFormat = typer.Option(ReportFormat.html, "--format", help="html, csv or json."),
+    out: Path = typer.Option(None, "--out", help="Write to this file (default: standard output)."),
+) -> None:
+    """The annual quality report's figures for the period: intelligence logged and actioned,
+    visits by kind and month, QAF outcomes by service type, the CQC rating profile, sanctions in
+    force and open action plans. Exempt information is never included."""
+    from casework.reports.annual import annual_report
+    from casework.reports.render import render
+
+    start, end = _date(date_from), _date(date_to)
+    if end < start:
+        raise typer.BadParameter(f"--to {end} is before --from {start}")
+    settings = load_settings(scheduler_enabled=False)
+    configure_logging(settings.log_level)
+    cw = bootstrap(settings)
+    try:
+        text = render(annual_report(cw, start, end), fmt)
+    finally:
+        cw.close()
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote the {fmt.value} report for {start} to {end} to {out}", err=True)
