@@ -16,7 +16,7 @@ from sqlalchemy import Connection, func, select
 from casework.events.schema import events as T
 from casework.events.store import StoredEvent
 
-_COLUMNS = (
+COLUMNS = (
     T.c.position,
     T.c.event_id,
     T.c.stream,
@@ -32,14 +32,14 @@ _COLUMNS = (
 )
 
 
-def _utc(instant: datetime) -> datetime:
+def utc(instant: datetime) -> datetime:
     return instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant.astimezone(UTC)
 
 
 def to_event(row: tuple) -> StoredEvent:
     return StoredEvent(
         row[0], row[1], row[2], row[3], row[4], row[5], orjson.loads(row[6]),
-        orjson.loads(row[7]), row[8], _utc(row[9]), _utc(row[10]), row[11],
+        orjson.loads(row[7]), row[8], utc(row[9]), utc(row[10]), row[11],
     )
 
 
@@ -55,7 +55,7 @@ def page(
     limit: int,
 ) -> list[StoredEvent]:
     """Events with ``after < position <= until`` (of ``types`` if given), at most ``limit``."""
-    query = select(*_COLUMNS).where(T.c.position > after, T.c.position <= until)
+    query = select(*COLUMNS).where(T.c.position > after, T.c.position <= until)
     if types is not None:
         query = query.where(T.c.type.in_(sorted(types)))
     query = query.order_by(T.c.position).limit(limit)

@@ -1,0 +1,499 @@
+"""The provider view: what a page shows about one provider, and the list of providers.
+
+``fold(state, event)`` is a pure fold of everything recorded about a provider (all its streams,
+in position order) into a plain dict. The read model keeps that dict per provider
+(``provider_view_state``) plus ``rm_providers`` for filtering; ``view_of(state, now)`` turns it
+into the ``ProviderView`` the API returns. Facts that depend on the day (overdue items, the risk
+score, the next full monitoring due) are computed when read, so they are never stale.
+
+Time travel: ``provider_view(source, id, as_of=t)`` folds ``store.read_history(id, as_of=t)``
+with the same fold: the provider as the system knew it at ``t``, by *recorded* time. An event
+recorded after ``t`` but back-dated (``occurred_at`` before ``t``) is not in that view, because
+the system did not know it then; ``GET /providers/{id}/history`` shows both times of each event,
+so the back-dating is visible there.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import Column, Index, String, Table, func, or_, select
+
+from casework.events.sanctions import STAGE_ENTERED, SanctionStage
+from casework.events.store import StoredEvent
+from casework.projections.base import read_models
+from casework.projections.fold import PartitionedFold, State, current_data
+from casework.projections.risk_matrix import (
+    RiskMatrix,
+    assess,
+    monitoring_interval_days,
+    open_items,
+    overdue_items,
+)
+from casework.projections.sources import connect, local_date, now_of, store_of
+
+CLOSED_TO_PLACEMENTS = frozenset(
+    {SanctionStage.contract_suspension, SanctionStage.final_notice_90_day, SanctionStage.terminated}
+)
+FULL_MONITORING = "full_monitoring"
+_STAGE_BY_TYPE = {cls.type_name: stage.value for cls, stage in STAGE_ENTERED.items()}
+
+rm_providers = Table(
+    "rm_providers",
+    read_models,
+    Column("partition", String(100), primary_key=True),  # the provider id
+    Column("name", String(300), nullable=True),
+    Column("name_lower", String(300), nullable=True),
+    Column("service_type", String(40), nullable=True),
+    Column("stage", String(40), nullable=False),
+    Column("rag", String(10), nullable=True),
+    Column("cqc_rating", String(40), nullable=True),
+    Column("district", String(200), nullable=True),
+    Column("state", String(20), nullable=False),
+    Index("ix_rm_providers_stage", "stage"),
+    Index("ix_rm_providers_service_type", "service_type"),
+)
+
+
+def new_state(provider_id: str) -> State:
+    return {
+        "id": provider_id, "name": None, "service_type": None, "categories": [],
+        "district": None, "cqc_location_id": None, "state": "active",
+        "cqc_rating": None, "cqc_rated_on": None, "stage": "monitoring", "stage_since": None,
+        "rag": None, "rag_on": None, "version": 0, "escalation_version": 0,
+        "records": {},    # open intelligence: id -> [state, risk, action_required]
+        "concerns": {},   # open safeguarding: id -> [state, section_42]
+        "plans": {},      # open action plans: id -> raised on
+        "items": {},      # unverified items: "plan/item" -> [state, due]
+        "visits": {},     # planned visits: id -> [reason, planned_for]
+        "last_full_monitoring": None,
+        "changes": [],    # [kind, on] ownership / registered manager changes
+        "criteria": {},   # officer risk criteria: key -> [rag, on]
+        "failures": {},   # open provider failure procedures: id -> kind
+        "notices": {},    # open remedy notices: id -> remedy_by
+        "assessments": {},  # ongoing assessments: id -> opened on
+    }
+
+
+def _on(event: StoredEvent) -> str:
+    return local_date(event.occurred_at).isoformat()
+
+
+# ----------------------------------------------------------------------------- the fold
+def _registered(s: State, d: dict, e: StoredEvent) -> None:
+    for key in ("name", "service_type", "categories", "district", "cqc_location_id"):
+        s[key] = d.get(key, s[key])
+
+
+def _details_changed(s: State, d: dict, e: StoredEvent) -> None:
+    for key in ("name", "service_type", "categories", "district", "cqc_location_id"):
+        if d.get(key) is not None:
+            s[key] = d[key]
+
+
+def _cqc_rating(s: State, d: dict, e: StoredEvent) -> None:
+    # Historic reports may be imported after newer ones: the latest report date wins.
+    if d.get("overall") and (s["cqc_rated_on"] is None or d["report_date"] >= s["cqc_rated_on"]):
+        s["cqc_rating"], s["cqc_rated_on"] = d["overall"], d["report_date"]
+
+
+def _change(kind: str):  # noqa: ANN202
+    def handler(s: State, d: dict, e: StoredEvent) -> None:
+        s["changes"].append([kind, _on(e)])
+    return handler
+
+
+def _closed(s: State, d: dict, e: StoredEvent) -> None:
+    s["state"] = "closed"
+
+
+def _criterion(s: State, d: dict, e: StoredEvent) -> None:
+    s["criteria"][d["criterion"]] = [d["rag"], _on(e)]
+
+
+def _record_logged(s: State, d: dict, e: StoredEvent) -> None:
+    s["records"][d["record_id"]] = ["logged", None, False]
+
+
+def _record_state(state: str):  # noqa: ANN202
+    def handler(s: State, d: dict, e: StoredEvent) -> None:
+        s["records"][d["record_id"]][0] = state
+    return handler
+
+
+def _record_assessed(s: State, d: dict, e: StoredEvent) -> None:
+    s["records"][d["record_id"]] = ["risk_assessed", d["risk"], bool(d["action_required"])]
+
+
+def _record_closed(s: State, d: dict, e: StoredEvent) -> None:
+    del s["records"][d["record_id"]]
+
+
+def _record_reopened(s: State, d: dict, e: StoredEvent) -> None:
+    s["records"][d["record_id"]] = ["allocated", None, False]
+
+
+def _concern_raised(s: State, d: dict, e: StoredEvent) -> None:
+    s["concerns"][d["concern_id"]] = ["raised", False]
+
+
+def _concern_referred(s: State, d: dict, e: StoredEvent) -> None:
+    s["concerns"][d["concern_id"]] = ["referred", bool(d["section_42"])]
+
+
+def _concern_outcome(s: State, d: dict, e: StoredEvent) -> None:
+    s["concerns"][d["concern_id"]][0] = "outcome_recorded"
+
+
+def _concern_closed(s: State, d: dict, e: StoredEvent) -> None:
+    del s["concerns"][d["concern_id"]]
+
+
+def _plan_raised(s: State, d: dict, e: StoredEvent) -> None:
+    s["plans"][d["plan_id"]] = _on(e)
+    for item in d["items"]:
+        s["items"][f"{d['plan_id']}/{item['item_id']}"] = ["open", item["due"]]
+
+
+def _item_added(s: State, d: dict, e: StoredEvent) -> None:
+    s["items"][f"{d['plan_id']}/{d['item']['item_id']}"] = ["open", d["item"]["due"]]
+
+
+def _item_state(state: str):  # noqa: ANN202
+    def handler(s: State, d: dict, e: StoredEvent) -> None:
+        s["items"][f"{d['plan_id']}/{d['item_id']}"][0] = state
+    return handler
+
+
+def _item_verified(s: State, d: dict, e: StoredEvent) -> None:
+    del s["items"][f"{d['plan_id']}/{d['item_id']}"]
+
+
+def _item_due(s: State, d: dict, e: StoredEvent) -> None:
+    s["items"][f"{d['plan_id']}/{d['item_id']}"][1] = d["due"]
+
+
+def _plan_closed(s: State, d: dict, e: StoredEvent) -> None:
+    s["plans"].pop(d["plan_id"], None)
+    prefix = f"{d['plan_id']}/"
+    s["items"] = {k: v for k, v in s["items"].items() if not k.startswith(prefix)}
+
+
+def _visit_planned(s: State, d: dict, e: StoredEvent) -> None:
+    s["visits"][d["visit_id"]] = [d["reason"], d["planned_for"]]
+
+
+def _visit_rescheduled(s: State, d: dict, e: StoredEvent) -> None:
+    s["visits"][d["visit_id"]][1] = d["planned_for"]
+
+
+def _visit_completed(s: State, d: dict, e: StoredEvent) -> None:
+    reason, _ = s["visits"].pop(d["visit_id"])
+    if reason == FULL_MONITORING:
+        on = _on(e)
+        if s["last_full_monitoring"] is None or on > s["last_full_monitoring"]:
+            s["last_full_monitoring"] = on
+
+
+def _visit_cancelled(s: State, d: dict, e: StoredEvent) -> None:
+    del s["visits"][d["visit_id"]]
+
+
+def _assessment_opened(s: State, d: dict, e: StoredEvent) -> None:
+    s["assessments"][d["assessment_id"]] = _on(e)
+
+
+def _assessment_concluded(s: State, d: dict, e: StoredEvent) -> None:
+    s["assessments"].pop(d["assessment_id"], None)
+    on = _on(e)
+    if s["rag_on"] is None or on >= s["rag_on"]:
+        s["rag"], s["rag_on"] = d["rag"], on
+
+
+def _sanction_issued(s: State, d: dict, e: StoredEvent) -> None:
+    s["stage"], s["stage_since"] = _STAGE_BY_TYPE[e.type], _on(e)
+    s["escalation_version"] = e.version
+
+
+def _sanction_lifted(s: State, d: dict, e: StoredEvent) -> None:
+    s["stage"], s["stage_since"] = d["to_stage"], _on(e)
+    s["escalation_version"] = e.version
+
+
+def _failure_opened(s: State, d: dict, e: StoredEvent) -> None:
+    s["failures"][d["procedure_id"]] = d["kind"]
+
+
+def _failure_closed(s: State, d: dict, e: StoredEvent) -> None:
+    s["failures"].pop(d["procedure_id"], None)
+
+
+def _notice_issued(s: State, d: dict, e: StoredEvent) -> None:
+    s["notices"][d["notice_id"]] = d["remedy_by"]
+
+
+def _notice_extended(s: State, d: dict, e: StoredEvent) -> None:
+    s["notices"][d["notice_id"]] = d["remedy_by"]
+
+
+def _notice_resolved(s: State, d: dict, e: StoredEvent) -> None:
+    s["notices"].pop(d["notice_id"], None)
+
+
+HANDLERS = {
+    "ProviderRegistered": _registered,
+    "ProviderDetailsChanged": _details_changed,
+    "CqcRatingPublished": _cqc_rating,
+    "OwnershipChanged": _change("owner"),
+    "RegisteredManagerChanged": _change("manager"),
+    "ProviderClosed": _closed,
+    "RiskCriterionRecorded": _criterion,
+    "IntelligenceLogged": _record_logged,
+    "IntelligenceAllocated": _record_state("allocated"),
+    "RiskAssessed": _record_assessed,
+    "IntelligenceActionTaken": _record_state("actioned"),
+    "IntelligenceClosed": _record_closed,
+    "IntelligenceReopened": _record_reopened,
+    "SafeguardingConcernRaised": _concern_raised,
+    "SafeguardingConcernReferred": _concern_referred,
+    "SafeguardingOutcomeRecorded": _concern_outcome,
+    "SafeguardingConcernClosed": _concern_closed,
+    "ActionPlanRaised": _plan_raised,
+    "ActionItemAdded": _item_added,
+    "ActionItemStarted": _item_state("in_progress"),
+    "ActionItemCompleted": _item_state("completed"),
+    "ActionItemReturned": _item_state("in_progress"),
+    "ActionItemVerified": _item_verified,
+    "ActionItemDueDateChanged": _item_due,
+    "ActionPlanClosed": _plan_closed,
+    "VisitPlanned": _visit_planned,
+    "VisitRescheduled": _visit_rescheduled,
+    "VisitCompleted": _visit_completed,
+    "VisitCancelled": _visit_cancelled,
+    "AssessmentOpened": _assessment_opened,
+    "AssessmentConcluded": _assessment_concluded,
+    **{name: _sanction_issued for name in _STAGE_BY_TYPE},
+    "SanctionLifted": _sanction_lifted,
+    "ProviderFailureConcernIdentified": _failure_opened,
+    "ProviderFailureProcedureClosed": _failure_closed,
+    "RemedyNoticeIssued": _notice_issued,
+    "RemedyNoticeExtended": _notice_extended,
+    "RemedyNoticeComplied": _notice_resolved,
+    "RemedyNoticeFailed": _notice_resolved,
+}
+
+
+def fold(state: State | None, event: StoredEvent) -> State:
+    """Pure: a provider's state after ``event`` (mutates and returns ``state``, or a new one)."""
+    provider_id = event.provider_id
+    if provider_id is None:
+        raise ValueError(f"{event.type} at position {event.position} names no provider")
+    state = state if state is not None else new_state(provider_id)
+    handler = HANDLERS.get(event.type)
+    if handler is not None:
+        handler(state, current_data(event), event)
+    if event.stream == f"provider-{provider_id}":
+        state["version"] = event.version
+    return state
+
+
+def fold_history(events: list[StoredEvent]) -> State | None:
+    state: State | None = None
+    for event in events:
+        if event.provider_id is not None:
+            state = fold(state, event)
+    return state
+
+
+# ----------------------------------------------------------------------------- the view
+class ProviderView(BaseModel):
+    """One provider as a page or ``GET /providers/{id}`` shows it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    name: str | None
+    service_type: str | None
+    categories: list[str]
+    district: str | None
+    state: str
+    cqc_rating: str | None
+    cqc_rated_on: date | None
+    escalation_stage: str
+    escalation_stage_since: date | None
+    closed_to_new_placements: bool
+    rag: str | None  # from the latest concluded assessment
+    rag_on: date | None
+    risk_score: int
+    open_intelligence: int
+    open_action_items: int
+    overdue_action_items: int
+    open_action_plans: int
+    open_safeguarding_concerns: int
+    open_remedy_notices: int
+    open_provider_failure_procedures: int
+    last_full_monitoring: date | None
+    next_full_monitoring: date | None  # the planned visit, else when one falls due
+    next_full_monitoring_planned: bool
+    version: int  # of the provider's own stream (for expected_version)
+    escalation_version: int  # of its escalation stream
+    as_of: datetime | None = None
+
+
+def _d(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def next_full_monitoring(state: State, score: int) -> tuple[date | None, bool]:
+    planned = sorted(p for reason, p in state["visits"].values() if reason == FULL_MONITORING)
+    if planned:
+        return local_date(datetime.fromisoformat(planned[0])), True
+    last = _d(state["last_full_monitoring"])
+    if last is None:
+        return None, False
+    return last + timedelta(days=monitoring_interval_days(score)), False
+
+
+def view_of(state: State, now: datetime, as_of: datetime | None = None) -> ProviderView:
+    """The view of a folded state on the day of ``now`` (overdue items, risk score)."""
+    today = local_date(now)
+    matrix = assess(state["id"], state, today)
+    upcoming, planned = next_full_monitoring(state, matrix.score)
+    return ProviderView(
+        id=state["id"], name=state["name"], service_type=state["service_type"],
+        categories=state["categories"], district=state["district"], state=state["state"],
+        cqc_rating=state["cqc_rating"], cqc_rated_on=_d(state["cqc_rated_on"]),
+        escalation_stage=state["stage"], escalation_stage_since=_d(state["stage_since"]),
+        closed_to_new_placements=state["stage"] in CLOSED_TO_PLACEMENTS,
+        rag=state["rag"], rag_on=_d(state["rag_on"]), risk_score=matrix.score,
+        open_intelligence=len(state["records"]), open_action_items=open_items(state),
+        overdue_action_items=overdue_items(state, today), open_action_plans=len(state["plans"]),
+        open_safeguarding_concerns=len(state["concerns"]),
+        open_remedy_notices=len(state["notices"]),
+        open_provider_failure_procedures=len(state["failures"]),
+        last_full_monitoring=_d(state["last_full_monitoring"]),
+        next_full_monitoring=upcoming, next_full_monitoring_planned=planned,
+        version=state["version"], escalation_version=state["escalation_version"], as_of=as_of,
+    )
+
+
+# ----------------------------------------------------------------------------- projection
+class ProviderViewProjection(PartitionedFold):
+    name: ClassVar[str] = "provider_view"
+    version: ClassVar[int] = 1
+    event_types: ClassVar[frozenset[str]] = frozenset(HANDLERS) | {"ProviderRegistered"}
+    query_tables: ClassVar[list[Table]] = [rm_providers]
+
+    def partition(self, event: StoredEvent) -> str | None:
+        return event.provider_id
+
+    def fold(self, state: State | None, event: StoredEvent) -> State:
+        return fold(state, event)
+
+    def rows(self, partition: str, state: State) -> dict[str, list[dict[str, Any]]]:
+        return {
+            rm_providers.name: [{
+                "name": state["name"],
+                "name_lower": (state["name"] or "").lower(),
+                "service_type": state["service_type"],
+                "stage": state["stage"],
+                "rag": state["rag"],
+                "cqc_rating": state["cqc_rating"],
+                "district": state["district"],
+                "state": state["state"],
+            }]
+        }
+
+
+PROJECTION = ProviderViewProjection()
+
+
+# ----------------------------------------------------------------------------- queries
+def provider_state(source: Any, provider_id: str, as_of: datetime | None = None) -> State | None:
+    """The folded state: from the read model, or (``as_of``) from the history up to then."""
+    if as_of is not None:
+        return fold_history(store_of(source).read_history(provider_id, as_of))
+    with connect(source) as conn:
+        found = PROJECTION.load(conn, [provider_id])
+    return found.get(provider_id)
+
+
+def provider_view(
+    source: Any, provider_id: str, as_of: datetime | None = None, *, now: datetime | None = None
+) -> ProviderView | None:
+    """A provider's current view, or as it stood at ``as_of`` (by recorded time); None when
+    nothing is recorded about it (then, for ``as_of``)."""
+    state = provider_state(source, provider_id, as_of)
+    if state is None:
+        return None
+    return view_of(state, as_of or now_of(source, now), as_of)
+
+
+def risk_matrix(
+    source: Any, provider_id: str, as_of: datetime | None = None, *, now: datetime | None = None
+) -> RiskMatrix | None:
+    """The ten criteria of a provider's risk matrix (today, or as it stood at ``as_of``)."""
+    state = provider_state(source, provider_id, as_of)
+    if state is None:
+        return None
+    return assess(provider_id, state, local_date(as_of or now_of(source, now)))
+
+
+def list_providers(
+    source: Any,
+    q: str | None = None,
+    service_type: str | None = None,
+    stage: str | None = None,
+    rag: str | None = None,
+    sort: str = "risk",
+    *,
+    now: datetime | None = None,
+) -> list[ProviderView]:
+    """Providers filtered by name or district (``q``), service type, stage and RAG.
+
+    ``sort``: ``risk`` (lowest risk score first: the visiting order), ``name`` or ``stage``."""
+    p = rm_providers
+    query = select(p.c.partition)
+    if q:
+        like = f"%{q.lower()}%"
+        query = query.where(or_(p.c.name_lower.like(like), func.lower(p.c.district).like(like)))
+    if service_type:
+        query = query.where(p.c.service_type == service_type)
+    if stage:
+        query = query.where(p.c.stage == stage)
+    if rag:
+        query = query.where(p.c.rag == rag)
+    with connect(source) as conn:
+        ids = [r[0] for r in conn.execute(query)]
+        states = PROJECTION.load(conn, ids)
+    instant = now_of(source, now)
+    views = [view_of(states[i], instant) for i in ids if i in states]
+    if sort == "name":
+        views.sort(key=lambda v: ((v.name or "").lower(), v.id))
+    elif sort == "stage":
+        order = [s.value for s in SanctionStage]
+        views.sort(key=lambda v: (-order.index(v.escalation_stage), v.risk_score, v.id))
+    else:
+        views.sort(key=lambda v: (v.risk_score, (v.name or "").lower(), v.id))
+    return views
+
+
+def ranked_providers(source: Any, *, now: datetime | None = None) -> list[ProviderView]:
+    """Active providers ranked for visit planning: lowest risk score (highest risk) first."""
+    return [v for v in list_providers(source, sort="risk", now=now) if v.state == "active"]
+
+
+__all__ = [
+    "PROJECTION",
+    "ProviderView",
+    "ProviderViewProjection",
+    "fold",
+    "fold_history",
+    "list_providers",
+    "provider_view",
+    "ranked_providers",
+    "risk_matrix",
+    "view_of",
+]

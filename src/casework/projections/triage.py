@@ -1,0 +1,213 @@
+"""The triage inbox: intelligence records by state, owner, risk and service-level status.
+
+One row per record (``rm_triage``), folded from its stream ``intelligence-<id>``. Each open
+record carries the service level it is now working to and when that falls due:
+
+- ``logged``: allocation due 1 working day after receipt;
+- ``allocated``: risk assessment due 2 working days after allocation;
+- ``risk_assessed`` as high or critical with action required: first action due 1 working day
+  after the assessment.
+
+(periods from the council's ``DeadlinePolicy``). "Overdue" compares that due time with the
+clock when read. The whistleblower's identity is never in the inbox, only the fact that the
+record has one.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import Boolean, Column, DateTime, Index, Integer, String, Table, Text, select
+
+from casework.events.store import StoredEvent
+from casework.projections.base import read_models
+from casework.projections.fold import PartitionedFold, State, current_data
+from casework.projections.provider_view import rm_providers
+from casework.projections.sources import connect, now_of
+from casework.workflows.deadlines import Timing
+from casework.workflows.policy import DEFAULT_POLICY, DeadlinePolicy
+
+URGENT = frozenset({"high", "critical"})
+OPEN_STATES = frozenset({"logged", "allocated", "risk_assessed", "actioned"})
+
+rm_triage = Table(
+    "rm_triage",
+    read_models,
+    Column("partition", String(200), primary_key=True),  # the stream
+    Column("record_id", String(100), nullable=False, unique=True),
+    Column("provider_id", String(100), nullable=True),
+    Column("source", String(40), nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("has_whistleblower", Boolean, nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("assigned_to", String(200), nullable=True),
+    Column("risk", String(10), nullable=True),
+    Column("action_required", Boolean, nullable=True),
+    Column("outcome", String(30), nullable=True),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("logged_at", DateTime(timezone=True), nullable=False),
+    Column("service_level", String(30), nullable=True),  # what is due next
+    Column("due_at", DateTime(timezone=True), nullable=True),
+    Column("version", Integer, nullable=False),
+    Index("ix_rm_triage_state_received", "state", "received_at"),
+    Index("ix_rm_triage_assigned", "assigned_to"),
+    Index("ix_rm_triage_provider", "provider_id"),
+    Index("ix_rm_triage_due", "due_at"),
+)
+
+
+def _parse(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+class TriageProjection(PartitionedFold):
+    name: ClassVar[str] = "triage"
+    version: ClassVar[int] = 1
+    event_types: ClassVar[frozenset[str]] = frozenset({
+        "IntelligenceLogged", "IntelligenceAllocated", "RiskAssessed", "IntelligenceActionTaken",
+        "IntelligenceClosed", "IntelligenceReopened",
+    })
+    query_tables: ClassVar[list[Table]] = [rm_triage]
+
+    def __init__(self, policy: DeadlinePolicy = DEFAULT_POLICY) -> None:
+        self.timing = Timing(policy)
+
+    def partition(self, event: StoredEvent) -> str | None:
+        return event.stream
+
+    def fold(self, state: State | None, event: StoredEvent) -> State:
+        d = current_data(event)
+        at = event.occurred_at.isoformat()
+        if event.type == "IntelligenceLogged":
+            state = {
+                "record_id": d["record_id"], "provider_id": d["provider_id"],
+                "source": d["source"], "summary": d["summary"],
+                "has_whistleblower": d.get("whistleblower") is not None, "state": "logged",
+                "assigned_to": None, "risk": None, "action_required": None, "outcome": None,
+                "received_at": d["received_at"], "logged_at": at, "actions": 0,
+            }
+            self._due(state, "allocation", _parse(d["received_at"]))
+        elif state is None:
+            raise ValueError(f"{event.type} for record {d.get('record_id')} before it was logged")
+        elif event.type == "IntelligenceAllocated":
+            state["state"], state["assigned_to"] = "allocated", d["officer"]
+            self._due(state, "risk_assessment", event.occurred_at)
+        elif event.type == "RiskAssessed":
+            state.update(state="risk_assessed", risk=d["risk"], action_required=d["action_required"])
+            if d["action_required"] and d["risk"] in URGENT:
+                self._due(state, "first_action", event.occurred_at)
+            else:
+                self._due(state, None, None)
+        elif event.type == "IntelligenceActionTaken":
+            state["state"] = "actioned"
+            state["actions"] += 1
+            self._due(state, None, None)
+        elif event.type == "IntelligenceClosed":
+            state.update(state="closed", outcome=d["outcome"])
+            self._due(state, None, None)
+        elif event.type == "IntelligenceReopened":
+            state.update(state="allocated", risk=None, action_required=None, outcome=None)
+            self._due(state, "risk_assessment", event.occurred_at)
+        state["version"] = event.version
+        return state
+
+    def _due(self, state: State, level: str | None, start: datetime | None) -> None:
+        policy = self.timing.policy
+        periods = {
+            "allocation": policy.intelligence_allocation,
+            "risk_assessment": policy.intelligence_risk_assessment,
+            "first_action": policy.high_risk_first_action,
+        }
+        state["service_level"] = level
+        due = self.timing.after(start, periods[level]) if level and start else None
+        state["due_at"] = due.isoformat() if due else None
+
+    def rows(self, partition: str, state: State) -> dict[str, list[dict[str, Any]]]:
+        row = {k: state[k] for k in (
+            "record_id", "provider_id", "source", "summary", "has_whistleblower", "state",
+            "assigned_to", "risk", "action_required", "outcome", "service_level",
+        )}
+        row["received_at"] = _parse(state["received_at"])
+        row["logged_at"] = _parse(state["logged_at"])
+        row["due_at"] = _parse(state["due_at"]) if state["due_at"] else None
+        row["version"] = state["version"]
+        return {rm_triage.name: [row]}
+
+
+class TriageItem(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    record_id: str
+    provider_id: str | None
+    provider_name: str | None
+    source: str
+    summary: str
+    has_whistleblower: bool
+    state: str
+    assigned_to: str | None
+    risk: str | None
+    action_required: bool | None
+    outcome: str | None
+    received_at: datetime
+    logged_at: datetime
+    service_level: str | None  # allocation, risk_assessment, first_action; None when none due
+    due_at: datetime | None
+    overdue: bool
+    version: int
+
+
+class TriageFilters(BaseModel):
+    state: str | None = None
+    provider_id: str | None = None
+    assigned_to: str | None = None
+    overdue: bool | None = None
+    limit: int = 500
+    offset: int = 0
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def triage_inbox(
+    source: Any, filters: TriageFilters | None = None, *, now: datetime | None = None, **kw: Any
+) -> list[TriageItem]:
+    """Intelligence records, newest received first. Filters (a ``TriageFilters`` or keywords):
+    ``state``, ``provider_id``, ``assigned_to``, ``overdue`` (True: past its service level)."""
+    f = filters or TriageFilters(**kw)
+    instant = now_of(source, now)
+    t, p = rm_triage, rm_providers
+    query = select(t, p.c.name).select_from(t.outerjoin(p, p.c.partition == t.c.provider_id))
+    if f.state:
+        query = query.where(t.c.state == f.state)
+    if f.provider_id:
+        query = query.where(t.c.provider_id == f.provider_id)
+    if f.assigned_to:
+        query = query.where(t.c.assigned_to == f.assigned_to)
+    if f.overdue is True:
+        query = query.where(t.c.due_at.is_not(None), t.c.due_at < instant)
+    elif f.overdue is False:
+        query = query.where((t.c.due_at.is_(None)) | (t.c.due_at >= instant))
+    query = query.order_by(t.c.received_at.desc(), t.c.record_id).limit(f.limit).offset(f.offset)
+    with connect(source) as conn:
+        rows = conn.execute(query).all()
+    items = []
+    for r in rows:
+        due = _aware(r.due_at)
+        items.append(TriageItem(
+            record_id=r.record_id, provider_id=r.provider_id, provider_name=r.name,
+            source=r.source, summary=r.summary, has_whistleblower=r.has_whistleblower,
+            state=r.state, assigned_to=r.assigned_to, risk=r.risk,
+            action_required=r.action_required, outcome=r.outcome,
+            received_at=_aware(r.received_at), logged_at=_aware(r.logged_at),
+            service_level=r.service_level, due_at=due, overdue=due is not None and due < instant,
+            version=r.version,
+        ))
+    return items
+
+
+__all__ = ["TriageFilters", "TriageItem", "TriageProjection", "rm_triage", "triage_inbox"]
