@@ -491,3 +491,16 @@ class Peer:
     def close(self) -> None:
         if self.app is not None:
             self.app.close()
+
+
+def raw_single_tx(raw: RawPostgres, url: str, evs: list[Ev]) -> Latencies:
+    """The same single-row insert as an application would issue it with psycopg's defaults:
+    BEGIN, INSERT, COMMIT (three round trips, one WAL flush)."""
+    lat = Latencies()
+    with psycopg.connect(url) as conn:
+        for ev in evs:
+            t0 = time.perf_counter()
+            conn.execute(raw.insert, raw_row(ev, ev.occurred_at), prepare=True)
+            conn.commit()
+            lat.add(time.perf_counter() - t0)
+    return lat

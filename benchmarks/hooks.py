@@ -1,0 +1,274 @@
+"""Measurements of parts that are still being written. Each is a hook: it returns a dict of
+figures, or raises ``NotYetAvailable`` (the runner then prints 'not yet available').
+
+HOOKS TO FILL IN (owners: the teams writing those parts). Keep the figure names; the runner's
+table and the README refer to them.
+
+  hook_application_command(ctx)  domain/application team
+      "Casework single command through the Application (log an intelligence record)":
+      figures  app.command_per_s, app.command_p50_ms, app.command_p99_ms
+  hook_projection_rebuild(ctx)    projections team
+      "full rebuild of every projection from 1,000,000 events" (ctx.sizes.rebuild_events):
+      figures  rebuild.events, rebuild.seconds, rebuild.events_per_s, rebuild.peak_mb
+  hook_http_load(ctx)             API team (only the routes and a token are missing)
+      "HTTP API under load from a separate process: 16 concurrent clients on loopback for a
+      bounded time, GET provider view, GET triage inbox, POST intelligence, with p50/p99/rps":
+      figures  http.rps, http.p50_ms, http.p99_ms, http.errors, http.<operation>.{rps,p50_ms,p99_ms}
+      The load generator (benchmarks/http_load.py) and the server launcher (``serve`` below)
+      are done; the hook only has to seed providers, get a token and name the routes.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from benchmarks.common import Context, Latencies, recreate_database
+from benchmarks.http_load import run_load
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class NotYetAvailable(Exception):
+    """The part this measurement needs is not there yet (import failed, no route, ...)."""
+
+
+def _bootstrap(url: str) -> Any:
+    from casework.bootstrap import bootstrap
+    from casework.settings import Settings
+
+    return bootstrap(Settings(database_url=url, scheduler_enabled=False))
+
+
+def _application(cw: Any) -> Any:
+    """Find the Application (command bus) on the Casework container."""
+    for name in ("app", "application", "commands"):
+        found = getattr(cw, name, None) or cw.extras.get(name)
+        if found is not None and hasattr(found, "execute"):
+            return found
+    raise NotYetAvailable("the Casework container has no Application (cw.app / extras['app'])")
+
+
+def _fresh_pg(ctx: Context, suffix: str) -> str:
+    name = f"{ctx.bench_db}_{suffix}"
+    recreate_database(ctx.pg_admin_url, name)
+    base = ctx.sa_url.rsplit("/", 1)[0]
+    return f"{base}/{name}"
+
+
+# ----------------------------------------------------------------------------- hook 1
+def hook_application_command(ctx: Context) -> dict[str, Any]:
+    """FILL IN / CHECK (domain team): one LogIntelligence command per transaction through
+    ``app.execute``, on PostgreSQL, against a provider that exists."""
+    try:
+        from casework.domain.actors import Actor, Role
+        from casework.domain.intelligence import LogIntelligence
+    except ImportError as exc:
+        raise NotYetAvailable(f"import failed: {exc}") from exc
+    url = _fresh_pg(ctx, "app")
+    cw = _bootstrap(url)
+    try:
+        app = _application(cw)
+        provider_id = _create_provider(cw, app)
+        actor = Actor("bench", Role.officer)
+        now = datetime.now(UTC)
+        lat = Latencies()
+        n = ctx.sizes.singles
+        for i in range(n + 20):
+            command = LogIntelligence(
+                provider_id=provider_id, source="complaint", received_at=now,
+                summary=f"Bench record {i}: call bells unanswered on the night shift.",
+            )
+            t0 = time.perf_counter()
+            app.execute(command, actor, command_id=str(uuid.uuid4()))
+            if i >= 20:  # the first few warm caches and prepared statements
+                lat.add(time.perf_counter() - t0)
+        return {
+            "app.command_per_s": round(lat.rate, 1),
+            "app.command_p50_ms": round(lat.pct_ms(50), 3),
+            "app.command_p99_ms": round(lat.pct_ms(99), 3),
+        }
+    finally:
+        cw.close()
+
+
+def _create_provider(cw: Any, app: Any) -> str:
+    """FILL IN (domain team): create one provider through the Application, return its id."""
+    try:
+        from casework.domain.actors import Actor, Role
+        from casework.domain.providers import RegisterProvider  # the name may differ
+    except ImportError as exc:
+        raise NotYetAvailable(f"no provider command yet: {exc}") from exc
+    result = app.execute(
+        RegisterProvider(name="Bench House", service_type="care_home_residential", categories=["OP"]),
+        Actor("bench", Role.manager),
+        command_id=str(uuid.uuid4()),
+    )
+    return result.aggregate_id
+
+
+# ----------------------------------------------------------------------------- hook 2
+def hook_projection_rebuild(ctx: Context) -> dict[str, Any]:
+    """FILL IN (projections team): load ``ctx.sizes.rebuild_events`` realistic events (use
+    ``store.append_batch`` in chunks of 1000, or the Application for realism), then time the
+    rebuild of every registered projection from position 0 (drop, re-create, replay), and
+    measure peak memory (``common.peak_mb`` or ru_maxrss of a subprocess)."""
+    try:
+        from casework.projections import runner  # noqa: F401
+        from casework.projections.runner import ProjectionRunner  # noqa: F401
+    except ImportError as exc:
+        raise NotYetAvailable(f"import failed: {exc}") from exc
+    rebuild_all = getattr(runner, "rebuild_all", None)
+    if rebuild_all is None:
+        raise NotYetAvailable("casework.projections.runner.rebuild_all(cw) is not there yet")
+    url = _fresh_pg(ctx, "rebuild")
+    cw = _bootstrap(url)
+    try:
+        _load_realistic_events(cw, ctx.sizes.rebuild_events)
+        t0 = time.perf_counter()
+        rebuild_all(cw)
+        seconds = time.perf_counter() - t0
+        return {
+            "rebuild.events": ctx.sizes.rebuild_events,
+            "rebuild.seconds": round(seconds, 2),
+            "rebuild.events_per_s": round(ctx.sizes.rebuild_events / seconds, 1),
+        }
+    finally:
+        cw.close()
+
+
+def _load_realistic_events(cw: Any, n: int) -> None:
+    """FILL IN (projections team): events of the real types the projections fold (providers,
+    intelligence lifecycles, visits, action plans...), in chunks of 1000 via append_batch."""
+    raise NotYetAvailable("no generator of realistic domain events yet")
+
+
+# ----------------------------------------------------------------------------- hook 3
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def serve(database_url: str, extra_env: dict[str, str] | None = None) -> Iterator[str]:
+    """Run ``casework serve`` on a free loopback port in a child process; yield its base URL.
+    Stops the child (by its pid) on exit."""
+    port = _free_port()
+    env = {**os.environ, "CASEWORK_DATABASE_URL": database_url, "CASEWORK_LOG_LEVEL": "WARNING",
+           "CASEWORK_SCHEDULER_ENABLED": "false", **(extra_env or {})}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "casework.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(base, proc)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _wait_healthy(base: str, proc: subprocess.Popen, timeout: float = 30.0) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            err = proc.stderr.read().decode()[-1500:] if proc.stderr else ""
+            raise RuntimeError(f"casework serve exited with {proc.returncode}: {err}")
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"casework serve did not become healthy at {base}")
+
+
+def http_spec(base: str, token: str, provider_ids: list[str], ctx: Context) -> dict[str, Any]:
+    """The load: GET provider view, GET triage inbox, POST intelligence (routes per
+    shared/spec/interfaces.md)."""
+    return {
+        "base_url": base,
+        "token": token,
+        "clients": ctx.sizes.http_clients,
+        "seconds": ctx.sizes.http_seconds,
+        "max_requests": 200_000,
+        "warmup_seconds": 1.0,
+        "pools": {"provider_id": provider_ids},
+        "operations": [
+            {"name": "GET provider view", "method": "GET",
+             "path": "/api/v1/providers/{provider_id}", "weight": 4},
+            {"name": "GET triage inbox", "method": "GET",
+             "path": "/api/v1/intelligence?state=logged", "weight": 4},
+            {"name": "POST intelligence", "method": "POST", "path": "/api/v1/intelligence",
+             "json": {"provider_id": "{provider_id}", "source": "complaint",
+                      "received_at": "{now}", "summary": "Bench report {uuid}"},
+             "weight": 2, "expect": [201]},
+        ],
+    }
+
+
+def hook_http_load(ctx: Context) -> dict[str, Any]:
+    """FILL IN (API team): ``_seed_for_http`` must create a user with a token and some providers
+    (through the CLI or the Application) and return (token, provider_ids)."""
+    url = _fresh_pg(ctx, "http")
+    token, providers = _seed_for_http(url)
+    with serve(url) as base:
+        result = run_load(http_spec(base, token, providers, ctx))
+    if result["requests"] == 0 or result["errors"] == result["requests"]:
+        raise NotYetAvailable(f"every request failed: {result.get('error_samples')}")
+    return _flatten_http(result)
+
+
+def _seed_for_http(url: str) -> tuple[str, list[str]]:
+    """FILL IN (API team): e.g. ``casework users add bench --role manager`` (prints a token) and
+    20 providers via POST /api/v1/providers or the Application. Return (token, provider ids)."""
+    raise NotYetAvailable("no way to create a user token and providers for the load test yet")
+
+
+def _flatten_http(result: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {f"http.{k}": result[k] for k in ("clients", "seconds", "requests",
+                                                              "errors", "rps", "p50_ms", "p99_ms")}
+    for name, op in result["operations"].items():
+        key = name.lower().replace(" ", "_")
+        for k in ("rps", "p50_ms", "p99_ms", "errors"):
+            out[f"http.{key}.{k}"] = op[k]
+    if result.get("error_samples"):
+        out["http.error_samples"] = result["error_samples"]
+    return out
+
+
+def http_selftest(ctx: Context) -> dict[str, Any]:
+    """The load generator against what is served today (/healthz), so the machinery is proven
+    before the routes exist: 16 clients, bounded time, a real ``casework serve`` process."""
+    url = _fresh_pg(ctx, "http")
+    with serve(url) as base:
+        spec = {"base_url": base, "clients": ctx.sizes.http_clients,
+                "seconds": min(5.0, ctx.sizes.http_seconds), "warmup_seconds": 0.5,
+                "operations": [{"name": "GET healthz", "method": "GET", "path": "/healthz"}]}
+        result = run_load(spec)
+    return {"http_selftest.rps": result["rps"], "http_selftest.p50_ms": result["p50_ms"],
+            "http_selftest.p99_ms": result["p99_ms"], "http_selftest.errors": result["errors"]}
+
+
+HOOKS = [
+    ("Application: log intelligence (1 command/txn, PG)", hook_application_command),
+    ("Projections: rebuild all from N events (PG)", hook_projection_rebuild),
+    ("HTTP: 16 clients, provider view / inbox / POST intelligence", hook_http_load),
+]

@@ -1,0 +1,521 @@
+"""Casework benchmarks: the store against raw psycopg/sqlite3 (the limit) and the eventsourcing
+library (the peer), on the same PostgreSQL, in the same run.
+
+    .venv/bin/python -m benchmarks.run            # default sizes (a few minutes)
+    .venv/bin/python -m benchmarks.run --quick    # smoke run, under a minute
+    .venv/bin/python benchmarks/run.py --only pg --singles 5000 --bulk-events 200000
+
+Prints a table and, as its last line, one JSON object with every figure and goal.
+Uses its own scratch databases (casework_bench*, dropped and re-created) and a temp dir.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # run as a script: make ``benchmarks`` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks import common as C  # noqa: E402
+from benchmarks.hooks import HOOKS, NotYetAvailable, http_selftest  # noqa: E402
+from benchmarks.systems import (  # noqa: E402
+    CaseworkStore,
+    Peer,
+    RawPostgres,
+    RawSqlite,
+    raw_single_tx,
+)
+
+SINGLE_STREAMS = 100
+
+
+def say(msg: str) -> None:
+    print(f"  .. {msg}", file=sys.stderr, flush=True)
+
+
+# ----------------------------------------------------------------------------- shared flow
+def seed_events() -> list[C.Ev]:
+    return [C.make_event(f"intelligence-single-{i}", 1, f"provider-{i % 50}", i)
+            for i in range(SINGLE_STREAMS)]
+
+
+def single_events(n: int) -> list[C.Ev]:
+    """Commands on existing aggregates: one event each, round-robin over 100 streams."""
+    return [C.make_event(f"intelligence-single-{i % SINGLE_STREAMS}", 2 + i // SINGLE_STREAMS,
+                         f"provider-{i % 50}", 1000 + i) for i in range(n)]
+
+
+def split(items: list[Any], parts: int) -> list[list[Any]]:
+    size = -(-len(items) // parts)
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def interleaved_singles(ctx: C.Context, systems: list[Any], prefix: str) -> None:
+    """Every system appends the same events; they take turns in rounds so that load from
+    anything else on the machine falls on all of them alike."""
+    s = ctx.sizes
+    evs = single_events(s.singles)
+    lats = {sys_.name: C.Latencies() for sys_ in systems}
+    for r, part in enumerate(split(evs, s.rounds)):
+        order = systems[r % len(systems):] + systems[: r % len(systems)]
+        for sys_ in order:
+            lat = sys_.single(part)
+            if r > 0 or s.rounds == 1:
+                lats[sys_.name].extend(lat)
+            else:  # the first round warms connections, prepared statements, caches
+                lats[sys_.name].extend(C.Latencies(lat.samples[len(lat.samples) // 5:]))
+    for sys_ in systems:
+        lat = lats[sys_.name]
+        key = f"{prefix}.{_key(sys_)}"
+        ctx.put(f"{key}.single_per_s", round(lat.rate, 1))
+        ctx.put(f"{key}.single_p50_ms", round(lat.pct_ms(50), 3))
+        ctx.put(f"{key}.single_p99_ms", round(lat.pct_ms(99), 3))
+
+
+def interleaved_bulk(ctx: C.Context, systems: list[Any], prefix: str) -> None:
+    s = ctx.sizes
+    batches = list(C.chunked_streams(s.bulk_events, s.per_stream, s.chunk, "bulk"))
+    total = {sys_.name: 0.0 for sys_ in systems}
+    events = {sys_.name: 0 for sys_ in systems}
+    for r, part in enumerate(split(batches, s.rounds)):
+        order = systems[r % len(systems):] + systems[: r % len(systems)]
+        for sys_ in order:
+            total[sys_.name] += sys_.bulk(part)
+            events[sys_.name] += sum(len(st) for b in part for st in b)
+    for sys_ in systems:
+        ctx.put(f"{prefix}.{_key(sys_)}.bulk_per_s", round(events[sys_.name] / total[sys_.name], 1))
+
+
+def _key(system: Any) -> str:
+    return {"raw psycopg": "raw", "raw sqlite3": "raw", "eventsourcing": "peer"}.get(
+        system.name, "casework")
+
+
+def reads(ctx: C.Context, systems: list[Any], prefix: str) -> None:
+    rep = ctx.sizes.repeats
+    for sys_ in systems:
+        k = f"{prefix}.{_key(sys_)}"
+        ms = C.median_time(sys_.read_stream, rep) * 1000
+        ctx.put(f"{k}.stream_read_ms", round(ms, 2))
+        ctx.put(f"{k}.stream_read_mb", C.peak_mb(sys_.read_stream))
+        if not isinstance(sys_, Peer):
+            ms = C.median_time(sys_.read_history, rep) * 1000
+            ctx.put(f"{k}.history_ms", round(ms, 2))
+            ctx.put(f"{k}.history_mb", C.peak_mb(sys_.read_history))
+        n = sys_.read_log()
+        secs = C.median_time(sys_.read_log, max(1, rep // 2), warmup=0)
+        ctx.put(f"{k}.log_events", n)
+        ctx.put(f"{k}.log_read_per_s", round(n / secs, 1))
+        ctx.put(f"{k}.log_read_mb", C.peak_mb(sys_.read_log))
+        if isinstance(sys_, CaseworkStore):
+            secs = C.median_time(sys_.read_log_default_pages, max(1, rep // 2), warmup=0)
+            ctx.put(f"{k}.log_read_1000_per_s", round(n / secs, 1))
+
+
+# ----------------------------------------------------------------------------- PostgreSQL
+def measure_postgres(ctx: C.Context) -> None:
+    s = ctx.sizes
+    say(f"PostgreSQL: scratch database {ctx.bench_db}")
+    C.recreate_database(ctx.pg_admin_url, ctx.bench_db)
+    raw = RawPostgres(ctx.pg_url)
+    cw = CaseworkStore(ctx.sa_url, "casework")
+    host, port = _host_port(ctx.pg_url)
+    peer = Peer(ctx.bench_db, host, port, "postgres", "")
+    systems = [raw, cw, peer]
+    try:
+        for sys_ in systems:
+            sys_.setup()
+            sys_.seed_singles(seed_events())
+        raw.setup_copy_table()
+        server_facts(ctx)
+        say(f"single appends: {s.singles} per system, {s.rounds} interleaved rounds")
+        interleaved_singles(ctx, systems, "pg")
+        tx = raw_single_tx(raw, ctx.pg_url, [C.make_event(f"intelligence-tx-{i}", 1, "p", i)
+                                            for i in range(max(200, s.singles // 2))])
+        ctx.put("pg.raw.single_tx_per_s", round(tx.rate, 1))
+        ctx.put("pg.raw.single_tx_p50_ms", round(tx.pct_ms(50), 3))
+        say(f"bulk: {s.bulk_events} events per system in transactions of {s.chunk}")
+        interleaved_bulk(ctx, systems, "pg")
+        copy_batches = list(C.chunked_streams(s.bulk_events, s.per_stream, s.chunk, "copy"))
+        ctx.put("pg.raw.copy_per_s", round(s.bulk_events / raw.copy(copy_batches), 1))
+        say(f"loading a {s.stream_events}-event stream and a {s.stream_events}-event history")
+        long = C.long_stream(s.stream_events)
+        hist = C.history_streams(s.stream_events)
+        for sys_ in systems:
+            sys_.load([long] + ([] if sys_ is peer else hist))
+            sys_.analyze()
+        say("reads")
+        reads(ctx, systems, "pg")
+        if ctx.profile:
+            profile_casework(ctx, cw, "pg")
+    finally:
+        for sys_ in systems:
+            sys_.close()
+
+
+def server_facts(ctx: C.Context) -> None:
+    import psycopg
+
+    with psycopg.connect(ctx.pg_url) as conn:
+        row = conn.execute("SHOW server_version").fetchone()
+        ctx.put("machine.postgres", row[0] if row else "?")
+        settings = dict(conn.execute(
+            "SELECT name, setting FROM pg_settings WHERE name IN "
+            "('fsync', 'synchronous_commit', 'shared_buffers', 'wal_sync_method')"
+        ).fetchall())
+        ctx.put("machine.postgres_settings", settings)
+
+
+def _host_port(url: str) -> tuple[str, str]:
+    hostport = url.split("@", 1)[1].split("/", 1)[0]
+    host, _, port = hostport.partition(":")
+    return host, port or "5432"
+
+
+# ----------------------------------------------------------------------------- SQLite
+def measure_sqlite(ctx: C.Context) -> None:
+    s = ctx.sizes
+    path = Path(ctx.tmpdir)
+    say(f"SQLite (WAL, synchronous=FULL) in {path}")
+    raw = RawSqlite(str(path / "raw.db"))
+    cw = CaseworkStore(f"sqlite:///{path / 'casework.db'}", "casework")
+    systems = [raw, cw]
+    try:
+        for sys_ in systems:
+            sys_.setup()
+            sys_.seed_singles(seed_events())
+        interleaved_singles(ctx, systems, "sqlite")
+        interleaved_bulk(ctx, systems, "sqlite")
+        long = C.long_stream(s.stream_events)
+        hist = C.history_streams(s.stream_events)
+        for sys_ in systems:
+            sys_.load([long] + hist)
+            sys_.analyze()
+        reads(ctx, systems, "sqlite")
+        if ctx.profile:
+            profile_casework(ctx, cw, "sqlite")
+    finally:
+        for sys_ in systems:
+            sys_.close()
+
+
+# ----------------------------------------------------------------------------- profiling
+def profile_casework(ctx: C.Context, cw: CaseworkStore, backend: str) -> None:
+    """pyinstrument over Casework's store calls (after the timed runs), text reports in
+    ``ctx.profile``."""
+    from pyinstrument import Profiler
+
+    out = Path(ctx.profile or "benchmarks/profiles")
+    out.mkdir(parents=True, exist_ok=True)
+    evs = [C.make_event(f"intelligence-prof-{i % 50}", 1 + i // 50, "provider-p", i)
+           for i in range(1000)]
+    batches = list(C.chunked_streams(10_000, 10, 1000, f"prof-{backend}"))
+    jobs = {
+        "single": lambda: cw.single(evs),
+        "bulk": lambda: cw.bulk(batches),
+        "history": lambda: [cw.read_history() for _ in range(5)],
+    }
+    for name, job in jobs.items():
+        prof = Profiler(interval=0.0005)
+        prof.start()
+        job()
+        prof.stop()
+        path = out / f"{backend}-{name}.txt"
+        path.write_text(prof.output_text(unicode=False, color=False, show_all=False))
+        say(f"profile written to {path}")
+
+
+# ----------------------------------------------------------------------------- hooks
+def measure_hooks(ctx: C.Context, with_selftest: bool) -> None:
+    for label, hook in HOOKS:
+        say(f"hook: {label}")
+        try:
+            ctx.figures.update(hook(ctx))
+        except NotYetAvailable as exc:
+            ctx.notes.append(f"{label}: not yet available ({exc})")
+            print(f"  {label}: not yet available ({exc})", file=sys.stderr)
+        except Exception as exc:  # a part under construction must not hide the other figures
+            ctx.notes.append(f"{label}: failed ({type(exc).__name__}: {str(exc)[:300]})")
+            print(f"  {label}: failed: {exc!r}", file=sys.stderr)
+    if with_selftest:
+        say("HTTP load generator self-test against GET /healthz")
+        try:
+            ctx.figures.update(http_selftest(ctx))
+        except Exception as exc:  # a broken server must not hide the store's figures
+            ctx.notes.append(f"HTTP self-test failed: {exc}")
+
+
+# ----------------------------------------------------------------------------- report
+GOALS = [
+    # (name, figure, comparison, target, description)
+    ("single_vs_peer", "ratio.pg.single_vs_peer", ">=", 1.5,
+     "single append >= 1.5x the peer's command throughput"),
+    ("single_vs_raw", "ratio.pg.single_vs_raw", ">=", 0.6,
+     "single append >= 60% of raw single-row commit rate"),
+    ("bulk_vs_peer", "ratio.pg.bulk_vs_peer", ">=", 2.0,
+     "bulk append >= 2x the peer's bulk rate"),
+    ("bulk_vs_raw", "ratio.pg.bulk_vs_raw", ">=", 0.5,
+     "bulk append >= 50% of raw batched insert"),
+    ("history_vs_raw", "ratio.pg.history_vs_raw_stream", "<=", 2.0,
+     "10,000-event provider history <= 2x the raw 10,000-row read"),
+    ("sqlite_single", "sqlite.casework.single_per_s", ">=", 500.0,
+     "SQLite single append >= 500/s"),
+]
+
+
+def _ratio(f: dict[str, Any], a: str, b: str) -> float | None:
+    if a in f and b in f and f[b]:
+        return round(f[a] / f[b], 3)
+    return None
+
+
+def compute_ratios(ctx: C.Context) -> None:
+    f = ctx.figures
+    pairs = {
+        "ratio.pg.single_vs_peer": ("pg.casework.single_per_s", "pg.peer.single_per_s"),
+        "ratio.pg.single_vs_raw": ("pg.casework.single_per_s", "pg.raw.single_per_s"),
+        "ratio.pg.single_vs_raw_tx": ("pg.casework.single_per_s", "pg.raw.single_tx_per_s"),
+        "ratio.pg.bulk_vs_peer": ("pg.casework.bulk_per_s", "pg.peer.bulk_per_s"),
+        "ratio.pg.bulk_vs_raw": ("pg.casework.bulk_per_s", "pg.raw.bulk_per_s"),
+        "ratio.pg.history_vs_raw_stream": ("pg.casework.history_ms", "pg.raw.stream_read_ms"),
+        "ratio.pg.history_vs_raw_history": ("pg.casework.history_ms", "pg.raw.history_ms"),
+        "ratio.pg.stream_vs_raw": ("pg.casework.stream_read_ms", "pg.raw.stream_read_ms"),
+        "ratio.pg.stream_vs_peer": ("pg.casework.stream_read_ms", "pg.peer.stream_read_ms"),
+        "ratio.pg.log_vs_raw": ("pg.casework.log_read_per_s", "pg.raw.log_read_per_s"),
+        "ratio.pg.log_vs_peer": ("pg.casework.log_read_per_s", "pg.peer.log_read_per_s"),
+        "ratio.sqlite.single_vs_raw": ("sqlite.casework.single_per_s", "sqlite.raw.single_per_s"),
+        "ratio.sqlite.bulk_vs_raw": ("sqlite.casework.bulk_per_s", "sqlite.raw.bulk_per_s"),
+        "ratio.sqlite.history_vs_raw_stream": ("sqlite.casework.history_ms",
+                                               "sqlite.raw.stream_read_ms"),
+        "ratio.sqlite.stream_vs_raw": ("sqlite.casework.stream_read_ms",
+                                       "sqlite.raw.stream_read_ms"),
+        "ratio.sqlite.log_vs_raw": ("sqlite.casework.log_read_per_s", "sqlite.raw.log_read_per_s"),
+    }
+    for key, (a, b) in pairs.items():
+        r = _ratio(f, a, b)
+        if r is not None:
+            f[key] = r
+
+
+def goals(ctx: C.Context) -> dict[str, Any]:
+    out = {}
+    for name, fig, op, target, text in GOALS:
+        value = ctx.figures.get(fig)
+        met = None if value is None else (value >= target if op == ">=" else value <= target)
+        out[name] = {"figure": fig, "value": value, "target": f"{op} {target}", "met": met,
+                     "goal": text}
+    return out
+
+
+def _fmt(v: Any, unit: str = "") -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float) and v >= 1000:
+        return f"{v:,.0f}{unit}"
+    if isinstance(v, float):
+        return f"{v:.3g}{unit}" if v < 10 else f"{v:.1f}{unit}"
+    return f"{v:,}{unit}" if isinstance(v, int) else f"{v}{unit}"
+
+
+def _x(v: Any) -> str:
+    return "-" if v is None else f"{v:.2f}x"
+
+
+def table(ctx: C.Context) -> str:
+    f = ctx.figures
+    rows: list[tuple[str, ...]] = []
+    head = ("measurement", "Casework", "peer (eventsourcing)", "raw limit", "vs peer", "vs raw")
+
+    def row(label: str, cw: str, peer: str | None, raw: str | None, unit: str = "",
+            lower_is_better: bool = False) -> None:
+        c, p, r = f.get(cw), f.get(peer) if peer else None, f.get(raw) if raw else None
+        if c is None and p is None and r is None:
+            return
+
+        def ratio(other: Any) -> str:
+            if c is None or other in (None, 0):
+                return "-"
+            return _x(c / other)
+
+        rows.append((label, _fmt(c, unit), _fmt(p, unit), _fmt(r, unit), ratio(p), ratio(r)))
+
+    rows.append(("PostgreSQL " + str(f.get("machine.postgres", "")), "", "", "", "", ""))
+    row("single append, 1 event/txn (events/s)", "pg.casework.single_per_s", "pg.peer.single_per_s",
+        "pg.raw.single_per_s")
+    row("  p50 latency (ms)", "pg.casework.single_p50_ms", "pg.peer.single_p50_ms",
+        "pg.raw.single_p50_ms")
+    row("  p99 latency (ms)", "pg.casework.single_p99_ms", "pg.peer.single_p99_ms",
+        "pg.raw.single_p99_ms")
+    row("  raw with BEGIN/INSERT/COMMIT (events/s)", "pg.casework.single_per_s", None,
+        "pg.raw.single_tx_per_s")
+    row(f"bulk append, {ctx.sizes.chunk}/txn (events/s)", "pg.casework.bulk_per_s",
+        "pg.peer.bulk_per_s", "pg.raw.bulk_per_s")
+    row("  raw COPY (rows/s)", "pg.casework.bulk_per_s", None, "pg.raw.copy_per_s")
+    row(f"{ctx.sizes.stream_events}-event stream read (ms)", "pg.casework.stream_read_ms",
+        "pg.peer.stream_read_ms", "pg.raw.stream_read_ms", lower_is_better=True)
+    row("  peak Python heap (MB)", "pg.casework.stream_read_mb", "pg.peer.stream_read_mb",
+        "pg.raw.stream_read_mb")
+    row(f"{ctx.sizes.stream_events}-event provider history (ms)", "pg.casework.history_ms", None,
+        "pg.raw.stream_read_ms", lower_is_better=True)
+    row("  vs raw read by provider index (ms)", "pg.casework.history_ms", None, "pg.raw.history_ms")
+    row("  peak Python heap (MB)", "pg.casework.history_mb", None, "pg.raw.history_mb")
+    row("full log, pages of 5000 (events/s)", "pg.casework.log_read_per_s",
+        "pg.peer.log_read_per_s", "pg.raw.log_read_per_s")
+    row("  read_all(limit=1000) pages (events/s)", "pg.casework.log_read_1000_per_s", None,
+        "pg.raw.log_read_per_s")
+    row("  peak Python heap (MB)", "pg.casework.log_read_mb", "pg.peer.log_read_mb",
+        "pg.raw.log_read_mb")
+    rows.append(("SQLite " + str(f.get("machine.sqlite", "")) + " (WAL, synchronous=FULL)",
+                 "", "", "", "", ""))
+    row("single append, 1 event/txn (events/s)", "sqlite.casework.single_per_s", None,
+        "sqlite.raw.single_per_s")
+    row("  p50 / p99 latency (ms)", "sqlite.casework.single_p50_ms", None,
+        "sqlite.raw.single_p50_ms")
+    row("  p99 latency (ms)", "sqlite.casework.single_p99_ms", None, "sqlite.raw.single_p99_ms")
+    row(f"bulk append, {ctx.sizes.chunk}/txn (events/s)", "sqlite.casework.bulk_per_s", None,
+        "sqlite.raw.bulk_per_s")
+    row(f"{ctx.sizes.stream_events}-event stream read (ms)", "sqlite.casework.stream_read_ms",
+        None, "sqlite.raw.stream_read_ms")
+    row(f"{ctx.sizes.stream_events}-event provider history (ms)", "sqlite.casework.history_ms",
+        None, "sqlite.raw.stream_read_ms")
+    row("  peak Python heap (MB)", "sqlite.casework.history_mb", None, "sqlite.raw.history_mb")
+    row("full log, pages of 5000 (events/s)", "sqlite.casework.log_read_per_s", None,
+        "sqlite.raw.log_read_per_s")
+    row("  peak Python heap (MB)", "sqlite.casework.log_read_mb", None, "sqlite.raw.log_read_mb")
+    rows.append(("Later measurements (hooks)", "", "", "", "", ""))
+    for label, key in [
+        ("Application: log intelligence (commands/s)", "app.command_per_s"),
+        ("  p50 / p99 (ms)", "app.command_p50_ms"),
+        ("Projections: rebuild all (events/s)", "rebuild.events_per_s"),
+        ("HTTP 16 clients: requests/s", "http.rps"),
+        ("  p50 / p99 (ms)", "http.p50_ms"),
+        ("HTTP load generator self-test, /healthz (req/s)", "http_selftest.rps"),
+        ("  p50 / p99 (ms)", "http_selftest.p50_ms"),
+    ]:
+        value = f.get(key)
+        if key.endswith("p50_ms") and value is not None:
+            text = f"{_fmt(value)} / {_fmt(f.get(key.replace('p50', 'p99')))}"
+        else:
+            text = _fmt(value) if value is not None else "not yet available"
+        rows.append((label, text, "", "", "", ""))
+
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)),
+             "  ".join("-" * w for w in widths)]
+    for r in rows:
+        if all(not c for c in r[1:]):
+            lines.append(r[0])
+        else:
+            lines.append("  ".join(
+                (c.ljust(w) if i == 0 else c.rjust(w)) for i, (c, w) in enumerate(zip(r, widths,
+                                                                                     strict=True))))
+    return "\n".join(lines)
+
+
+def machine(ctx: C.Context) -> None:
+    import os
+    import sqlite3
+
+    import psycopg
+    import sqlalchemy
+
+    try:
+        from importlib.metadata import version
+
+        es = version("eventsourcing")
+    except Exception:  # not installed: the peer is skipped
+        es = None
+    ctx.put("machine.cpus", os.cpu_count())
+    ctx.put("machine.platform", platform.platform())
+    ctx.put("machine.python", platform.python_version())
+    ctx.put("machine.sqlite", sqlite3.sqlite_version)
+    ctx.put("machine.psycopg", psycopg.__version__)
+    ctx.put("machine.sqlalchemy", sqlalchemy.__version__)
+    ctx.put("machine.eventsourcing", es)
+    ctx.put("machine.loadavg_start", [round(x, 2) for x in os.getloadavg()])
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="small smoke run (under a minute)")
+    p.add_argument("--only", choices=["pg", "sqlite", "hooks"], action="append",
+                   help="run only these parts (repeatable); default: all")
+    p.add_argument("--singles", type=int, help="single-event appends per system")
+    p.add_argument("--bulk-events", type=int, help="events appended in bulk per system")
+    p.add_argument("--chunk", type=int, help="events per bulk transaction (default 1000)")
+    p.add_argument("--stream-events", type=int, help="events in the long stream and the history")
+    p.add_argument("--repeats", type=int, help="repetitions of each read (median reported)")
+    p.add_argument("--rounds", type=int, help="interleaved rounds of the write measurements")
+    p.add_argument("--http-seconds", type=float, help="duration of the HTTP load")
+    p.add_argument("--rebuild-events", type=int, help="events for the projection rebuild hook")
+    p.add_argument("--pg", default=C.PG_ADMIN_URL, help="an admin URL of the PostgreSQL server")
+    p.add_argument("--db", default=C.BENCH_DB, help="scratch database name (casework_bench*)")
+    p.add_argument("--profile", nargs="?", const="benchmarks/profiles", default=None,
+                   help="write pyinstrument profiles of Casework's store calls to this dir")
+    p.add_argument("--keep", action="store_true", help="keep the scratch databases afterwards")
+    args = p.parse_args(argv)
+
+    sizes = C.Sizes.quick() if args.quick else C.Sizes()
+    for name in ("singles", "bulk_events", "chunk", "stream_events", "repeats", "rounds",
+                 "http_seconds", "rebuild_events"):
+        if getattr(args, name) is not None:
+            setattr(sizes, name, getattr(args, name))
+    parts = set(args.only or ["pg", "sqlite", "hooks"])
+    ctx = C.Context(sizes=sizes, pg_admin_url=args.pg, bench_db=args.db, profile=args.profile)
+    machine(ctx)
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="casework-bench-") as tmp:
+        ctx.tmpdir = tmp
+        try:
+            if "pg" in parts:
+                measure_postgres(ctx)
+            if "sqlite" in parts:
+                measure_sqlite(ctx)
+            if "hooks" in parts:
+                measure_hooks(ctx, with_selftest=True)
+        finally:
+            if not args.keep:
+                _drop_scratch(ctx)
+    compute_ratios(ctx)
+    result_goals = goals(ctx)
+    ctx.put("run.seconds", round(time.perf_counter() - started, 1))
+    print()
+    print(f"Casework benchmarks ({'quick' if args.quick else 'default'} sizes: "
+          f"{sizes.singles} singles, {sizes.bulk_events} bulk events, "
+          f"{sizes.stream_events}-event stream/history; "
+          f"{ctx.figures.get('machine.cpus')} CPUs, {ctx.figures.get('machine.platform')})")
+    print(table(ctx))
+    print()
+    print("Goals (ratios measured in this run):")
+    for name, g in result_goals.items():
+        mark = {True: "MET   ", False: "MISSED", None: "n/a   "}[g["met"]]
+        print(f"  {mark} {g['goal']}: {_fmt(g['value'])} (target {g['target']}) [{name}]")
+    for note in ctx.notes:
+        print(f"  note: {note}")
+    print(json.dumps({"benchmark": "casework", "sizes": vars(sizes), "figures": ctx.figures,
+                      "goals": result_goals, "notes": ctx.notes}, default=str))
+    return 0
+
+
+def _drop_scratch(ctx: C.Context) -> None:
+    import psycopg
+
+    try:
+        with psycopg.connect(ctx.pg_admin_url, autocommit=True) as conn:
+            names = [r[0] for r in conn.execute(
+                "SELECT datname FROM pg_database WHERE datname LIKE %s", (ctx.bench_db + "%",))]
+        for name in names:
+            C.drop_database(ctx.pg_admin_url, name)
+    except Exception as exc:  # best effort: a leftover scratch database harms nothing
+        say(f"could not drop scratch databases: {exc}")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
