@@ -32,6 +32,10 @@ class WriteBody(Body):
         description="When it happened in the world (default: now; not in the future).",
     )
 
+    def data(self, **ids: Any) -> dict[str, Any]:
+        """The fields given, plus the ids from the path: what the command is parsed from."""
+        return {**self.model_dump(exclude_none=True), **ids}
+
 
 class Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)

@@ -1,0 +1,108 @@
+"""Providers: register and record facts about them; their current view, as-of view and history."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from casework.api import API_PREFIX
+from casework.api.auth import current_actor
+from casework.api.idempotency import IdempotentRoute
+from casework.api.problems import READ_ERRORS, WRITE_ERRORS
+from casework.api.schemas.common import UtcDateTime, WriteResult
+from casework.api.schemas.providers import (
+    CloseProviderIn,
+    CqcRatingIn,
+    HistoryEventOut,
+    ProviderIn,
+    ProviderOut,
+    RiskCriterionIn,
+)
+from casework.api.writes import WriteContext
+from casework.domain.actors import Actor
+from casework.domain.enums import Rag, ServiceType
+from casework.domain.errors import NotFound
+from casework.domain.providers import (
+    CloseProvider,
+    PublishCqcRating,
+    RecordRiskCriterion,
+    RegisterProvider,
+)
+from casework.projections.provider_view import list_providers as query_providers
+from casework.projections.provider_view import provider_view
+from casework.workflows.escalation import SanctionStage
+
+router = APIRouter(prefix=f"{API_PREFIX}/providers", tags=["providers"], route_class=IdempotentRoute)
+
+
+@router.post("", status_code=201, response_model=WriteResult, responses=WRITE_ERRORS,
+             summary="Register a provider")
+def register_provider(body: ProviderIn, w: WriteContext = Depends()) -> WriteResult:
+    return w.write(RegisterProvider.parse(body.data()))
+
+
+@router.post("/{provider_id}/cqc-ratings", status_code=201, response_model=WriteResult,
+             responses=WRITE_ERRORS, summary="Record a CQC report's ratings")
+def publish_cqc_rating(provider_id: str, body: CqcRatingIn, w: WriteContext = Depends()) -> WriteResult:
+    return w.write(PublishCqcRating.parse(body.data(provider_id=provider_id)))
+
+
+@router.post("/{provider_id}/risk-criteria", status_code=201, response_model=WriteResult,
+             responses=WRITE_ERRORS, summary="Record a risk-matrix criterion (RAG)")
+def record_risk_criterion(
+    provider_id: str, body: RiskCriterionIn, w: WriteContext = Depends()
+) -> WriteResult:
+    return w.write(RecordRiskCriterion.parse(body.data(provider_id=provider_id)))
+
+
+@router.post("/{provider_id}/close", response_model=WriteResult, responses=WRITE_ERRORS,
+             summary="Record that the service closed or handed its contract back")
+def close_provider(provider_id: str, body: CloseProviderIn, w: WriteContext = Depends()) -> WriteResult:
+    return w.write(CloseProvider.parse(body.data(provider_id=provider_id)))
+
+
+@router.get("", response_model=list[ProviderOut], responses=READ_ERRORS,
+            summary="Every provider's current view")
+def list_providers(
+    request: Request,
+    q: str | None = Query(None, description="Part of the name."),
+    service_type: ServiceType | None = None,
+    stage: SanctionStage | None = Query(None, description="Escalation stage."),
+    rag: Rag | None = None,
+    sort: str = Query(
+        "risk", pattern="^(risk|name|stage)$",
+        description="`risk` (default): highest risk (lowest score) first; `name`; `stage`.",
+    ),
+    _: Actor = Depends(current_actor),
+) -> list[ProviderOut]:
+    views = query_providers(
+        request.app.state.casework, q=q, service_type=service_type, stage=stage, rag=rag, sort=sort
+    )
+    return [ProviderOut.model_validate(v, from_attributes=True) for v in views]
+
+
+@router.get("/{provider_id}", response_model=ProviderOut, responses=READ_ERRORS,
+            summary="A provider's current view, or as it stood at as_of")
+def get_provider(
+    request: Request,
+    provider_id: str,
+    as_of: UtcDateTime | None = Query(None, description="ISO 8601 with offset: what was known then."),
+    _: Actor = Depends(current_actor),
+) -> ProviderOut:
+    view = provider_view(request.app.state.casework, provider_id, as_of)
+    if view is None:
+        raise NotFound("provider", provider_id)
+    return ProviderOut.model_validate(view, from_attributes=True)
+
+
+@router.get("/{provider_id}/history", response_model=list[HistoryEventOut], responses=READ_ERRORS,
+            summary="Everything recorded about a provider, oldest first")
+def provider_history(
+    request: Request,
+    provider_id: str,
+    as_of: UtcDateTime | None = Query(None, description="Only what had been recorded by then."),
+    _: Actor = Depends(current_actor),
+) -> list[HistoryEventOut]:
+    events = request.app.state.casework.store.read_history(provider_id, as_of)
+    if not events:
+        raise NotFound("provider", provider_id)
+    return [HistoryEventOut.model_validate(e) for e in events]

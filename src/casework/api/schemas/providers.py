@@ -1,0 +1,92 @@
+"""Providers: registration (``POST /providers``) and the current view."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import Field
+
+from casework.api.schemas.common import Out, UtcDateTime, WriteBody
+from casework.domain.enums import (
+    ClientCategory,
+    ClosureKind,
+    CqcRating,
+    KeyQuestion,
+    Rag,
+    RiskCriterion,
+    ServiceType,
+)
+
+
+class ProviderIn(WriteBody):
+    name: str = Field(min_length=1, description="The service's registered name.")
+    service_type: ServiceType
+    categories: list[ClientCategory] = Field([], description="Client categories served.")
+    cqc_location_id: str | None = Field(None, description="CQC location id, e.g. 1-123456789.")
+    cqc_provider_id: str | None = None
+    beds: int | None = Field(None, ge=0)
+    address: str | None = None
+    postcode: str | None = None
+    district: str | None = None
+    nhs_area: str | None = Field(None, description="CCG / ICB.")
+    contract_reference: str | None = None
+    registered_manager: str | None = None
+    owner: str | None = None
+
+
+class CqcRatingIn(WriteBody):
+    report_date: date
+    overall: CqcRating | None = None
+    key_questions: dict[KeyQuestion, CqcRating] = {}
+    report_id: str | None = None
+
+
+class RiskCriterionIn(WriteBody):
+    criterion: RiskCriterion = Field(description="One of the Kent criteria officers record.")
+    rag: Rag
+    note: str | None = None
+
+
+class CloseProviderIn(WriteBody):
+    kind: ClosureKind
+    reason: str = Field(min_length=1)
+
+
+class ProviderOut(Out):
+    """A provider's current view (or as it stood at ``as_of``)."""
+
+    id: str
+    name: str | None
+    service_type: str | None
+    categories: list[str] = []
+    district: str | None = None
+    state: str | None = None
+    cqc_rating: str | None
+    cqc_rated_on: date | None = None
+    escalation_stage: str
+    closed_to_new_placements: bool | None = None
+    rag: str | None
+    risk_score: int | None
+    open_intelligence: int
+    open_action_items: int
+    overdue_action_items: int
+    open_action_plans: int | None = None
+    open_safeguarding_concerns: int | None = None
+    next_full_monitoring: date | None = None
+    version: int = Field(description="The provider stream's version (expected_version for writes).")
+    escalation_version: int | None = Field(
+        None, description="The escalation stream's version (expected_version for escalation)."
+    )
+    as_of: UtcDateTime | None = None
+
+
+class HistoryEventOut(Out):
+    position: int
+    stream: str
+    version: int
+    type: str
+    occurred_at: UtcDateTime
+    recorded_at: UtcDateTime
+    actor: str | None
+    data: dict
+    hash: str
