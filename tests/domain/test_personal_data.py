@@ -1,0 +1,26 @@
+"""The person vault: per-person keys, erasure destroys the key."""
+
+from __future__ import annotations
+
+from casework.domain.personal_data import InMemoryKeyStore, PersonVault
+
+
+def test_sealed_text_is_revealed_until_the_person_is_erased():
+    vault = PersonVault(InMemoryKeyStore())
+    sealed = vault.seal("Jo Bloggs")
+    assert "Jo" not in sealed.ciphertext
+    assert vault.reveal(sealed.person_id) == "Jo Bloggs"
+    assert vault.reveal(sealed) == "Jo Bloggs"
+    assert vault.erase(sealed.person_id) is True
+    assert vault.reveal(sealed) is None and vault.reveal(sealed.person_id) is None
+    assert vault.erase(sealed.person_id) is False
+
+
+def test_each_person_has_their_own_key():
+    vault = PersonVault(InMemoryKeyStore())
+    a, b = vault.seal("A"), vault.seal("B")
+    vault.erase(a.person_id)
+    assert vault.reveal(b) == "B"
+    # a ciphertext moved to another person's id does not decrypt
+    forged = b.model_copy(update={"ciphertext": a.ciphertext})
+    assert vault.reveal(forged) is None
