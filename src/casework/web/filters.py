@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -40,6 +41,14 @@ def label(value: object) -> str:
     return text[:1].upper() + text[1:]
 
 
+def event_label(type_name: str) -> str:
+    """``RequirementToImproveIssued`` -> ``Requirement to improve issued``; CQC stays CQC."""
+    words = re.findall(r"[A-Z]+(?=[A-Z][a-z]|$)|[A-Z]?[a-z0-9]+", type_name)
+    acronyms = {"cqc", "nhs", "rag", "qaf"}
+    text = " ".join(w.upper() if w.lower() in acronyms else w.lower() for w in words)
+    return text[:1].upper() + text[1:]
+
+
 def _aware(value: datetime | str) -> datetime:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
@@ -63,6 +72,13 @@ def iso_date(value: datetime | date | str | None) -> str:
     if isinstance(value, date) and not isinstance(value, datetime):
         return value.isoformat()
     return _aware(value).astimezone(LOCAL).date().isoformat()
+
+
+def datetime_local(value: datetime | str | None) -> str:
+    """The value of an ``<input type=datetime-local>``: UK local time, to the minute."""
+    if value is None or value == "":
+        return ""
+    return _aware(value).astimezone(LOCAL).strftime("%Y-%m-%dT%H:%M")
 
 
 def age(value: datetime | str | None, now: datetime | None = None) -> str:
@@ -89,4 +105,7 @@ def number(value: object) -> str:
 
 
 def install(env: Environment) -> None:
-    env.filters.update(label=label, when=when, iso_date=iso_date, age=age, number=number)
+    env.filters.update(
+        label=label, event_label=event_label, when=when, iso_date=iso_date,
+        datetime_local=datetime_local, age=age, number=number,
+    )

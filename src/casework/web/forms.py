@@ -1,0 +1,119 @@
+"""Forms: from posted fields to a command, and from a refusal back to the form.
+
+A refused command is shown with the same words the API uses (the domain's ``InvalidInput``,
+``NotAllowed``, ``Forbidden`` messages), each field's reason next to that field, and the form
+filled in again with what was typed, so nothing is lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from starlette.datastructures import FormData
+
+from casework.domain.aggregate import invalid_input
+from casework.domain.errors import DomainError, InvalidInput
+from casework.events.errors import ConcurrencyError
+from casework.web.csrf import FIELD as CSRF_FIELD
+from casework.web.filters import LOCAL
+
+# Fields of the page, not of the command.
+PAGE_FIELDS = frozenset({CSRF_FIELD, "view", "next"})
+
+
+@dataclass
+class FormState:
+    """What a form shows: the values to fill in, and the errors (``""``: the whole form)."""
+
+    action: str = ""
+    values: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    status: int = 200
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.errors)
+
+    def value(self, name: str, default: Any = "") -> Any:
+        return self.values.get(name, default)
+
+    def error(self, name: str) -> str:
+        return self.errors.get(name, "")
+
+    @property
+    def summary(self) -> list[tuple[str, str]]:
+        """Every error as (field, message), the form-level one first, for the error summary."""
+        return sorted(self.errors.items(), key=lambda item: item[0] != "")
+
+    @classmethod
+    def refused(cls, action: str, values: Mapping[str, Any], exc: Exception) -> FormState:
+        """The form as typed, with the reasons the command was refused."""
+        errors: dict[str, str] = {}
+        if isinstance(exc, InvalidInput):
+            for name, reason in exc.errors:
+                name = "" if name in ("body", "__root__") else name
+                errors[name] = f"{errors[name]}; {reason}" if name in errors else reason
+            status = exc.status
+        elif isinstance(exc, ConcurrencyError):
+            errors[""] = (
+                "Someone else changed this record while you were working on it. Nothing was "
+                "saved; what you typed is below. Check the record, then submit again."
+            )
+            status = 409
+        elif isinstance(exc, DomainError):
+            errors[""] = str(exc)
+            status = exc.status
+        else:
+            raise exc
+        return cls(action=action, values=dict(values), errors=errors, status=status)
+
+
+def form_values(form: FormData) -> dict[str, Any]:
+    """The posted fields (lists for repeated names), without the page's own fields."""
+    values: dict[str, Any] = {}
+    for name in form:
+        if name in PAGE_FIELDS:
+            continue
+        items = [v for v in form.getlist(name) if isinstance(v, str)]
+        values[name] = items if len(items) > 1 else (items[0].strip() if items else "")
+    return values
+
+
+def command_data(command_type: type[BaseModel], values: Mapping[str, Any]) -> dict[str, Any]:
+    """Posted values as command input: dotted names nest (``whistleblower.name``), and an empty
+    optional field is left out (so that it takes its default) while an empty required one is
+    kept (so that the command says it must not be empty)."""
+    data: dict[str, Any] = {}
+    fields = command_type.model_fields
+    for name, value in values.items():
+        head, _, rest = name.partition(".")
+        if head not in fields:
+            continue
+        if value == "" and not fields[head].is_required():
+            continue
+        if rest:
+            data.setdefault(head, {})[rest] = value
+        else:
+            data[head] = value
+    return data
+
+
+def parse_command(command_type: type[BaseModel], data: Mapping[str, Any]) -> Any:
+    """The command, or ``InvalidInput`` naming each field at fault (as the API reports it)."""
+    try:
+        return command_type.model_validate(data)
+    except ValidationError as exc:
+        raise invalid_input(exc) from None
+
+
+def local_datetime(field_name: str, value: str) -> datetime:
+    """A ``datetime-local`` value (UK local time, no offset) as an aware datetime."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(field_name, "enter a date and time, e.g. 02/03/2026 09:30") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=LOCAL)

@@ -1,0 +1,246 @@
+"""The triage inbox and the intelligence record page: log a record, then allocate, assess, act
+and close it, from the list or from the record, through the same commands as the API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response
+
+from casework.domain.actors import Role
+from casework.domain.errors import DomainError, NotFound
+from casework.domain.intelligence import (
+    INTELLIGENCE,
+    AllocateIntelligence,
+    AssessRisk,
+    CloseIntelligence,
+    LogIntelligence,
+    ReopenIntelligence,
+    TakeIntelligenceAction,
+)
+from casework.events.errors import ConcurrencyError
+from casework.events.intelligence import (
+    IntelligenceAction,
+    IntelligenceOutcome,
+    IntelligenceSource,
+    IntelligenceState,
+    RiskLevel,
+)
+from casework.projections.provider_view import list_providers
+from casework.projections.triage import TriageItem, triage_inbox
+from casework.web.actions import may, offered
+from casework.web.filters import label
+from casework.web.forms import FormState, command_data, form_values, local_datetime, parse_command
+from casework.web.page import Page, posted, signed_in
+
+router = APIRouter()
+
+# The record's lifecycle actions and the commands that carry them out, in the order shown.
+COMMANDS: dict[str, type] = {
+    "allocate": AllocateIntelligence,
+    "assess": AssessRisk,
+    "take_action": TakeIntelligenceAction,
+    "close": CloseIntelligence,
+    "reopen": ReopenIntelligence,
+}
+OPEN_STATES = [s.value for s in IntelligenceState if s is not IntelligenceState.closed]
+SHOW = {"open": "Open records", **{s.value: label(s.value) for s in IntelligenceState}, "all": "All records"}
+
+
+@dataclass(frozen=True)
+class Choices:
+    """The options of the record forms' selects."""
+
+    officers: list[tuple[str, str]]
+    risks: list[tuple[str, str]]
+    actions: list[tuple[str, str]]
+    outcomes: list[tuple[str, str]]
+    sources: list[tuple[str, str]]
+    providers: list[tuple[str, str]]
+
+
+def _options(enum: Any) -> list[tuple[str, str]]:
+    return [(member.value, label(member.value)) for member in enum]
+
+
+def choices(p: Page, with_providers: bool = False) -> Choices:
+    people = [u for u in p.casework.users.list() if u.role in (Role.officer, Role.manager)]
+    providers = []
+    if with_providers:
+        providers = [(v.id, v.name or v.id) for v in list_providers(p.casework, sort="name")]
+    return Choices(
+        officers=[(u.name, f"{u.name} ({u.role.value})") for u in people],
+        risks=_options(RiskLevel),
+        actions=_options(IntelligenceAction),
+        outcomes=_options(IntelligenceOutcome),
+        sources=_options(IntelligenceSource),
+        providers=providers,
+    )
+
+
+def _inbox_items(p: Page, show: str, mine: bool, overdue: bool) -> list[TriageItem]:
+    state = show if show in IntelligenceState.__members__ else None
+    items = triage_inbox(
+        p.casework,
+        state=state,
+        assigned_to=p.actor.name if mine else None,
+        overdue=True if overdue else None,
+        now=p.casework.clock.now(),
+    )
+    if show == "open":
+        items = [i for i in items if i.state in OPEN_STATES]
+    return items
+
+
+def _actions_of(p: Page, items: list[TriageItem]) -> dict[str, list[str]]:
+    return {
+        i.record_id: offered(p.actor, INTELLIGENCE.lifecycle.allowed_actions(i.state), COMMANDS)
+        for i in items
+    }
+
+
+@router.get("/inbox")
+def inbox(
+    show: str = "open", mine: bool = False, overdue: bool = False, logged: str = "",
+    p: Page = Depends(signed_in),
+) -> Response:
+    return _render_inbox(p, show, mine, overdue, logged=logged)
+
+
+def _render_inbox(
+    p: Page, show: str = "open", mine: bool = False, overdue: bool = False, *,
+    log_form: FormState | None = None, logged: str = "",
+) -> Response:
+    show = show if show in SHOW else "open"
+    items = _inbox_items(p, show, mine, overdue)
+    everything_open = [i for i in _inbox_items(p, "open", False, False)]
+    counts = {
+        "open": len(everything_open),
+        "overdue": sum(1 for i in everything_open if i.overdue),
+        "unallocated": sum(1 for i in everything_open if i.state == IntelligenceState.logged),
+        "mine": sum(1 for i in everything_open if i.assigned_to == p.actor.name),
+    }
+    return p.render(
+        "inbox.html",
+        status_code=log_form.status if log_form else 200,
+        page_title="Triage inbox",
+        items=items,
+        item_actions=_actions_of(p, items),
+        counts=counts,
+        show=show,
+        show_options=list(SHOW.items()),
+        mine=mine,
+        overdue=overdue,
+        choices=choices(p, with_providers=True),
+        may_log=may(p.actor, LogIntelligence),
+        log_form=log_form,
+        logged=logged,
+        form=None,
+        form_record=None,
+        now=p.casework.clock.now(),
+    )
+
+
+@router.post("/intelligence")
+async def log_intelligence(p: Page = Depends(posted)) -> Response:
+    values = form_values(await p.request.form())
+    try:
+        data = command_data(LogIntelligence, values)
+        if values.get("received_at"):
+            data["received_at"] = local_datetime("received_at", values["received_at"])
+        if not any(values.get(f"whistleblower.{k}") for k in ("name", "contact")):
+            data.pop("whistleblower", None)
+        result = p.casework.application.execute(parse_command(LogIntelligence, data), p.actor)
+    except (DomainError, ConcurrencyError) as exc:
+        return _render_inbox(p, log_form=FormState.refused("log", values, exc))
+    return p.redirect(f"/inbox?logged={result.aggregate_id}#rec-{result.aggregate_id}")
+
+
+@router.get("/intelligence/{record_id}")
+def record_page(record_id: str, saved: str = "", p: Page = Depends(signed_in)) -> Response:
+    return _render_record(p, record_id, saved=saved if saved in COMMANDS else "")
+
+
+def _render_record(
+    p: Page, record_id: str, form: FormState | None = None, saved: str = "", *, fragment: bool = False
+) -> Response:
+    cw = p.casework
+    try:
+        record = cw.application.load(INTELLIGENCE, record_id)
+    except NotFound:
+        return p.render(
+            "error.html", status_code=404, page_title="Not found", title="No such record",
+            message=f"There is no intelligence record {record_id}. It may have been mistyped.",
+        )
+    item = next(
+        (i for i in triage_inbox(cw, provider_id=record.provider_id, now=cw.clock.now())
+         if i.record_id == record_id),
+        None,
+    )
+    whistleblower = None
+    if record.whistleblower is not None and p.actor.may_see_restricted:
+        whistleblower = cw.vault.reveal_details(record.whistleblower)
+    history = cw.store.read_stream(INTELLIGENCE.stream(record_id))
+    summary = {"record_id": record_id, "state": record.state.value, "assigned_to": record.officer}
+    return p.render(
+        "_record_main.html" if fragment else "record.html",
+        status_code=form.status if form else 200,
+        page_title="Intelligence record",
+        record=record,
+        summary=summary,
+        item=item,
+        offered=offered(p.actor, record.allowed_actions, COMMANDS),
+        form=form,
+        saved=saved,
+        whistleblower=whistleblower,
+        history=history,
+        choices=choices(p),
+        now=cw.clock.now(),
+    )
+
+
+@router.post("/intelligence/{record_id}/{action}")
+async def act_on_record(record_id: str, action: str, p: Page = Depends(posted)) -> Response:
+    posted_form = await p.request.form()
+    view = "row" if posted_form.get("view") == "row" else "page"
+    values = form_values(posted_form)
+    command_type = COMMANDS.get(action)
+    form: FormState | None = None
+    if command_type is None:
+        return p.render("error.html", status_code=404, title="No such action", message=action)
+    try:
+        data = {**command_data(command_type, values), "record_id": record_id}
+        command = parse_command(command_type, data)
+        p.casework.application.execute(command, p.actor)
+    except (DomainError, ConcurrencyError) as exc:
+        form = FormState.refused(action, values, exc)
+    message = f"Not saved: {next(iter(form.errors.values()))}" if form else f"Saved: {label(action)}."
+    if view == "row" and p.is_fetch:
+        response = _render_row(p, record_id, form)
+    elif p.is_fetch or form is not None:
+        response = _render_record(p, record_id, form, "" if form else action, fragment=p.is_fetch)
+    else:
+        return p.redirect(f"/intelligence/{record_id}?saved={action}")
+    response.headers["x-casework-message"] = message
+    return response
+
+
+def _render_row(p: Page, record_id: str, form: FormState | None) -> Response:
+    cw = p.casework
+    record = cw.application.load(INTELLIGENCE, record_id)
+    items = [
+        i for i in triage_inbox(cw, provider_id=record.provider_id, now=cw.clock.now())
+        if i.record_id == record_id
+    ]
+    return p.render(
+        "_inbox_row.html",
+        status_code=form.status if form else 200,
+        item=items[0],
+        item_actions=_actions_of(p, items),
+        choices=choices(p),
+        form=form,
+        form_record=record_id,
+        now=cw.clock.now(),
+    )

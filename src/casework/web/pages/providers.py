@@ -1,0 +1,256 @@
+"""Providers: the list ranked by risk, and one provider's page (its current view or as it stood
+on a date, the actions its state allows, and its whole history as a timeline)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response
+
+from casework.domain.action_plans import ACTION_PLAN
+from casework.domain.errors import DomainError, InvalidInput, NotFound
+from casework.domain.visits import PlanVisit
+from casework.events.errors import ConcurrencyError
+from casework.events.providers import ServiceType
+from casework.events.rag import Rag
+from casework.events.sanctions import STAGE_ORDER, SanctionStage
+from casework.events.visits import VisitReason
+from casework.projections.history import history
+from casework.projections.provider_view import (
+    list_providers,
+    provider_state,
+    provider_view,
+    risk_matrix,
+)
+from casework.projections.triage import triage_inbox
+from casework.web.actions import may, offered
+from casework.web.filters import LOCAL, label
+from casework.web.forms import FormState, command_data, form_values, local_datetime, parse_command
+from casework.web.page import Page, posted, signed_in
+from casework.workflows.escalation import ESCALATION as STAGES
+from casework.workflows.escalation import EscalateContract, LiftSanction, TerminateContract
+from casework.workflows.notices import IssueRemedyNotice
+from casework.workflows.status import escalation_status
+
+router = APIRouter()
+
+ESCALATION_COMMANDS: dict[str, type] = {
+    "escalate": EscalateContract,
+    "lift": LiftSanction,
+    "terminate": TerminateContract,
+}
+# The kinds of record a timeline can be filtered to: the prefix of the stream an event is on.
+TIMELINE_KINDS = {
+    "provider": "Provider details and CQC",
+    "intelligence": "Intelligence",
+    "safeguarding": "Safeguarding",
+    "visit": "Visits",
+    "assessment": "Assessments",
+    "action-plan": "Action plans",
+    "escalation": "Escalation",
+    "notice": "Notices to remedy breach",
+    "provider-failure": "Provider failure",
+    "deadline": "Deadlines reached",
+}
+HIDDEN_DATA = {"provider_id", "record_id", "visit_id", "plan_id", "notice_id", "assessment_id",
+               "concern_id", "procedure_id", "deadline_id"}
+
+
+def stream_kind(stream: str) -> str:
+    """``action-plan-<uuid>`` -> ``action-plan``: the longest known prefix."""
+    for kind in sorted(TIMELINE_KINDS, key=len, reverse=True):
+        if stream.startswith(f"{kind}-"):
+            return kind
+    return stream.split("-", 1)[0]
+
+
+def _options(enum: Any) -> list[tuple[str, str]]:
+    return [(m.value, label(m.value)) for m in enum]
+
+
+# ----------------------------------------------------------------------------- the list
+@router.get("/providers")
+def providers_list(
+    q: str = "", service_type: str = "", stage: str = "", rag: str = "",
+    p: Page = Depends(signed_in),
+) -> Response:
+    cw = p.casework
+    views = list_providers(
+        cw, q=q or None, service_type=service_type or None, stage=stage or None, rag=rag or None,
+        sort="risk", now=cw.clock.now(),
+    )
+    return p.render(
+        "providers.html",
+        page_title="Providers",
+        providers=views,
+        q=q, service_type=service_type, stage=stage, rag=rag,
+        service_types=_options(ServiceType),
+        stages=_options(SanctionStage),
+        rags=_options(Rag),
+    )
+
+
+# ----------------------------------------------------------------------------- one provider
+def _as_of_instant(as_of: str) -> tuple[datetime | None, str]:
+    """The end of the chosen day (UK time), or None for today; and an error if unreadable."""
+    if not as_of:
+        return None, ""
+    try:
+        day = date.fromisoformat(as_of)
+    except ValueError:
+        return None, "Enter the date as day, month and year, e.g. 2026-03-02."
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=LOCAL) - timedelta(microseconds=1), ""
+
+
+@router.get("/providers/{provider_id}")
+def provider_page(
+    provider_id: str, as_of: str = "", order: str = "newest", kind: str = "", saved: str = "",
+    p: Page = Depends(signed_in),
+) -> Response:
+    return _render_provider(p, provider_id, as_of=as_of, order=order, kind=kind, saved=saved)
+
+
+def _render_provider(
+    p: Page, provider_id: str, *, as_of: str = "", order: str = "newest", kind: str = "",
+    saved: str = "", form: FormState | None = None,
+) -> Response:
+    cw = p.casework
+    now = cw.clock.now()
+    instant, as_of_error = _as_of_instant(as_of)
+    if instant is not None and instant > now:
+        instant, as_of_error = None, "That date is in the future: showing the provider as it is now."
+    view = provider_view(cw, provider_id, as_of=instant, now=now)
+    if view is None and instant is None:
+        return p.render(
+            "error.html", status_code=404, page_title="Not found", title="No such provider",
+            message=f"There is no provider {provider_id}. Search the providers list instead.",
+        )
+    matrix = risk_matrix(cw, provider_id, as_of=instant, now=now) if view else None
+    timeline = history(cw, provider_id, as_of=instant)
+    events = list(timeline.events) if timeline else []
+    order_of = list(TIMELINE_KINDS)
+    kinds_present = sorted(
+        {stream_kind(e.stream) for e in events},
+        key=lambda k: (order_of.index(k) if k in order_of else len(order_of), k),
+    )
+    if kind:
+        events = [e for e in events if stream_kind(e.stream) == kind]
+    if order != "oldest":
+        events.reverse()
+    context: dict[str, Any] = {
+        "provider": view,
+        "provider_id": provider_id,
+        "matrix": matrix,
+        "events": events,
+        "timeline": timeline,
+        "timeline_kinds": [(k, TIMELINE_KINDS.get(k, label(k))) for k in kinds_present],
+        "kind": kind,
+        "order": "oldest" if order == "oldest" else "newest",
+        "as_of": as_of if instant else "",
+        "as_of_instant": instant,
+        "as_of_error": as_of_error,
+        "saved": saved,
+        "form": form,
+        "now": now,
+        "stream_kind": stream_kind,
+        "hidden_data": HIDDEN_DATA,
+        "visit_reasons": _options(VisitReason),
+    }
+    if instant is None and view is not None:
+        context.update(_current_only(p, provider_id, view))
+    return p.render(
+        "provider.html",
+        status_code=form.status if form else 200,
+        page_title=view.name if view and view.name else "Provider",
+        **context,
+    )
+
+
+def _current_only(p: Page, provider_id: str, view: Any) -> dict[str, Any]:
+    """What only the current view shows: open records, plans with items, actions, deadlines."""
+    cw = p.casework
+    now = cw.clock.now()
+    status = escalation_status(cw, provider_id)
+    state = provider_state(cw, provider_id) or {}
+    plans = []
+    for plan_id in sorted(state.get("plans", {})):
+        try:
+            plans.append(cw.application.load(ACTION_PLAN, plan_id))
+        except NotFound:
+            continue
+    stage = SanctionStage(status.stage)
+    rank = STAGE_ORDER.index(stage)
+    return {
+        "open_records": [
+            i for i in triage_inbox(cw, provider_id=provider_id, now=now) if i.state != "closed"
+        ],
+        "plans": plans,
+        "escalation": status,
+        "escalation_actions": offered(p.actor, status.allowed_actions, ESCALATION_COMMANDS),
+        "escalate_to": [(s.value, label(s.value)) for s in STAGE_ORDER[rank + 1:]
+                        if s is not SanctionStage.terminated],
+        "lift_to": [(str(d), label(str(d))) for d in STAGES.destinations(stage, "lift")],
+        "may_issue_notice": may(p.actor, IssueRemedyNotice),
+        "may_plan_visit": may(p.actor, PlanVisit),
+    }
+
+
+# ----------------------------------------------------------------------------- actions
+async def _refused_or_saved(
+    p: Page, provider_id: str, action: str, values: dict[str, Any], run: Any
+) -> Response:
+    try:
+        run()
+    except (DomainError, ConcurrencyError) as exc:
+        return _render_provider(p, provider_id, form=FormState.refused(action, values, exc))
+    return p.redirect(f"/providers/{provider_id}?saved={action}")
+
+
+@router.post("/providers/{provider_id}/escalation")
+async def change_escalation(provider_id: str, p: Page = Depends(posted)) -> Response:
+    values = form_values(await p.request.form())
+    action = values.get("action", "")
+    command_type = ESCALATION_COMMANDS.get(action)
+
+    def run() -> None:
+        if command_type is None:
+            raise InvalidInput("action", "choose escalate, lift or terminate")
+        data = {**command_data(command_type, values), "provider_id": provider_id}
+        expected = values.get("expected_version")
+        p.casework.application.execute(
+            parse_command(command_type, data), p.actor,
+            expected_version=int(expected) if expected and expected.isdigit() else None,
+        )
+
+    return await _refused_or_saved(p, provider_id, action or "escalate", values, run)
+
+
+@router.post("/providers/{provider_id}/notices")
+async def issue_notice(provider_id: str, p: Page = Depends(posted)) -> Response:
+    values = form_values(await p.request.form())
+
+    def run() -> None:
+        data = {**command_data(IssueRemedyNotice, values), "provider_id": provider_id}
+        data["actions"] = [line.strip() for line in values.get("actions", "").splitlines() if line.strip()]
+        if not data["actions"]:
+            raise InvalidInput("actions", "list the actions required, one a line")
+        p.casework.application.execute(parse_command(IssueRemedyNotice, data), p.actor)
+
+    return await _refused_or_saved(p, provider_id, "notice", values, run)
+
+
+@router.post("/providers/{provider_id}/visits")
+async def plan_visit(provider_id: str, p: Page = Depends(posted)) -> Response:
+    values = form_values(await p.request.form())
+
+    def run() -> None:
+        data = {**command_data(PlanVisit, values), "provider_id": provider_id}
+        if values.get("planned_for"):
+            data["planned_for"] = local_datetime("planned_for", values["planned_for"])
+        data["announced"] = values.get("announced") == "true"
+        data["out_of_hours"] = values.get("out_of_hours") == "true"
+        p.casework.application.execute(parse_command(PlanVisit, data), p.actor)
+
+    return await _refused_or_saved(p, provider_id, "visit", values, run)
