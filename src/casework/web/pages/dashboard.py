@@ -1,0 +1,110 @@
+"""The dashboard: the team's figures for a chosen period as charts (Chart.js, vendored) each
+with its data table, the providers ranked by risk, and the deadlines of the next 30 days."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response
+
+from casework.projections.provider_view import ranked_providers
+from casework.projections.statistics import statistics
+from casework.web.filters import LOCAL, label
+from casework.web.page import Page, signed_in
+from casework.workflows.deadline_projection import pending_deadlines
+
+router = APIRouter()
+
+UPCOMING_DAYS = 30
+RANKED = 15
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A chart and its table: ``rows`` of (label, values), one value per series."""
+
+    ident: str
+    title: str
+    kind: str  # "bar" (one series per column) or "stacked"
+    series: list[str]
+    rows: list[tuple[str, list[int]]]
+    note: str = ""
+
+    @property
+    def total(self) -> int:
+        return sum(sum(values) for _, values in self.rows)
+
+
+def financial_year_start(day: date) -> date:
+    """1 April of the council's financial year that ``day`` falls in."""
+    return date(day.year if day.month >= 4 else day.year - 1, 4, 1)
+
+
+def _period(today: date, start: str, end: str) -> tuple[date, date, str]:
+    try:
+        first = date.fromisoformat(start) if start else financial_year_start(today)
+        last = date.fromisoformat(end) if end else today
+    except ValueError:
+        return financial_year_start(today), today, "Enter dates as day, month and year."
+    if first > last:
+        return last, first, "The period ran backwards: the dates have been swapped."
+    return first, last, ""
+
+
+def _single(ident: str, title: str, counts: dict[str, int], series: str, note: str = "") -> Chart:
+    rows = [(label(k), [v]) for k, v in sorted(counts.items(), key=lambda kv: -kv[1])]
+    return Chart(ident, title, "bar", [series], rows, note)
+
+
+def charts_of(stats: object) -> list[Chart]:
+    s = stats
+    qaf = [
+        (label(kind), [o.compliant, o.non_compliant, o.ongoing])
+        for kind, o in sorted(s.qaf_by_service_type.items())
+    ]
+    rag_order = ("red", "amber", "green")
+    rag = [
+        (label(cat), [counts.get(r, 0) for r in rag_order])
+        for cat, counts in sorted(s.rag_by_category.items())
+    ]
+    return [
+        Chart("intelligence", "Intelligence logged and actioned", "bar", ["Records"], [
+            ("Logged", [s.intelligence_logged]), ("Required action", [s.intelligence_actioned]),
+        ]),
+        _single("visits", "Visits by reason", s.visits_by_reason, "Visits",
+                note=f"{s.visits_total} visits completed in the period."),
+        Chart("qaf", "Assessment outcomes by service type", "stacked",
+              ["Compliant", "Non-compliant", "Ongoing"], qaf),
+        Chart("rag", "Visit RAG by client category", "stacked", ["Red", "Amber", "Green"], rag),
+        _single("sanctions", "Sanctions in force at the end of the period", s.sanctions_in_force,
+                "Providers", note=f"{s.notices_open} notices to remedy breach open."),
+        _single("plans", "Open action plans by service type", s.open_action_plans_by_service_type,
+                "Action plans"),
+    ]
+
+
+@router.get("/dashboard")
+def dashboard(start: str = "", end: str = "", p: Page = Depends(signed_in)) -> Response:
+    cw = p.casework
+    now = cw.clock.now()
+    today = now.astimezone(LOCAL).date()
+    first, last, problem = _period(today, start, end)
+    stats = statistics(cw, first, last)
+    upcoming = pending_deadlines(cw, before=now + timedelta(days=UPCOMING_DAYS))
+    ranked = ranked_providers(cw, now=now)
+    return p.render(
+        "dashboard.html",
+        page_title="Dashboard",
+        period_from=first,
+        period_to=last,
+        period_problem=problem,
+        stats=stats,
+        charts=charts_of(stats),
+        ranked=ranked[:RANKED],
+        upcoming=upcoming,
+        provider_names={v.id: v.name for v in ranked},
+        upcoming_days=UPCOMING_DAYS,
+        now=now,
+    )
