@@ -255,13 +255,13 @@ def _flatten_http(result: dict[str, Any]) -> dict[str, Any]:
 
 
 def http_selftest(ctx: Context) -> dict[str, Any]:
-    """The load generator against what is served today (/healthz), so the machinery is proven
+    """The load generator against what is served today (/docs, a static page), so the machinery is proven
     before the routes exist: 16 clients, bounded time, a real ``casework serve`` process."""
     url = _fresh_pg(ctx, "http")
     with serve(url) as base:
         spec = {"base_url": base, "clients": ctx.sizes.http_clients,
                 "seconds": min(5.0, ctx.sizes.http_seconds), "warmup_seconds": 0.5,
-                "operations": [{"name": "GET healthz", "method": "GET", "path": "/healthz"}]}
+                "operations": [{"name": "GET /docs", "method": "GET", "path": "/docs"}]}
         result = run_load(spec)
     return {"http_selftest.rps": result["rps"], "http_selftest.p50_ms": result["p50_ms"],
             "http_selftest.p99_ms": result["p99_ms"], "http_selftest.errors": result["errors"]}

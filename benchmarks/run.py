@@ -245,7 +245,7 @@ def measure_hooks(ctx: C.Context, with_selftest: bool) -> None:
             ctx.notes.append(f"{label}: failed ({type(exc).__name__}: {str(exc)[:300]})")
             print(f"  {label}: failed: {exc!r}", file=sys.stderr)
     if with_selftest:
-        say("HTTP load generator self-test against GET /healthz")
+        say("HTTP load generator self-test against GET /docs")
         try:
             ctx.figures.update(http_selftest(ctx))
         except Exception as exc:  # a broken server must not hide the store's figures
@@ -396,7 +396,7 @@ def table(ctx: C.Context) -> str:
         ("Projections: rebuild all (events/s)", "rebuild.events_per_s"),
         ("HTTP 16 clients: requests/s", "http.rps"),
         ("  p50 / p99 (ms)", "http.p50_ms"),
-        ("HTTP load generator self-test, /healthz (req/s)", "http_selftest.rps"),
+        ("HTTP load generator self-test, GET /docs (req/s)", "http_selftest.rps"),
         ("  p50 / p99 (ms)", "http_selftest.p50_ms"),
     ]:
         value = f.get(key)

@@ -57,6 +57,18 @@ _PG_INSERT = (
     "%(occurred_at)s, %(recorded_at)s, %(hash)s) RETURNING position, event_id"
 )
 
+# Batches of at least this many rows are written with COPY (EventStore._copy).
+_PG_COPY_FROM = 64
+_PG_COPY_COLUMNS = (
+    "event_id", "stream", "version", "type", "schema_version", "data", "metadata",
+    "provider_id", "occurred_at", "recorded_at", "hash",
+)
+_PG_POSITIONS = (
+    "SELECT nextval(pg_get_serial_sequence('events', 'position')) "
+    "FROM generate_series(1, %s) ORDER BY 1"
+)
+_PG_COPY = f"COPY events (position, {', '.join(_PG_COPY_COLUMNS)}) FROM STDIN"
+
 _COLUMNS = (
     T.c.position,
     T.c.event_id,
@@ -283,6 +295,8 @@ class EventStore:
 
     def _insert(self, conn: Connection, rows: list[dict[str, Any]]) -> dict[str, int]:
         """Insert rows in one pipelined round trip; returns event_id -> position."""
+        if self.postgres and len(rows) >= _PG_COPY_FROM:
+            return self._copy(conn, rows)
         if self.postgres:
             # psycopg's executemany pipelines every row in one network round trip, and the
             # statement text never changes, so it is prepared once per connection.
@@ -304,6 +318,25 @@ class EventStore:
             insert(T).returning(T.c.position, T.c.event_id, sort_by_parameter_order=True), rows
         )
         return {event_id: position for position, event_id in result}
+
+    @staticmethod
+    def _copy(conn: Connection, rows: list[dict[str, Any]]) -> dict[str, int]:
+        """Large batches: take their positions from the identity sequence in one statement, then
+        COPY the rows with those positions (about twice as fast as one INSERT per row; see
+        benchmarks/README.md). Safe for commit order because the caller holds the append lock,
+        so no other append takes positions until this transaction ends."""
+        cursor = conn.connection.driver_connection.cursor()
+        try:
+            cursor.execute(_PG_POSITIONS, (len(rows),))
+            positions = [p for (p,) in cursor.fetchall()]
+            with cursor.copy(_PG_COPY) as copy:
+                for position, row in zip(positions, rows, strict=True):
+                    copy.write_row((position, *(row[c] for c in _PG_COPY_COLUMNS)))
+            return {row["event_id"]: p for p, row in zip(positions, rows, strict=True)}
+        except psycopg.errors.UniqueViolation as exc:
+            raise _UniqueViolation() from exc
+        finally:
+            cursor.close()
 
     @staticmethod
     def _row(
