@@ -21,7 +21,7 @@ with ``ConcurrencyError`` rather than interleave.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from casework.domain.actors import Actor
@@ -59,12 +59,20 @@ class Savepoint:
     streams: dict[str, _Stream]
     sealed: int
     executed: int
+    pending: int
 
 
 class CommandBatch:
-    def __init__(self, app: Application, actor: Actor) -> None:
+    def __init__(self, app: Application, actor: Actor, *, trust_new_ids: bool = False) -> None:
+        """``trust_new_ids``: a record created with an id derived from a command id that this
+        batch has not seen is taken to be new without reading its stream (a writer of fresh
+        data, e.g. a demonstration scenario, saves a query per record). It stays safe: were the
+        stream there after all, ``commit`` would fail with ``ConcurrencyError``, appending
+        nothing."""
         self.app = app
         self.actor = actor
+        self.trust_new_ids = trust_new_ids
+        self.pending_events = 0
         self._streams: dict[str, _Stream] = {}
         self._sealed: list[SealedPerson] = []
         self._done: set[str] = set()  # command ids executed in this batch
@@ -72,16 +80,21 @@ class CommandBatch:
         self.skipped = 0  # commands recognised as already executed
 
     # ----------------------------------------------------------------------------- writing
-    def execute(self, command: Any, *, command_id: str) -> str:
+    def execute(self, command: Any, *, command_id: str, actor: Actor | None = None) -> str:
         """Decide ``command`` against the batch's view and queue its events; returns the id of
-        the record it acted on (also when it had already been executed: nothing is queued)."""
+        the record it acted on (also when it had already been executed: nothing is queued).
+        ``actor`` overrides the batch's actor for this command."""
         app = self.app
+        actor = actor or self.actor
         aggregate = app.aggregate_for(type(command))
         route = aggregate.route(type(command))
-        if self.actor.role not in getattr(command, "permitted", frozenset()):
+        if actor.role not in getattr(command, "permitted", frozenset()):
             describe = getattr(command, "describe", None)
-            raise Forbidden(str(self.actor.role), describe() if describe else type(command).__name__)
-        ident = route.id_of(command) or app._new_id(route, command_id)
+            raise Forbidden(str(actor.role), describe() if describe else type(command).__name__)
+        given = route.id_of(command)
+        ident = given or app._new_id(route, command_id)
+        if given is None and self.trust_new_ids and aggregate.stream(ident) not in self._streams:
+            self._streams[aggregate.stream(ident)] = _Stream(aggregate, ident, aggregate.initial(ident), 0)
         current = self._stream(aggregate, ident)
         if command_id in self._done or command_id in current.done:
             self.skipped += 1
@@ -98,7 +111,7 @@ class CommandBatch:
         app._check_existence(aggregate, route, ident, state, current.version, command)
 
         ctx = Context(
-            actor=self.actor,
+            actor=actor,
             now=now,
             occurred_at=occurred_at,
             lookup=self._lookup,
@@ -112,18 +125,24 @@ class CommandBatch:
             self._forget(mark)
             raise
         if events:
-            self._queue(current, events, command, command_id, occurred_at)
+            self._queue(current, events, command, command_id, occurred_at, actor)
             self.executed += 1
         self._done.add(command_id)
         return ident
 
     def _queue(
-        self, current: _Stream, events: list[DomainEvent], command: Any, command_id: str, occurred_at: Any
+        self,
+        current: _Stream,
+        events: list[DomainEvent],
+        command: Any,
+        command_id: str,
+        occurred_at: Any,
+        actor: Actor,
     ) -> None:
         after = current.aggregate.fold(current.ident, events, current.state)
         reason = getattr(command, "reason", None)
         metadata = Metadata(
-            actor=self.actor.name,
+            actor=actor.name,
             provider_id=getattr(after, "provider_id", None),
             command_id=command_id,
             reason=reason if isinstance(reason, str) and reason else None,
@@ -152,20 +171,19 @@ class CommandBatch:
                                event_id=command_event_id(command_id, index))
             index += 1
             updates[self._key(other)] = _with(other, other_after, (new,))
+        self.pending_events += sum(len(u.pending) - len(self._streams[k].pending)
+                                   if k in self._streams else len(u.pending) for k, u in updates.items())
         self._streams.update(updates)
 
     def savepoint(self) -> Savepoint:
-        return Savepoint(dict(self._streams), len(self._sealed), self.executed)
+        return Savepoint(dict(self._streams), len(self._sealed), self.executed, self.pending_events)
 
     def rollback(self, point: Savepoint) -> None:
         """Forget every command queued since ``point`` (their sealed people too)."""
         self._streams = dict(point.streams)
         self._forget(point.sealed)
         self.executed = point.executed
-
-    @property
-    def pending_events(self) -> int:
-        return sum(len(s.pending) for s in self._streams.values())
+        self.pending_events = point.pending
 
     def commit(self) -> list[StoredEvent]:
         """Append everything queued in one transaction; the batch is then empty again."""
@@ -179,9 +197,15 @@ class CommandBatch:
         except BaseException:
             self._forget(0)
             raise
-        self._streams = {}
+        # Keep what we know: the streams' states stay valid, their events now stored.
+        self._streams = {
+            name: replace(s, base_version=s.version, pending=(),
+                          done=s.done | {e.metadata.get("command_id") for e in s.pending})
+            for name, s in self._streams.items()
+        }
         self._sealed = []
         self.executed = 0
+        self.pending_events = 0
         return stored
 
     # ----------------------------------------------------------------------------- reading
