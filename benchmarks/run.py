@@ -29,8 +29,8 @@ from benchmarks.systems import (  # noqa: E402
     CaseworkStore,
     Peer,
     RawPostgres,
+    RawPostgresTx,
     RawSqlite,
-    raw_single_tx,
 )
 
 SINGLE_STREAMS = 100
@@ -94,7 +94,8 @@ def interleaved_bulk(ctx: C.Context, systems: list[Any], prefix: str) -> None:
 
 
 def _key(system: Any) -> str:
-    return {"raw psycopg": "raw", "raw sqlite3": "raw", "eventsourcing": "peer"}.get(
+    return {"raw psycopg": "raw", "raw sqlite3": "raw", "eventsourcing": "peer",
+            "raw psycopg tx": "raw_tx"}.get(
         system.name, "casework")
 
 
@@ -136,11 +137,11 @@ def measure_postgres(ctx: C.Context) -> None:
         raw.setup_copy_table()
         server_facts(ctx)
         say(f"single appends: {s.singles} per system, {s.rounds} interleaved rounds")
-        interleaved_singles(ctx, systems, "pg")
-        tx = raw_single_tx(raw, ctx.pg_url, [C.make_event(f"intelligence-tx-{i}", 1, "p", i)
-                                            for i in range(max(200, s.singles // 2))])
-        ctx.put("pg.raw.single_tx_per_s", round(tx.rate, 1))
-        ctx.put("pg.raw.single_tx_p50_ms", round(tx.pct_ms(50), 3))
+        raw_tx = RawPostgresTx(raw, ctx.pg_url)
+        try:
+            interleaved_singles(ctx, [raw, cw, peer, raw_tx], "pg")
+        finally:
+            raw_tx.close()
         say(f"bulk: {s.bulk_events} events per system in transactions of {s.chunk}")
         interleaved_bulk(ctx, systems, "pg")
         copy_batches = list(C.chunked_streams(s.bulk_events, s.per_stream, s.chunk, "copy"))
@@ -281,7 +282,7 @@ def compute_ratios(ctx: C.Context) -> None:
     pairs = {
         "ratio.pg.single_vs_peer": ("pg.casework.single_per_s", "pg.peer.single_per_s"),
         "ratio.pg.single_vs_raw": ("pg.casework.single_per_s", "pg.raw.single_per_s"),
-        "ratio.pg.single_vs_raw_tx": ("pg.casework.single_per_s", "pg.raw.single_tx_per_s"),
+        "ratio.pg.single_vs_raw_tx": ("pg.casework.single_per_s", "pg.raw_tx.single_per_s"),
         "ratio.pg.bulk_vs_peer": ("pg.casework.bulk_per_s", "pg.peer.bulk_per_s"),
         "ratio.pg.bulk_vs_raw": ("pg.casework.bulk_per_s", "pg.raw.bulk_per_s"),
         "ratio.pg.history_vs_raw_stream": ("pg.casework.history_ms", "pg.raw.stream_read_ms"),
@@ -354,7 +355,7 @@ def table(ctx: C.Context) -> str:
     row("  p99 latency (ms)", "pg.casework.single_p99_ms", "pg.peer.single_p99_ms",
         "pg.raw.single_p99_ms")
     row("  raw with BEGIN/INSERT/COMMIT (events/s)", "pg.casework.single_per_s", None,
-        "pg.raw.single_tx_per_s")
+        "pg.raw_tx.single_per_s")
     row(f"bulk append, {ctx.sizes.chunk}/txn (events/s)", "pg.casework.bulk_per_s",
         "pg.peer.bulk_per_s", "pg.raw.bulk_per_s")
     row("  raw COPY (rows/s)", "pg.casework.bulk_per_s", None, "pg.raw.copy_per_s")

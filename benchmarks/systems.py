@@ -493,14 +493,24 @@ class Peer:
             self.app.close()
 
 
-def raw_single_tx(raw: RawPostgres, url: str, evs: list[Ev]) -> Latencies:
+class RawPostgresTx:
     """The same single-row insert as an application would issue it with psycopg's defaults:
-    BEGIN, INSERT, COMMIT (three round trips, one WAL flush)."""
-    lat = Latencies()
-    with psycopg.connect(url) as conn:
+    BEGIN, INSERT, COMMIT (three round trips, one WAL flush). Writes to the twin table."""
+
+    name = "raw psycopg tx"
+
+    def __init__(self, raw: RawPostgres, url: str) -> None:
+        self.conn = psycopg.connect(url)
+        self.insert = raw.insert.replace("raw_events", "raw_copy")
+
+    def single(self, evs: list[Ev]) -> Latencies:
+        lat = Latencies()
         for ev in evs:
             t0 = time.perf_counter()
-            conn.execute(raw.insert, raw_row(ev, ev.occurred_at), prepare=True)
-            conn.commit()
+            self.conn.execute(self.insert, raw_row(ev, ev.occurred_at), prepare=True)
+            self.conn.commit()
             lat.add(time.perf_counter() - t0)
-    return lat
+        return lat
+
+    def close(self) -> None:
+        self.conn.close()
