@@ -27,6 +27,7 @@ from casework.domain.providers import (
     RecordRiskCriterion,
     RegisterProvider,
 )
+from casework.projections.history import history
 from casework.projections.provider_view import list_providers as query_providers
 from casework.projections.provider_view import provider_view
 from casework.workflows.escalation import SanctionStage
@@ -102,7 +103,7 @@ def provider_history(
     as_of: UtcDateTime | None = Query(None, description="Only what had been recorded by then."),
     _: Actor = Depends(current_actor),
 ) -> list[HistoryEventOut]:
-    events = request.app.state.casework.store.read_history(provider_id, as_of)
-    if not events:
+    found = history(request.app.state.casework, provider_id, as_of)
+    if found is None:
         raise NotFound("provider", provider_id)
-    return [HistoryEventOut.model_validate(e) for e in events]
+    return [HistoryEventOut.model_validate(e) for e in found.events]

@@ -81,12 +81,17 @@ class ProviderOut(Out):
 
 
 class HistoryEventOut(Out):
+    """One event of a provider's history. Restricted personal data is never shown here."""
+
     position: int
+    event_id: str
     stream: str
     version: int
     type: str
     occurred_at: UtcDateTime
     recorded_at: UtcDateTime
     actor: str | None
-    data: dict
+    reason: str | None = None
+    data: dict = Field(description="The event's facts (sealed personal data redacted).")
+    has_restricted_data: bool = False
     hash: str
