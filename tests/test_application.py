@@ -235,3 +235,16 @@ def test_now_is_the_default_occurred_at(app, clock, provider_id):
     clock.set(datetime(2026, 3, 3, 14, 30, tzinfo=UTC))
     result = app.execute(log(provider_id, clock), AMY)
     assert result.events[0].occurred_at == clock.now()
+
+
+def test_a_command_refused_at_append_keeps_no_key_for_the_people_it_sealed(
+    app, casework, clock, provider_id, monkeypatch
+):
+    def conflict(requests):
+        raise ConcurrencyError(requests[0].stream, 0, 1)
+
+    monkeypatch.setattr(casework.store, "append_batch", conflict)
+    with pytest.raises(ConcurrencyError):
+        app.execute(log(provider_id, clock, whistleblower={"name": "Jo Whistler"}), AMY)
+    with casework.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM person_keys")).scalar() == 0

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
+from casework.domain.actors import Actor, Role
+from casework.domain.errors import Forbidden
 from casework.domain.personal_data import InMemoryKeyStore, PersonVault
 
 
@@ -24,3 +28,12 @@ def test_each_person_has_their_own_key():
     # a ciphertext moved to another person's id does not decrypt
     forged = b.model_copy(update={"ciphertext": a.ciphertext})
     assert vault.reveal(forged) is None
+
+
+@pytest.mark.parametrize("role", [Role.officer, Role.auditor, Role.admin])
+def test_only_managers_are_shown_restricted_personal_data(role):
+    vault = PersonVault(InMemoryKeyStore())
+    sealed = vault.seal('{"name": "Jo", "contact": "07700"}')
+    assert vault.reveal_for(Actor("mo", Role.manager), sealed).name == "Jo"
+    with pytest.raises(Forbidden):
+        vault.reveal_for(Actor("x", role), sealed)

@@ -20,6 +20,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import BaseModel, ConfigDict
 
+from casework.domain.actors import Actor
+from casework.domain.errors import Forbidden
 from casework.events.personal_data import SealedPerson
 
 _NONCE_BYTES = 12
@@ -104,6 +106,13 @@ class PersonVault:
         """``reveal`` read as name and contact."""
         clear = self.reveal(person)
         return None if clear is None else PersonDetails.from_text(clear)
+
+    def reveal_for(self, actor: Actor, person: str | SealedPerson) -> PersonDetails | None:
+        """``reveal_details`` for a manager; ``Forbidden`` for every other role (pages and the API
+        call this, so that the rule lives in one place)."""
+        if not actor.may_see_restricted:
+            raise Forbidden(str(actor.role), "see restricted personal data")
+        return self.reveal_details(person)
 
     def erase(self, person_id: str) -> bool:
         """Destroy the person's key; True when there was one. Their data can never be read again."""
