@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from casework.demo import leicester_2018
+from casework.demo import leicester_2018, north_northants_2024, nottingham_city
 from casework.demo.writer import Loaded, Writer
 
 
@@ -24,6 +24,10 @@ SCENARIOS: dict[str, Scenario] = {
     for s in (
         Scenario(leicester_2018.NAME, leicester_2018.SEED, leicester_2018.load,
                  "Leicester City 2018/19: intelligence, visits, QAF outcomes by service type"),
+        Scenario(north_northants_2024.NAME, north_northants_2024.SEED, north_northants_2024.load,
+                 "North Northamptonshire May-July 2024: visits by reason, open action plans"),
+        Scenario(nottingham_city.NAME, nottingham_city.SEED, nottingham_city.load,
+                 "Nottingham City 2014/15 and 2015/16: RAG outcomes by client category"),
     )
 }
 DEFAULT_SCENARIO = leicester_2018.NAME
