@@ -9,13 +9,15 @@ table and the README refer to them.
       figures  app.command_per_s, app.command_p50_ms, app.command_p99_ms
   hook_projection_rebuild(ctx)    projections team
       "full rebuild of every projection from 1,000,000 events" (ctx.sizes.rebuild_events):
-      figures  rebuild.events, rebuild.seconds, rebuild.events_per_s, rebuild.peak_mb
+      figures  rebuild.events, rebuild.projections, rebuild.seconds, rebuild.events_per_s,
+               rebuild.peak_mb. Only the generator of realistic events is missing.
   hook_http_load(ctx)             API team (only the routes and a token are missing)
       "HTTP API under load from a separate process: 16 concurrent clients on loopback for a
       bounded time, GET provider view, GET triage inbox, POST intelligence, with p50/p99/rps":
       figures  http.rps, http.p50_ms, http.p99_ms, http.errors, http.<operation>.{rps,p50_ms,p99_ms}
-      The load generator (benchmarks/http_load.py) and the server launcher (``serve`` below)
-      are done; the hook only has to seed providers, get a token and name the routes.
+      The load generator (benchmarks/http_load.py), the server launcher (``serve``) and the
+      seeding (``casework users add``, POST /api/v1/providers) are written; check the routes
+      and bodies in ``http_spec`` as the API settles.
 """
 
 from __future__ import annotations
@@ -121,37 +123,38 @@ def _create_provider(cw: Any, app: Any) -> str:
 
 # ----------------------------------------------------------------------------- hook 2
 def hook_projection_rebuild(ctx: Context) -> dict[str, Any]:
-    """FILL IN (projections team): load ``ctx.sizes.rebuild_events`` realistic events (use
-    ``store.append_batch`` in chunks of 1000, or the Application for realism), then time the
-    rebuild of every registered projection from position 0 (drop, re-create, replay), and
-    measure peak memory (``common.peak_mb`` or ru_maxrss of a subprocess)."""
-    try:
-        from casework.projections import runner  # noqa: F401
-        from casework.projections.runner import ProjectionRunner  # noqa: F401
-    except ImportError as exc:
-        raise NotYetAvailable(f"import failed: {exc}") from exc
-    rebuild_all = getattr(runner, "rebuild_all", None)
-    if rebuild_all is None:
-        raise NotYetAvailable("casework.projections.runner.rebuild_all(cw) is not there yet")
+    """FILL IN (projections team): ``_load_realistic_events`` below. The timing is written: it
+    rebuilds every registered projection from position 0 with ``cw.projections.rebuild()``
+    (drop, re-create, replay) and records the peak Python heap while it runs."""
+    from benchmarks.common import peak_mb
+
     url = _fresh_pg(ctx, "rebuild")
     cw = _bootstrap(url)
     try:
-        _load_realistic_events(cw, ctx.sizes.rebuild_events)
+        runner = getattr(cw, "projections", None)
+        if runner is None or not hasattr(runner, "rebuild"):
+            raise NotYetAvailable("cw.projections.rebuild() is not there yet")
+        n = _load_realistic_events(cw, ctx.sizes.rebuild_events)
         t0 = time.perf_counter()
-        rebuild_all(cw)
+        folded = runner.rebuild()
         seconds = time.perf_counter() - t0
+        mb = peak_mb(runner.rebuild) if n <= 100_000 else None  # tracemalloc slows it 2-3x
         return {
-            "rebuild.events": ctx.sizes.rebuild_events,
+            "rebuild.events": n,
+            "rebuild.projections": len(folded),
             "rebuild.seconds": round(seconds, 2),
-            "rebuild.events_per_s": round(ctx.sizes.rebuild_events / seconds, 1),
+            "rebuild.events_per_s": round(n / seconds, 1),
+            "rebuild.peak_mb": mb,
         }
     finally:
         cw.close()
 
 
-def _load_realistic_events(cw: Any, n: int) -> None:
-    """FILL IN (projections team): events of the real types the projections fold (providers,
-    intelligence lifecycles, visits, action plans...), in chunks of 1000 via append_batch."""
+def _load_realistic_events(cw: Any, n: int) -> int:
+    """FILL IN (projections team): ``n`` events of the real types the projections fold
+    (providers, intelligence lifecycles, visits, action plans...), written in chunks of 1000 with
+    ``cw.store.append_batch`` (the Application is far too slow for a million), with
+    ``cw.projections`` not following meanwhile. Return the number of events written."""
     raise NotYetAvailable("no generator of realistic domain events yet")
 
 
@@ -228,21 +231,42 @@ def http_spec(base: str, token: str, provider_ids: list[str], ctx: Context) -> d
 
 
 def hook_http_load(ctx: Context) -> dict[str, Any]:
-    """FILL IN (API team): ``_seed_for_http`` must create a user with a token and some providers
-    (through the CLI or the Application) and return (token, provider_ids)."""
+    """CHECK (API team): seeds a manager's token with ``casework users add`` and 20 providers
+    with POST /api/v1/providers, then runs the load from a separate process."""
     url = _fresh_pg(ctx, "http")
-    token, providers = _seed_for_http(url)
+    token = _user_token(url)
     with serve(url) as base:
+        providers = _seed_providers(base, token, 20)
         result = run_load(http_spec(base, token, providers, ctx))
     if result["requests"] == 0 or result["errors"] == result["requests"]:
         raise NotYetAvailable(f"every request failed: {result.get('error_samples')}")
     return _flatten_http(result)
 
 
-def _seed_for_http(url: str) -> tuple[str, list[str]]:
-    """FILL IN (API team): e.g. ``casework users add bench --role manager`` (prints a token) and
-    20 providers via POST /api/v1/providers or the Application. Return (token, provider ids)."""
-    raise NotYetAvailable("no way to create a user token and providers for the load test yet")
+def _user_token(url: str) -> str:
+    env = {**os.environ, "CASEWORK_DATABASE_URL": url, "CASEWORK_LOG_LEVEL": "WARNING"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "casework.cli", "users", "add", "bench", "--role", "manager"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )
+    if proc.returncode != 0 or not proc.stdout.strip():
+        raise NotYetAvailable(f"casework users add failed: {proc.stderr.strip()[-300:]}")
+    return proc.stdout.strip().splitlines()[-1]
+
+
+def _seed_providers(base: str, token: str, n: int) -> list[str]:
+    import httpx
+
+    ids = []
+    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}) as http:
+        for i in range(n):
+            resp = http.post("/api/v1/providers", json={
+                "name": f"Bench House {i}", "service_type": "care_home_residential",
+                "categories": ["OP"], "beds": 30, "district": "Plymouth"})
+            if resp.status_code != 201:
+                raise NotYetAvailable(f"POST /api/v1/providers: {resp.status_code} {resp.text[:200]}")
+            ids.append(resp.json()["id"])
+    return ids
 
 
 def _flatten_http(result: dict[str, Any]) -> dict[str, Any]:

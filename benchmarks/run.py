@@ -484,6 +484,9 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             if not args.keep:
                 _drop_scratch(ctx)
+    import os
+
+    ctx.put("machine.loadavg_end", [round(x, 2) for x in os.getloadavg()])
     compute_ratios(ctx)
     result_goals = goals(ctx)
     ctx.put("run.seconds", round(time.perf_counter() - started, 1))
