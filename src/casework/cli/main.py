@@ -102,6 +102,9 @@ app.add_typer(import_app, name="import")
 from casework.cli.reports import report_app  # noqa: E402
 
 app.add_typer(report_app, name="report")
+from casework.cli.demo import demo  # noqa: E402
+
+app.command("demo")(demo)
 
 from casework.cli.projections import history_command, rebuild  # noqa: E402
 

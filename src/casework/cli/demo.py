@@ -1,0 +1,64 @@
+"""``casework demo``: load a demonstration scenario (and, optionally, CQC location records)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from casework.bootstrap import bootstrap
+from casework.logs import configure_logging
+from casework.settings import load_settings
+
+BUNDLED = "bundled"
+
+
+def demo(
+    scenario: str = typer.Option(None, "--scenario", help="Which scenario (default: leicester-2018)."),
+    with_cqc: str = typer.Option(
+        None, "--with-cqc", metavar="FILE",
+        help=f"Also import CQC location records from FILE ('{BUNDLED}': the Devon and Plymouth file "
+        "packaged with Casework).",
+    ),
+    list_scenarios: bool = typer.Option(False, "--list", help="List the scenarios and exit."),
+) -> None:
+    """Load a demonstration data set into the store and print what it loaded. Running it again
+    on the same store appends nothing (each scenario is written once)."""
+    from casework.demo import DEFAULT_SCENARIO, SCENARIOS, load_scenario
+
+    if list_scenarios:
+        for s in SCENARIOS.values():
+            typer.echo(f"{s.name:<22} {s.summary}")
+        return
+    name = scenario or DEFAULT_SCENARIO
+    if name not in SCENARIOS:
+        raise typer.BadParameter(f"unknown scenario {name!r}; known: {', '.join(SCENARIOS)}",
+                                 param_hint="--scenario")
+    cqc_file = _cqc_file(with_cqc)
+    settings = load_settings(scheduler_enabled=False)
+    configure_logging(settings.log_level)
+    cw = bootstrap(settings)
+    try:
+        for line in load_scenario(cw, name).lines():
+            typer.echo(line)
+        if cqc_file is not None:
+            from casework.cli.imports import print_report, run_import
+
+            report = run_import(cw, cqc_file, progress=False)
+            typer.echo(f"CQC import from {cqc_file.name}:")
+            print_report(report)
+    finally:
+        cw.close()
+
+
+def _cqc_file(value: str | None) -> Path | None:
+    if value is None:
+        return None
+    if value == BUNDLED:
+        from casework.imports.cqc import BUNDLED_CQC_FILE
+
+        return BUNDLED_CQC_FILE
+    path = Path(value)
+    if not path.is_file():
+        raise typer.BadParameter(f"{value}: no such file", param_hint="--with-cqc")
+    return path
