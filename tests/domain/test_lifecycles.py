@@ -35,9 +35,11 @@ TABLES: dict[str, tuple[Lifecycle, dict[str, dict[str, str | None]]]] = {
         {
             "active": {"publish_rating": "active", "change_owner": "active",
                        "change_manager": "active", "record_risk_criterion": "active",
-                       "update_details": "active", "close": "closed"},
+                       "update_details": "active", "start_contract": "active",
+                       "end_contract": "active", "close": "closed"},
             "closed": {"publish_rating": X, "change_owner": X, "change_manager": X,
-                       "record_risk_criterion": X, "update_details": X, "close": X},
+                       "record_risk_criterion": X, "update_details": X, "start_contract": X,
+                       "end_contract": X, "close": X},
         },
     ),
     "safeguarding": (

@@ -16,6 +16,7 @@ from casework.domain.providers import (
     PublishCqcRating,
     RecordRiskCriterion,
     RegisterProvider,
+    StartContract,
 )
 from casework.domain.safeguarding import (
     SAFEGUARDING,
@@ -132,3 +133,11 @@ def test_raising_a_concern_names_the_bad_field(data, field):
     with pytest.raises(InvalidInput) as bad:
         RaiseSafeguardingConcern.parse({"provider_id": "p1", "category": "neglect", "summary": "s", **data})
     assert bad.value.errors[0][0] == field
+
+
+def test_a_contract_cannot_end_before_it_starts():
+    with pytest.raises(InvalidInput) as bad:
+        PROVIDER.run_decide(run(PROVIDER, "p1", [REGISTER]), StartContract(
+            provider_id="p1", contract_reference="SS1", starts_on=date(2026, 4, 1),
+            ends_on=date(2026, 3, 1)), context())
+    assert bad.value.errors[0][0] == "ends_on"

@@ -28,9 +28,11 @@ from casework.domain.providers import (
     ChangeOwner,
     ChangeRegisteredManager,
     CloseProvider,
+    EndContract,
     PublishCqcRating,
     RecordRiskCriterion,
     RegisterProvider,
+    StartContract,
     UpdateProviderDetails,
 )
 from casework.domain.safeguarding import (
@@ -64,6 +66,7 @@ __all__ = [
     "Command",
     "CompleteActionItem",
     "CompleteVisit",
+    "EndContract",
     "ConcludeAssessment",
     "LinkAssessmentVisit",
     "LinkIntelligence",
@@ -84,6 +87,7 @@ __all__ = [
     "RescheduleVisit",
     "ReturnActionItem",
     "StartActionItem",
+    "StartContract",
     "TakeIntelligenceAction",
     "UpdateProviderDetails",
     "VerifyActionItem",

@@ -17,6 +17,8 @@ from casework.events.links import RecordRef, RecordsLinked
 from casework.events.providers import (
     ClientCategory,
     ClosureKind,
+    ContractEnded,
+    ContractStarted,
     CqcRating,
     CqcRatingPublished,
     KeyQuestion,
@@ -43,6 +45,8 @@ PROVIDER_LIFECYCLE = Lifecycle(
         ("change_owner", P.active, P.active),
         ("change_manager", P.active, P.active),
         ("record_risk_criterion", P.active, P.active),
+        ("start_contract", P.active, P.active),
+        ("end_contract", P.active, P.active),
         ("close", P.active, P.closed),
     ],
     initial=P.active,
@@ -152,6 +156,22 @@ class RecordRiskCriterion(Command):
     note: str | None = None
 
 
+class StartContract(Command):
+    verb: ClassVar[str] = "record a contract start"
+    provider_id: str
+    contract_reference: str
+    starts_on: date
+    ends_on: date | None = None
+
+
+class EndContract(Command):
+    verb: ClassVar[str] = "record a contract end"
+    provider_id: str
+    contract_reference: str
+    ended_on: date
+    reason: str
+
+
 class CloseProvider(Command):
     verb: ClassVar[str] = "close a provider"
     provider_id: str
@@ -193,6 +213,8 @@ def evolve(state: Provider, event: DomainEvent) -> Provider:
             return replace(state, registered_manager=event.new_manager)
         case RiskCriterionRecorded():
             return replace(state, risk_criteria={**state.risk_criteria, event.criterion: event.rag})
+        case ContractStarted():
+            return replace(state, contract_reference=event.contract_reference)
         case ProviderClosed():
             return replace(state, state=P(PROVIDER_LIFECYCLE.replay(state.id, state.state, "close")))
         case RecordsLinked():
@@ -252,6 +274,29 @@ def decide(state: Provider, command: Command, ctx: Context) -> list[DomainEvent]
                     provider_id=pid, criterion=command.criterion, rag=command.rag, note=command.note
                 )
             ]
+        case StartContract():
+            PROVIDER_LIFECYCLE.check(pid, state.state, "start_contract")
+            reference = require_text("contract_reference", command.contract_reference)
+            if command.ends_on is not None and command.ends_on < command.starts_on:
+                raise InvalidInput("ends_on", "is before starts_on")
+            return [
+                ContractStarted(
+                    provider_id=pid,
+                    contract_reference=reference,
+                    starts_on=command.starts_on,
+                    ends_on=command.ends_on,
+                )
+            ]
+        case EndContract():
+            PROVIDER_LIFECYCLE.check(pid, state.state, "end_contract")
+            return [
+                ContractEnded(
+                    provider_id=pid,
+                    contract_reference=require_text("contract_reference", command.contract_reference),
+                    ended_on=command.ended_on,
+                    reason=require_text("reason", command.reason),
+                )
+            ]
         case CloseProvider():
             PROVIDER_LIFECYCLE.check(pid, state.state, "close")
             reason = require_text("reason", command.reason)
@@ -272,6 +317,8 @@ PROVIDER = Aggregate(
         ChangeOwner: Route(lambda c: c.provider_id),
         ChangeRegisteredManager: Route(lambda c: c.provider_id),
         RecordRiskCriterion: Route(lambda c: c.provider_id),
+        StartContract: Route(lambda c: c.provider_id),
+        EndContract: Route(lambda c: c.provider_id),
         CloseProvider: Route(lambda c: c.provider_id),
     },
     lifecycle=PROVIDER_LIFECYCLE,
