@@ -18,6 +18,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -123,29 +124,61 @@ def browser_executable() -> str:
     return found
 
 
-@pytest.fixture(scope="session")
-def live(tmp_path_factory: pytest.TempPathFactory, browser_executable: str) -> Iterator[Live]:
-    """The app served over HTTP on a free loopback port, on a temporary SQLite store."""
+@contextmanager
+def serving(cw: Casework) -> Iterator[str]:
+    """Serve ``create_app(cw)`` with uvicorn in a background thread; yields its base URL."""
     import uvicorn
 
-    clock = FixedClock(START)
-    path = tmp_path_factory.mktemp("live") / "casework.db"
-    cw = bootstrap(Settings(database_url=f"sqlite:///{path}", scheduler_enabled=False), clock=clock)
-    users = add_users(cw)
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(cw), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     )
-    thread = threading.Thread(target=server.run, name="casework-live-server", daemon=True)
+    thread = threading.Thread(target=server.run, name=f"casework-live-{port}", daemon=True)
     thread.start()
     deadline = time.monotonic() + 15
     while not server.started:
         if time.monotonic() > deadline or not thread.is_alive():
             pytest.fail("the live server did not start", pytrace=False)
         time.sleep(0.02)
-    yield Live(f"http://127.0.0.1:{port}", cw, users, clock)
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def _live_casework(directory: Path, clock: FixedClock) -> Casework:
+    settings = Settings(
+        database_url=f"sqlite:///{directory / 'casework.db'}",
+        scheduler_enabled=False,
+        sqlite_synchronous="OFF",  # a throwaway store: speed over durability
+    )
+    return bootstrap(settings, clock=clock)
+
+
+@pytest.fixture(scope="session")
+def live(tmp_path_factory: pytest.TempPathFactory, browser_executable: str) -> Iterator[Live]:
+    """The app served over HTTP on a free loopback port, on a temporary SQLite store."""
+    clock = FixedClock(START)
+    cw = _live_casework(tmp_path_factory.mktemp("live"), clock)
+    users = add_users(cw)
+    with serving(cw) as url:
+        yield Live(url, cw, users, clock)
+    cw.close()
+
+
+@pytest.fixture(scope="session")
+def demo_live(tmp_path_factory: pytest.TempPathFactory, browser_executable: str) -> Iterator[Live]:
+    """Another live server whose store holds the default demonstration scenario (Leicester
+    2018/19), as ``casework demo`` loads it."""
+    from casework.demo import load_scenario
+
+    clock = FixedClock(START)
+    cw = _live_casework(tmp_path_factory.mktemp("demo"), clock)
+    users = add_users(cw)
+    load_scenario(cw)
+    with serving(cw) as url:
+        yield Live(url, cw, users, clock)
     cw.close()
 
 
@@ -159,15 +192,33 @@ def browser(browser_executable: str) -> Iterator[object]:
         chromium.close()
 
 
-@pytest.fixture
-def page(browser, live: Live) -> Iterator[object]:  # noqa: ANN001
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=live.url)
+def open_tab(browser, base_url: str):  # noqa: ANN001, ANN201
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=base_url)
     context.set_default_timeout(5000)
     tab = context.new_page()
     errors: list[str] = []
     tab.on("pageerror", lambda exc: errors.append(str(exc)))
-    tab.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    # Refusals (409, 422) are answers the pages show; a missing file or a server error is a bug.
+    tab.on("console", lambda msg: errors.append(msg.text)
+           if msg.type == "error" and not msg.text.startswith("Failed to load resource") else None)
+    tab.on("response", lambda r: errors.append(f"{r.status} {r.url}")
+           if r.status == 404 or r.status >= 500 else None)
     tab.on("dialog", lambda dialog: dialog.accept())
+    return context, tab, errors
+
+
+@pytest.fixture
+def page(browser, live: Live) -> Iterator[object]:  # noqa: ANN001
+    """A browser tab on the live server; fails the test if the page logs a script error."""
+    context, tab, errors = open_tab(browser, live.url)
+    yield tab
+    context.close()
+    assert not errors, f"the page reported errors: {errors}"
+
+
+@pytest.fixture
+def demo_page(browser, demo_live: Live) -> Iterator[object]:  # noqa: ANN001
+    context, tab, errors = open_tab(browser, demo_live.url)
     yield tab
     context.close()
     assert not errors, f"the page reported errors: {errors}"

@@ -45,7 +45,7 @@ COMMANDS: dict[str, type] = {
     "close": CloseIntelligence,
     "reopen": ReopenIntelligence,
 }
-OPEN_STATES = [s.value for s in IntelligenceState if s is not IntelligenceState.closed]
+OPEN_STATES: list[str | None] = [s.value for s in IntelligenceState if s is not IntelligenceState.closed]
 SHOW = {"open": "Open records", **{s.value: label(s.value) for s in IntelligenceState}, "all": "All records"}
 
 
@@ -81,17 +81,22 @@ def choices(p: Page, with_providers: bool = False) -> Choices:
 
 
 def _inbox_items(p: Page, show: str, mine: bool, overdue: bool) -> list[TriageItem]:
-    state = show if show in IntelligenceState.__members__ else None
-    items = triage_inbox(
-        p.casework,
-        state=state,
-        assigned_to=p.actor.name if mine else None,
-        overdue=True if overdue else None,
-        now=p.casework.clock.now(),
-    )
-    if show == "open":
-        items = [i for i in items if i.state in OPEN_STATES]
-    return items
+    """The records to list, newest received first; "open" is every state but closed."""
+    states: list[str | None] = OPEN_STATES if show == "open" else [
+        show if show in IntelligenceState.__members__ else None
+    ]
+    items = [
+        item
+        for state in states
+        for item in triage_inbox(
+            p.casework,
+            state=state,
+            assigned_to=p.actor.name if mine else None,
+            overdue=True if overdue else None,
+            now=p.casework.clock.now(),
+        )
+    ]
+    return sorted(items, key=lambda i: (i.received_at, i.record_id), reverse=True)
 
 
 def _actions_of(p: Page, items: list[TriageItem]) -> dict[str, list[str]]:
@@ -115,7 +120,7 @@ def _render_inbox(
 ) -> Response:
     show = show if show in SHOW else "open"
     items = _inbox_items(p, show, mine, overdue)
-    everything_open = [i for i in _inbox_items(p, "open", False, False)]
+    everything_open = _inbox_items(p, "open", False, False)
     counts = {
         "open": len(everything_open),
         "overdue": sum(1 for i in everything_open if i.overdue),

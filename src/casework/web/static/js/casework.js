@@ -43,14 +43,15 @@
   document.addEventListener("submit", function (event) {
     var form = event.target;
     if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-enhance")) return;
-    if ((form.method || "get").toLowerCase() !== "post" || !window.fetch) return;
+    // getAttribute, not form.action/form.method: a field named "action" would shadow them.
+    if ((form.getAttribute("method") || "get").toLowerCase() !== "post" || !window.fetch) return;
     event.preventDefault();
     var selector = form.getAttribute("data-enhance");
     var button = event.submitter || form.querySelector("[type=submit]");
     var body = new URLSearchParams(new FormData(form));
     if (button && button.name) body.append(button.name, button.value);
     if (button) button.setAttribute("aria-busy", "true");
-    fetch(form.action, {
+    fetch(form.getAttribute("action"), {
       method: "POST",
       body: body,
       credentials: "same-origin",
