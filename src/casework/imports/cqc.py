@@ -13,6 +13,10 @@ CQC's quirks handled here:
 - A focused inspection can appear twice: in ``historicRatings`` (partial, no overall) and in
   ``currentRatings`` (with the overall rating carried forward) under the same ``reportLinkId``.
   It is one report, so the two are merged, the current one winning.
+- A historic report "Inspected but not rated" overall is a focused inspection that left the
+  overall rating as it was (``currentRatings`` still shows the earlier rating), so it is read as
+  a report with no overall rating; its key questions are kept. Only a location's current rating
+  can be "Inspected but not rated" overall (a service inspected but never rated).
 """
 
 from __future__ import annotations
@@ -275,10 +279,13 @@ def _ratings(raw: dict[str, Any]) -> tuple[CqcReport, ...]:
         if not isinstance(item, dict):
             raise RecordError(f"{where} is not an object")
         overall = item.get("overall") or {}
+        overall_rating = _rating_word(overall.get("rating"), f"{where} overall")
+        if overall_rating is CqcRating.inspected_but_not_rated:
+            overall_rating = None  # a focused inspection: the overall rating stood (see above)
         rating = CqcReport(
             report_date=parse_cqc_date(item.get("reportDate"), f"{where} reportDate"),
             report_link_id=_text(item.get("reportLinkId")),
-            overall=_rating_word(overall.get("rating"), f"{where} overall"),
+            overall=overall_rating,
             key_questions=_key_questions(overall.get("keyQuestionRatings"), where),
         )
         by_report[rating.key] = rating
