@@ -1,0 +1,100 @@
+"""Each demonstration scenario reproduces its council's published figures, read back through the
+statistics read model (not the generator's own counters), on both backends."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from typer.testing import CliRunner
+
+from casework.bootstrap import Casework
+from casework.cli.main import app as cli
+from casework.demo import SCENARIOS, load_scenario
+from casework.projections.statistics import Statistics, statistics
+
+
+def _figures(cw: Casework, scenario: str, start: date, end: date) -> Statistics:
+    loaded = load_scenario(cw, scenario)
+    assert not loaded.already_loaded and loaded.events > 0
+    cw.projections.catch_up()
+    return statistics(cw, start, end)
+
+
+def test_leicester_2018_reproduces_the_2018_19_annual_report(casework: Casework) -> None:
+    s = _figures(casework, "leicester-2018", date(2018, 4, 1), date(2019, 3, 31))
+    assert (s.intelligence_logged, s.intelligence_actioned) == (2161, 417)
+    assert s.visits_total == 464
+    assert round(s.visits_total / 12, 1) == 38.7
+    assert s.assessment_visits == 172
+    kinds = s.visits_by_kind
+    assert kinds["announced"] + kinds["unannounced"] == 152
+    assert kinds["additional"] == 20
+    assert kinds["responsive"] == 292
+    assert sum(s.visits_per_month.values()) == 464 and len(s.visits_per_month) == 12
+    qaf = {k: (v.compliant, v.non_compliant, v.ongoing) for k, v in s.qaf_by_service_type.items()}
+    assert qaf == {
+        "care_home_nursing": (18, 0, 0),
+        "care_home_residential": (75, 4, 0),
+        "home_care": (13, 2, 6),
+        "supported_living": (11, 0, 4),
+    }
+
+
+def test_north_northants_2024_reproduces_may_to_july_visits_and_open_action_plans(casework: Casework) -> None:
+    s = _figures(casework, "north-northants-2024", date(2024, 5, 1), date(2024, 7, 31))
+    assert s.visits_by_reason == {
+        "welcome": 14, "full_monitoring": 55, "action_plan_review": 33, "high_risk_welfare_check": 21,
+    }
+    assert s.visits_total == 123
+    assert s.open_action_plans_by_group == {
+        "older_person_domiciliary": 16,
+        "older_person_residential_nursing": 6,
+        "working_age_supported_living_domiciliary": 5,
+        "working_age_residential_nursing": 4,
+        "day_services": 2,
+    }
+    assert sum(s.open_action_plans_by_service_type.values()) == 33
+
+
+def test_nottingham_city_reproduces_rag_outcomes_by_category_for_two_years(casework: Casework) -> None:
+    s = _figures(casework, "nottingham-city", date(2014, 4, 1), date(2016, 3, 31))
+    assert s.rag_by_year == {
+        "2014/15": {"red": 18, "amber": 33, "green": 16},
+        "2015/16": {"red": 7, "amber": 36, "green": 24},
+    }
+    by_category = {
+        year: {cat: tuple(rag.get(c, 0) for c in ("red", "amber", "green")) for cat, rag in cats.items()}
+        for year, cats in s.rag_by_year_and_category.items()
+    }
+    assert by_category == {
+        "2014/15": {"OP": (14, 16, 9), "PDSI": (0, 2, 0), "MH": (2, 5, 3), "LD": (2, 10, 4)},
+        "2015/16": {"OP": (4, 22, 13), "PDSI": (0, 1, 1), "MH": (1, 6, 3), "LD": (2, 7, 7)},
+    }
+
+
+@pytest.mark.parametrize("scenario", ["nottingham-city"])
+def test_loading_a_scenario_twice_appends_nothing_the_second_time(casework: Casework, scenario: str) -> None:
+    load_scenario(casework, scenario)
+    head = casework.store.head_position()
+    again = load_scenario(casework, scenario)
+    assert again.already_loaded
+    assert casework.store.head_position() == head
+
+
+def test_every_scenario_is_registered_under_its_cli_name() -> None:
+    assert set(SCENARIOS) == {"leicester-2018", "north-northants-2024", "nottingham-city"}
+
+
+def test_casework_demo_prints_what_it_loaded_and_refuses_nothing_on_a_second_run(
+    settings, monkeypatch  # noqa: ANN001
+) -> None:
+    monkeypatch.setenv("CASEWORK_DATABASE_URL", settings.database_url)
+    first = CliRunner().invoke(cli, ["demo", "--scenario", "nottingham-city"])
+    assert first.exit_code == 0, first.output
+    assert "loaded scenario nottingham-city: 83 providers, 134 visits" in first.output
+    second = CliRunner().invoke(cli, ["demo", "--scenario", "nottingham-city"])
+    assert second.exit_code == 0
+    assert "already in this store: nothing appended" in second.output
+    unknown = CliRunner().invoke(cli, ["demo", "--scenario", "nowhere"])
+    assert unknown.exit_code == 2
