@@ -117,7 +117,7 @@ def _whistleblower(
         return None
     if not actor.may_see_restricted:
         return Restricted()
-    details = vault.reveal_details(record.whistleblower)
+    details = vault.reveal_for(actor, record.whistleblower)
     if details is None:
         return ErasedPerson()
     return Whistleblower(name=details.name, contact=details.contact)

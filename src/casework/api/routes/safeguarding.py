@@ -77,7 +77,7 @@ def _adults(concern: SafeguardingConcern, actor: Actor, vault: PersonVault) -> l
         return Restricted()
     people = []
     for sealed in concern.adults_at_risk:
-        details = vault.reveal_details(sealed)
+        details = vault.reveal_for(actor, sealed)
         people.append(PersonOut(erased=True) if details is None
                       else PersonOut(name=details.name, contact=details.contact))
     return people
