@@ -193,7 +193,10 @@ def browser(browser_executable: str) -> Iterator[object]:
 
 
 def open_tab(browser, base_url: str):  # noqa: ANN001, ANN201
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=base_url)
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, base_url=base_url,
+        locale="en-GB", timezone_id="Europe/London",
+    )
     context.set_default_timeout(5000)
     tab = context.new_page()
     errors: list[str] = []

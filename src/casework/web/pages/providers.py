@@ -145,7 +145,9 @@ def _render_provider(
         "matrix": matrix,
         "events": events,
         "timeline": timeline,
-        "timeline_kinds": [(k, TIMELINE_KINDS.get(k, label(k))) for k in kinds_present],
+        "timeline_kinds": [(k, TIMELINE_KINDS.get(k, label(k))) for k in [
+            *TIMELINE_KINDS, *(k for k in kinds_present if k not in TIMELINE_KINDS)
+        ]],
         "kind": kind,
         "order": "oldest" if order == "oldest" else "newest",
         "as_of": as_of if instant else "",
