@@ -58,12 +58,14 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            route = scope.get("route")
+            route = getattr(scope.get("route"), "path", None)
+            if route is None:  # a mounted app (docs, static files): its own path; never a 404's
+                route = scope["path"] if status["code"] != 404 else "unmatched"
             access_log.info(
                 "request",
                 request_id=request_id,
                 method=scope["method"],
-                path=getattr(route, "path", None) or "unmatched",
+                path=route,
                 status=status["code"],
                 duration_ms=round((time.perf_counter() - started) * 1000, 1),
                 user=state.get("user"),
