@@ -21,9 +21,9 @@ def sign_in(tab, live, name: str) -> None:
     tab.wait_for_url(re.compile(r"/inbox"))
 
 
-def screenshot(tab, name: str) -> Path:
-    """Save the whole page as test-artifacts/web/<name>.png (git-ignored)."""
+def screenshot(tab, name: str, full_page: bool = True) -> Path:
+    """Save the page as test-artifacts/web/<name>.png (git-ignored)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    tab.screenshot(path=str(path), full_page=True)
+    tab.screenshot(path=str(path), full_page=full_page)
     return path

@@ -157,3 +157,6 @@ def test_the_dashboard_shows_the_demo_years_figures_as_charts_and_tables(demo_pa
     expect(qaf.locator("tr", has_text="Care home (residential)")).to_contain_text("75")
     expect(page.locator("#ranked-providers tbody tr").first).to_be_visible()
     screenshot(page, "dashboard")
+    page.set_viewport_size({"width": 820, "height": 1180})  # a tablet, portrait
+    expect(page.locator("canvas[data-drawn=true]")).to_have_count(6)
+    screenshot(page, "dashboard-tablet", full_page=False)

@@ -92,7 +92,10 @@ def dashboard(start: str = "", end: str = "", p: Page = Depends(signed_in)) -> R
     today = now.astimezone(LOCAL).date()
     first, last, problem = _period(today, start, end)
     stats = statistics(cw, first, last)
-    upcoming = pending_deadlines(cw, before=now + timedelta(days=UPCOMING_DAYS))
+    pending = pending_deadlines(cw, before=now + timedelta(days=UPCOMING_DAYS))
+    # Past-due ones have not fired yet (the scheduler fires them); listed apart, latest first.
+    upcoming = [d for d in pending if d.due_at >= now]
+    past_due = sorted((d for d in pending if d.due_at < now), key=lambda d: d.due_at, reverse=True)
     ranked = ranked_providers(cw, now=now)
     return p.render(
         "dashboard.html",
@@ -104,6 +107,7 @@ def dashboard(start: str = "", end: str = "", p: Page = Depends(signed_in)) -> R
         charts=charts_of(stats),
         ranked=ranked[:RANKED],
         upcoming=upcoming,
+        past_due=past_due,
         provider_names={v.id: v.name for v in ranked},
         upcoming_days=UPCOMING_DAYS,
         now=now,
