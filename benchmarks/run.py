@@ -462,6 +462,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="write pyinstrument profiles of Casework's store calls to this dir")
     p.add_argument("--keep", action="store_true", help="keep the scratch databases afterwards")
     args = p.parse_args(argv)
+    _quiet_logs()
 
     sizes = C.Sizes.quick() if args.quick else C.Sizes()
     for name in ("singles", "bulk_events", "chunk", "stream_events", "repeats", "rounds",
@@ -506,6 +507,16 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps({"benchmark": "casework", "sizes": vars(sizes), "figures": ctx.figures,
                       "goals": result_goals, "notes": ctx.notes}, default=str))
     return 0
+
+
+def _quiet_logs() -> None:
+    """Casework logs every command at INFO; the table must stay readable."""
+    import logging
+
+    import structlog
+
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    logging.getLogger().setLevel(logging.WARNING)
 
 
 def _drop_scratch(ctx: C.Context) -> None:
