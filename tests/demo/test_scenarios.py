@@ -6,12 +6,20 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+import structlog
 from typer.testing import CliRunner
 
 from casework.bootstrap import Casework
 from casework.cli.main import app as cli
 from casework.demo import SCENARIOS, load_scenario
 from casework.projections.statistics import Statistics, statistics
+
+
+@pytest.fixture(autouse=True)
+def _logging_not_left_on_a_closed_stream():
+    """``casework`` commands run in CliRunner point the logs at its stream, closed afterwards."""
+    yield
+    structlog.reset_defaults()
 
 
 def _figures(cw: Casework, scenario: str, start: date, end: date) -> Statistics:

@@ -6,6 +6,8 @@ from collections import Counter
 from datetime import UTC, date, datetime
 
 import orjson
+import pytest
+import structlog
 from typer.testing import CliRunner
 
 from casework.bootstrap import Casework
@@ -13,6 +15,13 @@ from casework.cli.main import app as cli
 from casework.imports.cqc import BUNDLED_CQC_FILE
 from casework.imports.cqc_importer import CqcImporter, provider_id_for
 from casework.projections.statistics import statistics
+
+
+@pytest.fixture(autouse=True)
+def _logging_not_left_on_a_closed_stream():
+    """``casework`` commands run in CliRunner point the logs at its stream, closed afterwards."""
+    yield
+    structlog.reset_defaults()
 
 
 def _records(*changes: tuple[int, dict]) -> list[str]:

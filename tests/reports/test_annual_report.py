@@ -9,6 +9,7 @@ import json
 from datetime import UTC, date, datetime
 
 import pytest
+import structlog
 from typer.testing import CliRunner
 
 from casework.bootstrap import Casework
@@ -23,6 +24,13 @@ from casework.domain.commands import (
 )
 from casework.reports.annual import annual_report, months
 from casework.reports.render import render
+
+
+@pytest.fixture(autouse=True)
+def _logging_not_left_on_a_closed_stream():
+    """``casework`` commands run in CliRunner point the logs at its stream, closed afterwards."""
+    yield
+    structlog.reset_defaults()
 
 MAY, JULY = date(2024, 5, 1), date(2024, 7, 31)
 
