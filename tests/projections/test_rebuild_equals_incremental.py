@@ -9,6 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+import casework.projections.fold as fold_module
+
 from .builders import T0, Recorder
 
 RISKS = st.sampled_from([None, "low", "medium", "high", "critical"])
@@ -81,7 +83,8 @@ def snapshot(cw) -> dict[str, list]:  # noqa: ANN001
 @settings(max_examples=12, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(history=histories)
-def test_rebuild_equals_incremental_after_any_history(casework, history) -> None:
+def test_rebuild_equals_incremental_after_any_history(casework, history, monkeypatch) -> None:
+    monkeypatch.setattr(fold_module, "_COPY_FROM", 1)  # rebuild through COPY on PostgreSQL
     r = Recorder(casework.store)
     providers = [r.provider(f"Provider {n}", service_type=s, categories=c)
                  for n, (s, c) in enumerate([("care_home_nursing", ("OP",)),
