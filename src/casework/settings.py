@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     projection_poll_seconds: float = 0.5
     # Web sessions: cookies are marked Secure unless explicitly served over plain HTTP locally.
     secure_cookies: bool = False
+    # Key that signs web session cookies (32+ characters). Unset: a random key per process, so
+    # sessions end when the server restarts and each server process signs its own.
+    session_secret: str | None = Field(default=None, min_length=32)
     max_body_bytes: int = 1_000_000
 
 
