@@ -95,6 +95,9 @@ def page(request: Request) -> Page:
     session = restore(codec, casework.engine, request.cookies.get(COOKIE_NAME))
     result = Page(request, casework, session or new_session(), cookie_changed=session is None)
     request.state.web_page = result
+    if result.session.actor is not None:  # for the access log, as the API's bearer tokens do
+        request.state.user = result.session.actor.name
+        request.state.role = result.session.actor.role.value
     return result
 
 

@@ -9,9 +9,14 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
-from casework.domain.action_plans import ACTION_PLAN
+from casework.domain.action_plans import (
+    ACTION_PLAN,
+    CompleteActionItem,
+    ReturnActionItem,
+    VerifyActionItem,
+)
 from casework.domain.errors import DomainError, InvalidInput, NotFound
-from casework.domain.visits import PlanVisit
+from casework.domain.visits import CancelVisit, CompleteVisit, PlanVisit
 from casework.events.errors import ConcurrencyError
 from casework.events.providers import ServiceType
 from casework.events.rag import Rag
@@ -36,6 +41,12 @@ from casework.workflows.status import escalation_status
 
 router = APIRouter()
 
+ITEM_COMMANDS: dict[str, type] = {
+    "complete": CompleteActionItem,
+    "verify": VerifyActionItem,
+    "return": ReturnActionItem,
+}
+VISIT_COMMANDS: dict[str, type] = {"complete": CompleteVisit, "cancel": CancelVisit}
 ESCALATION_COMMANDS: dict[str, type] = {
     "escalate": EscalateContract,
     "lift": LiftSanction,
@@ -184,7 +195,25 @@ def _current_only(p: Page, provider_id: str, view: Any) -> dict[str, Any]:
             continue
     stage = SanctionStage(status.stage)
     rank = STAGE_ORDER.index(stage)
+    framework = cw.frameworks.get()
+    planned = sorted(
+        (
+            {"visit_id": vid, "reason": reason, "planned_for": _instant(planned_for)}
+            for vid, (reason, planned_for) in state.get("visits", {}).items()
+        ),
+        key=lambda v: (v["planned_for"] is None, v["planned_for"] or now, v["visit_id"]),
+    )
     return {
+        "planned_visits": planned,
+        "visit_actions": [a for a in VISIT_COMMANDS if may(p.actor, VISIT_COMMANDS[a])],
+        "framework": framework,
+        "score_options": _score_options(framework),
+        "rag_options": _options(Rag),
+        "item_actions": {
+            f"{plan.id}/{item.item_id}": offered(p.actor, item.allowed_actions, ITEM_COMMANDS)
+            for plan in plans
+            for item in plan.items
+        },
         "open_records": [
             i for i in triage_inbox(cw, provider_id=provider_id, now=now) if i.state != "closed"
         ],
@@ -199,15 +228,32 @@ def _current_only(p: Page, provider_id: str, view: Any) -> dict[str, Any]:
     }
 
 
+def _instant(value: Any) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+def _score_options(framework: Any) -> list[tuple[str, str]]:
+    """The choices for one indicator's score: the scale's labels, or its whole numbers."""
+    scale = framework.scale
+    if scale.kind == "labels":
+        return [(name, label(name)) for name, _ in sorted(scale.points.items(), key=lambda kv: -kv[1])]
+    return [(str(n), str(n)) for n in range(scale.max, scale.min - 1, -1)]
+
+
 # ----------------------------------------------------------------------------- actions
 async def _refused_or_saved(
-    p: Page, provider_id: str, action: str, values: dict[str, Any], run: Any
+    p: Page, provider_id: str, action: str, values: dict[str, Any], run: Any, saved: str = ""
 ) -> Response:
     try:
         run()
     except (DomainError, ConcurrencyError) as exc:
         return _render_provider(p, provider_id, form=FormState.refused(action, values, exc))
-    return p.redirect(f"/providers/{provider_id}?saved={action}")
+    return p.redirect(f"/providers/{provider_id}?saved={saved or action}")
 
 
 @router.post("/providers/{provider_id}/escalation")
@@ -256,3 +302,47 @@ async def plan_visit(provider_id: str, p: Page = Depends(posted)) -> Response:
         p.casework.application.execute(parse_command(PlanVisit, data), p.actor)
 
     return await _refused_or_saved(p, provider_id, "visit", values, run)
+
+
+@router.post("/providers/{provider_id}/visits/{visit_id}/{action}")
+async def visit_action(provider_id: str, visit_id: str, action: str, p: Page = Depends(posted)) -> Response:
+    """Record a planned visit's findings and scores, or cancel it."""
+    values = form_values(await p.request.form())
+    command_type = VISIT_COMMANDS.get(action)
+
+    def run() -> None:
+        if command_type is None:
+            raise NotFound("action", action)
+        data = {**command_data(command_type, values), "visit_id": visit_id}
+        if command_type is CompleteVisit:
+            scores = {k: v for k, v in data.get("scores", {}).items() if v != ""}
+            if scores:
+                data["scores"] = scores
+            else:
+                data.pop("scores", None)
+            if values.get("compliant") in ("true", "false"):
+                data["compliant"] = values["compliant"] == "true"
+        p.casework.application.execute(parse_command(command_type, data), p.actor)
+
+    done = {"complete": "visit_recorded", "cancel": "visit_cancelled"}.get(action, "")
+    return await _refused_or_saved(p, provider_id, f"visit-{action}:{visit_id}", values, run, done)
+
+
+@router.post("/providers/{provider_id}/action-plans/{plan_id}/items/{item_id}/{action}")
+async def item_action(
+    provider_id: str, plan_id: str, item_id: str, action: str, p: Page = Depends(posted)
+) -> Response:
+    """An action item reported done by the provider, verified by an officer, or returned."""
+    values = form_values(await p.request.form())
+    command_type = ITEM_COMMANDS.get(action)
+
+    def run() -> None:
+        if command_type is None:
+            raise NotFound("action", action)
+        data = {**command_data(command_type, values), "plan_id": plan_id, "item_id": item_id}
+        p.casework.application.execute(parse_command(command_type, data), p.actor)
+
+    done = {"complete": "item_reported_done", "verify": "item_verified", "return": "item_returned"}
+    return await _refused_or_saved(
+        p, provider_id, f"item-{action}:{plan_id}/{item_id}", values, run, done.get(action, "")
+    )
