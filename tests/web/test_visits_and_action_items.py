@@ -1,6 +1,7 @@
 """From the provider page an officer records a planned visit (findings and framework scores) or
 cancels it, and works an action plan: the provider reports an item done, an officer verifies it
-or returns it. A refused action says why and keeps what was typed."""
+or returns it; and raises, refers and closes safeguarding concerns, the adult at risk named to
+managers only. A refused action says why and keeps what was typed."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from datetime import date, timedelta
 from casework.domain.action_plans import ACTION_PLAN, RaiseActionPlan
 from casework.domain.actors import Actor, Role
 from casework.domain.providers import RegisterProvider
+from casework.domain.safeguarding import SAFEGUARDING
 from casework.domain.visits import VISIT, PlanVisit
 from casework.events.links import RecordRef
 
@@ -118,3 +120,38 @@ def test_an_auditor_is_offered_none_of_these_and_is_refused_if_they_post(web: We
     )
     assert answer.status_code == 403
     assert web.cw.application.load(ACTION_PLAN, plan_id).items[0].state == "open"
+
+
+def test_a_safeguarding_concern_is_raised_referred_and_closed_with_the_adult_named_to_managers_only(
+    web: Web,
+) -> None:
+    provider_id, _, _ = _provider_with_visit_and_plan(web)
+    csrf = web.sign_in("olive")
+    refused = web.client.post(
+        f"/providers/{provider_id}/safeguarding",
+        data={"csrf_token": csrf, "category": "neglect", "summary": "Missed meals",
+              "adult.contact": "Room 4"},
+    )
+    assert refused.status_code == 422 and "Room 4" in refused.text  # kept, and says what is missing
+    saved = web.client.post(
+        f"/providers/{provider_id}/safeguarding",
+        data={"csrf_token": csrf, "category": "neglect", "summary": "Missed meals",
+              "adult.name": "Ada Lovelace-Byron", "adult.contact": "Room 4"},
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303, saved.text
+    officer_page = web.client.get(f"/providers/{provider_id}").text
+    assert "Missed meals" in officer_page and "Ada Lovelace-Byron" not in officer_page
+    assert "names are shown to managers only" in officer_page
+
+    csrf = web.sign_in("manny")
+    page = web.client.get(f"/providers/{provider_id}").text
+    assert "Ada Lovelace-Byron (Room 4)" in page
+    concern_id = page.split(f"/providers/{provider_id}/safeguarding/")[1].split("/")[0]
+    base = f"/providers/{provider_id}/safeguarding/{concern_id}"
+    web.client.post(f"{base}/refer", data={"csrf_token": csrf, "section_42": "true"})
+    web.client.post(f"{base}/record_outcome", data={"csrf_token": csrf, "outcome": "substantiated"})
+    web.client.post(f"{base}/close", data={"csrf_token": csrf, "note": "Plan in place"})
+    assert "No open safeguarding concerns." in web.client.get(f"/providers/{provider_id}").text
+    concern = web.cw.application.load(SAFEGUARDING, concern_id)
+    assert (concern.state, concern.section_42, concern.outcome) == ("closed", True, "substantiated")

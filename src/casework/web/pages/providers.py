@@ -16,10 +16,19 @@ from casework.domain.action_plans import (
     VerifyActionItem,
 )
 from casework.domain.errors import DomainError, InvalidInput, NotFound
+from casework.domain.personal_data import PersonDetails
+from casework.domain.safeguarding import (
+    SAFEGUARDING,
+    CloseSafeguardingConcern,
+    RaiseSafeguardingConcern,
+    RecordSafeguardingOutcome,
+    ReferSafeguardingConcern,
+)
 from casework.domain.visits import CancelVisit, CompleteVisit, PlanVisit
 from casework.events.errors import ConcurrencyError
 from casework.events.providers import ServiceType
 from casework.events.rag import Rag
+from casework.events.safeguarding import SafeguardingCategory, SafeguardingOutcome
 from casework.events.sanctions import STAGE_ORDER, SanctionStage
 from casework.events.visits import VisitReason
 from casework.projections.history import history
@@ -45,6 +54,11 @@ ITEM_COMMANDS: dict[str, type] = {
     "complete": CompleteActionItem,
     "verify": VerifyActionItem,
     "return": ReturnActionItem,
+}
+CONCERN_COMMANDS: dict[str, type] = {
+    "refer": ReferSafeguardingConcern,
+    "record_outcome": RecordSafeguardingOutcome,
+    "close": CloseSafeguardingConcern,
 }
 VISIT_COMMANDS: dict[str, type] = {"complete": CompleteVisit, "cancel": CancelVisit}
 ESCALATION_COMMANDS: dict[str, type] = {
@@ -203,7 +217,25 @@ def _current_only(p: Page, provider_id: str, view: Any) -> dict[str, Any]:
         ),
         key=lambda v: (v["planned_for"] is None, v["planned_for"] or now, v["visit_id"]),
     )
+    concerns = []
+    for concern_id in sorted(state.get("concerns", {})):
+        try:
+            concern = cw.application.load(SAFEGUARDING, concern_id)
+        except NotFound:
+            continue
+        adults: list[PersonDetails | None] | None = None  # None: this role may not see them
+        if p.actor.may_see_restricted:
+            adults = [cw.vault.reveal_details(person) for person in concern.adults_at_risk]
+        concerns.append({
+            "concern": concern,
+            "adults": adults,
+            "actions": offered(p.actor, concern.allowed_actions, CONCERN_COMMANDS),
+        })
     return {
+        "concerns": concerns,
+        "may_raise_concern": may(p.actor, RaiseSafeguardingConcern),
+        "concern_categories": _options(SafeguardingCategory),
+        "concern_outcomes": _options(SafeguardingOutcome),
         "planned_visits": planned,
         "visit_actions": [a for a in VISIT_COMMANDS if may(p.actor, VISIT_COMMANDS[a])],
         "framework": framework,
@@ -345,4 +377,42 @@ async def item_action(
     done = {"complete": "item_reported_done", "verify": "item_verified", "return": "item_returned"}
     return await _refused_or_saved(
         p, provider_id, f"item-{action}:{plan_id}/{item_id}", values, run, done.get(action, "")
+    )
+
+
+@router.post("/providers/{provider_id}/safeguarding")
+async def raise_concern(provider_id: str, p: Page = Depends(posted)) -> Response:
+    """Raise a safeguarding concern; the adult at risk's name is sealed, never stored in clear."""
+    values = form_values(await p.request.form())
+
+    def run() -> None:
+        data = {**command_data(RaiseSafeguardingConcern, values), "provider_id": provider_id}
+        data.pop("adults_at_risk", None)
+        name, contact = values.get("adult.name", ""), values.get("adult.contact", "")
+        if name or contact:
+            if not name:
+                raise InvalidInput("adult.name", "give the adult's name, or leave both fields empty")
+            data["adults_at_risk"] = [{"name": name, "contact": contact or None}]
+        p.casework.application.execute(parse_command(RaiseSafeguardingConcern, data), p.actor)
+
+    return await _refused_or_saved(p, provider_id, "concern", values, run, "concern_raised")
+
+
+@router.post("/providers/{provider_id}/safeguarding/{concern_id}/{action}")
+async def concern_action(
+    provider_id: str, concern_id: str, action: str, p: Page = Depends(posted)
+) -> Response:
+    """Refer a concern (section 42 enquiry or not), record its outcome, close it."""
+    values = form_values(await p.request.form())
+    command_type = CONCERN_COMMANDS.get(action)
+
+    def run() -> None:
+        if command_type is None:
+            raise NotFound("action", action)
+        data = {**command_data(command_type, values), "concern_id": concern_id}
+        p.casework.application.execute(parse_command(command_type, data), p.actor)
+
+    done = {"refer": "concern_referred", "record_outcome": "outcome_recorded", "close": "concern_closed"}
+    return await _refused_or_saved(
+        p, provider_id, f"concern-{action}:{concern_id}", values, run, done.get(action, "")
     )
