@@ -22,7 +22,7 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/casework db upgrade
-	$(BIN)/casework demo --with-cqc bundled
+	$(BIN)/casework demo --with-cqc bundled --users
 	$(BIN)/casework serve --host $(HOST) --port $(PORT)
 
 serve: $(STAMP)

@@ -9,7 +9,7 @@ import pytest
 import structlog
 from typer.testing import CliRunner
 
-from casework.bootstrap import Casework
+from casework.bootstrap import Casework, bootstrap
 from casework.cli.main import app as cli
 from casework.demo import SCENARIOS, load_scenario
 from casework.projections.statistics import Statistics, statistics
@@ -106,3 +106,25 @@ def test_casework_demo_prints_what_it_loaded_and_refuses_nothing_on_a_second_run
     assert "already in this store: nothing appended" in second.output
     unknown = CliRunner().invoke(cli, ["demo", "--scenario", "nowhere"])
     assert unknown.exit_code == 2
+
+
+def test_casework_demo_users_prints_a_token_per_role_that_signs_in_and_a_new_one_each_run(
+    settings, monkeypatch  # noqa: ANN001
+) -> None:
+    monkeypatch.setenv("CASEWORK_DATABASE_URL", settings.database_url)
+    runs = [CliRunner().invoke(cli, ["demo", "--scenario", "nottingham-city", "--users"]) for _ in "ab"]
+    assert [r.exit_code for r in runs] == [0, 0], runs[0].output
+    cw = bootstrap(settings)
+    try:
+        for run in runs:
+            tokens = {
+                name: token for _, name, token in
+                (line.split() for line in run.output.splitlines() if line.strip().startswith(
+                    ("manager ", "officer ", "auditor ", "admin ")))
+            }
+            assert set(tokens) == {"demo.manager", "demo.officer", "demo.auditor", "demo.admin"}
+            for name, token in tokens.items():
+                assert cw.users.authenticate(token).name == name  # both runs' tokens work
+        assert cw.users.get("demo.manager").role == "manager"
+    finally:
+        cw.close()

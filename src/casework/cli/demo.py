@@ -11,6 +11,9 @@ from casework.logs import configure_logging
 from casework.settings import load_settings
 
 BUNDLED = "bundled"
+# Who a new user can sign in as after `make demo`: one user of each role.
+DEMO_USERS = [("demo.manager", "manager"), ("demo.officer", "officer"), ("demo.auditor", "auditor"),
+              ("demo.admin", "admin")]
 
 
 def demo(
@@ -21,6 +24,11 @@ def demo(
         "packaged with Casework).",
     ),
     list_scenarios: bool = typer.Option(False, "--list", help="List the scenarios and exit."),
+    with_users: bool = typer.Option(
+        False, "--users",
+        help="Also create demonstration users (" + ", ".join(f"{n} ({r})" for n, r in DEMO_USERS)
+        + ") and print a new sign-in token for each, for the web pages and the API.",
+    ),
 ) -> None:
     """Load a demonstration data set into the store and print what it loaded. Running it again
     on the same store appends nothing (each scenario is written once)."""
@@ -47,6 +55,8 @@ def demo(
             report = run_import(cw, cqc_file, progress=False)
             typer.echo(f"CQC import from {cqc_file.name}:")
             print_report(report)
+        if with_users:
+            _demo_users(cw)
     finally:
         cw.close()
 
@@ -62,3 +72,19 @@ def _cqc_file(value: str | None) -> Path | None:
     if not path.is_file():
         raise typer.BadParameter(f"{value}: no such file", param_hint="--with-cqc")
     return path
+
+
+def _demo_users(cw) -> None:  # noqa: ANN001
+    """Create the demonstration users that are missing and print a new token for each."""
+    from casework.cli.users import _operator
+    from casework.domain.errors import NotFound
+
+    operator = _operator()
+    typer.echo("Sign in at /signin (or send `Authorization: Bearer TOKEN`) with one of these tokens:")
+    for name, role in DEMO_USERS:
+        try:
+            cw.users.get(name)
+            issued = cw.users.issue_token(name, operator)
+        except NotFound:
+            issued = cw.users.add(name, role, operator)
+        typer.echo(f"  {issued.role.value:<8} {issued.name:<13} {issued.token}")
