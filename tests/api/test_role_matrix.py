@@ -46,6 +46,14 @@ class Setup:
                 break
         return {**ids, "rid": rid}
 
+    def person(self) -> dict:
+        ids = self.provider()
+        rid = self.post("/intelligence", {"provider_id": ids["pid"], "source": "whistleblowing",
+                                          "received_at": WHEN, "summary": "Rotas falsified",
+                                          "whistleblower": {"name": "Jo Whistle"}})
+        record = self.client.get(f"/api/v1/intelligence/{rid}", headers=self.headers).json()
+        return {**ids, "rid": rid, "person": record["whistleblower"]["person_id"]}
+
     def visit(self) -> dict:
         ids = self.provider()
         vid = self.post("/visits", {"provider_id": ids["pid"], "reason": "responsive",
@@ -187,6 +195,7 @@ WRITES: dict[str, Write] = {
                               lambda s: s.procedure("contingency_planning"), OFFICERS),
     "close procedure": Write("/provider-failure/{fid}/close", {"outcome": "recovered", "note": "Buyer found"},
                              Setup.procedure, MANAGERS),
+    "erase person": Write("/people/{person}/erase", {"reason": "Erasure request 7"}, Setup.person, MANAGERS),
 }
 
 
@@ -207,7 +216,8 @@ def test_the_matrix_covers_every_write_route_of_the_api(client):
                .replace("{vid}", "{visit_id}").replace("{aid}", "{assessment_id}")
                .replace("{plan}", "{plan_id}").replace("/1/", "/{item_id}/")
                .replace("{cid}", "{concern_id}").replace("{nid}", "{notice_id}")
-               .replace("{fid}", "{procedure_id}") for w in WRITES.values()}
+               .replace("{fid}", "{procedure_id}").replace("{person}", "{person_id}")
+               for w in WRITES.values()}
     assert posts == covered
 
 

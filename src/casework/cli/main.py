@@ -110,6 +110,10 @@ from casework.cli.projections import history_command, rebuild  # noqa: E402
 
 app.command("rebuild")(rebuild)
 app.command("history")(history_command)
+from casework.cli.erase import HELP as ERASE_HELP  # noqa: E402
+from casework.cli.erase import erase  # noqa: E402
+
+app.command("erase", help=ERASE_HELP)(erase)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
+from casework.events.base import DomainEvent
+
 
 class SealedPerson(BaseModel):
     """``person_id`` names the key in the vault; ``ciphertext`` is base64 (nonce + AES-GCM)."""
@@ -18,3 +20,11 @@ class SealedPerson(BaseModel):
 
     person_id: str
     ciphertext: str
+
+
+class PersonErased(DomainEvent, type_name="PersonErased"):
+    """A person's restricted data was erased on request (stream ``person-<person_id>``): their
+    key is destroyed, so the sealed data left in the history can never be read again. Holds the
+    person's id only, never who they were; the reason and who erased it are in the metadata."""
+
+    person_id: str

@@ -7,6 +7,7 @@ from casework.api.routes import (
     escalation,
     intelligence,
     notices,
+    people,
     provider_failure,
     providers,
     safeguarding,
@@ -28,6 +29,7 @@ ROUTERS = [
     alerts.router,
     stats.router,
     users.router,
+    people.router,
 ]
 
 __all__ = ["ROUTERS"]

@@ -118,6 +118,7 @@ def _whistleblower(
     if not actor.may_see_restricted:
         return Restricted()
     details = vault.reveal_for(actor, record.whistleblower)
+    person_id = record.whistleblower.person_id
     if details is None:
-        return ErasedPerson()
-    return Whistleblower(name=details.name, contact=details.contact)
+        return ErasedPerson(person_id=person_id)
+    return Whistleblower(person_id=person_id, name=details.name, contact=details.contact)

@@ -78,6 +78,6 @@ def _adults(concern: SafeguardingConcern, actor: Actor, vault: PersonVault) -> l
     people = []
     for sealed in concern.adults_at_risk:
         details = vault.reveal_for(actor, sealed)
-        people.append(PersonOut(erased=True) if details is None
-                      else PersonOut(name=details.name, contact=details.contact))
+        people.append(PersonOut(person_id=sealed.person_id, erased=True) if details is None
+                      else PersonOut(person_id=sealed.person_id, name=details.name, contact=details.contact))
     return people

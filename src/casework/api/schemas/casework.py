@@ -157,6 +157,7 @@ class ConcernNoteIn(WriteBody):
 
 
 class PersonOut(Out):
+    person_id: str | None = Field(None, description="For `casework erase PERSON_ID` (managers).")
     name: str | None = None
     contact: str | None = None
     erased: bool | None = None

@@ -22,6 +22,7 @@ class WhistleblowerIn(Body):
 class Whistleblower(Out):
     """Who blew the whistle: shown to managers only."""
 
+    person_id: str = Field(description="For `casework erase PERSON_ID` (erasure on request).")
     name: str
     contact: str | None = None
 
@@ -29,6 +30,7 @@ class Whistleblower(Out):
 class ErasedPerson(Out):
     """The person's data was erased on request: it can never be read again."""
 
+    person_id: str | None = None
     erased: bool = True
 
 

@@ -1,0 +1,56 @@
+"""Erasing a person's restricted data on request (``casework.erasure``): managers only, since
+they alone see who a ``person_id`` is (beside the name on the record or concern)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import Field
+
+from casework.api import API_PREFIX
+from casework.api.auth import current_actor
+from casework.api.problems import WRITE_ERRORS
+from casework.api.schemas.common import Body, Out, UtcDateTime
+from casework.domain.actors import Actor, Role
+from casework.domain.errors import Forbidden
+from casework.erasure import erase_person
+
+router = APIRouter(prefix=f"{API_PREFIX}/people", tags=["people"])
+
+
+class EraseIn(Body):
+    reason: str = Field(
+        min_length=1, max_length=2000,
+        description="Why (e.g. the request's reference). Kept for good: never name the person.",
+    )
+
+
+class ErasureOut(Out):
+    person_id: str
+    erased: bool = True
+    already_erased: bool = Field(description="True when it had been erased before: nothing done now.")
+    erased_at: UtcDateTime
+    erased_by: str
+
+
+def manager(actor: Actor = Depends(current_actor)) -> Actor:
+    if actor.role is not Role.manager:
+        raise Forbidden(actor.role.value, "erase a person's data (managers only)")
+    return actor
+
+
+@router.post(
+    "/{person_id}/erase", response_model=ErasureOut, responses=WRITE_ERRORS,
+    summary="Erase a person's restricted data, irreversibly (managers)",
+    description=(
+        "Destroys the person's key: their identity can never be read again, by anyone. Every "
+        "event and its hash chain stay as they were (`casework verify` still passes); records "
+        "show the person as `{\"erased\": true}`. Erasing again answers 200 with "
+        "`already_erased: true` and does nothing. `person_id` is shown to managers beside the "
+        "name. Same as `casework erase PERSON_ID --reason TEXT`."
+    ),
+)
+def erase(request: Request, person_id: str, body: EraseIn, actor: Actor = Depends(manager)) -> ErasureOut:
+    cw = request.app.state.casework
+    done = erase_person(cw.store, cw.vault, person_id, body.reason, actor)
+    return ErasureOut(person_id=done.person_id, already_erased=done.already,
+                      erased_at=done.erased_at, erased_by=done.erased_by)
