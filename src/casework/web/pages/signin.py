@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import structlog
 from fastapi import APIRouter, Depends, Form
 from fastapi.responses import Response
 
@@ -11,6 +12,7 @@ from casework.web.page import Page, checked_form, page, posted
 from casework.web.session import new_session, signed_in_session
 
 router = APIRouter()
+log = structlog.get_logger("casework.web")
 
 
 def safe_next(target: str | None) -> str:
@@ -41,6 +43,9 @@ async def signin(token: str = Form(""), next: str = Form("/inbox"), p: Page = De
     await checked_form(p.request, p)
     actor = user_directory(p.casework).authenticate(token.strip()) if token.strip() else None
     if actor is None:
+        # Never the token, nor any part of its hash.
+        log.info("authentication_failed", via="web", reason="unknown or revoked token" if token.strip()
+                 else "no token")
         error = (
             "That token was not recognised, or it has been revoked. Paste the whole token "
             "(it starts cw_); ask an administrator for a new one with `casework users token`."
