@@ -30,6 +30,8 @@ class Logs:
         self.buffer = io.StringIO()
         self.handler = logging.StreamHandler(self.buffer)
         self.handler.setLevel(logging.DEBUG)
+        # The test's own HTTP client (httpx) logs the URLs it asks for: not Casework's logs.
+        self.handler.addFilter(lambda record: record.name.split(".")[0] not in ("httpx", "httpcore"))
         self.extra: list[str] = []  # what CLI commands printed, and their logs
 
     def start(self) -> None:
