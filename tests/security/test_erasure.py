@@ -27,11 +27,12 @@ def everything_shown(http: Http, cli: Cli, case) -> dict[str, str]:  # noqa: ANN
             if answer.status_code != 403:  # admins may not read case data at all
                 assert answer.status_code == 200, (role, path, answer.text)
             shown[f"{role} GET {path}"] = answer.text
-    http.sign_in("manager")
-    for path in (f"/intelligence/{case.record_id}", f"/providers/{case.provider_id}", "/inbox"):
-        answer = http.client.get(path)
-        assert answer.status_code == 200, path
-        shown[f"web {path} as manager"] = answer.text
+    for role in ("officer", "auditor", "manager"):
+        http.sign_in(role)
+        for path in (f"/intelligence/{case.record_id}", f"/providers/{case.provider_id}", "/inbox"):
+            answer = http.client.get(path)
+            assert answer.status_code == 200, path
+            shown[f"web {path} as {role}"] = answer.text
     history = cli("history", case.provider_id, "--json")
     assert history.exit_code == 0, history.output
     shown["casework history --json"] = history.stdout
