@@ -10,11 +10,12 @@ import re
 import time
 import uuid
 from typing import Any
+from urllib.parse import parse_qsl
 
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from casework.api.problems import ApiProblem, problem_response
+from casework.api.problems import ApiProblem, FieldError, problem_response
 
 access_log = structlog.get_logger("casework.access")
 
@@ -74,7 +75,8 @@ class RequestContextMiddleware:
 
 
 class BodyLimitMiddleware:
-    """413 for a body over ``max_bytes``; 415 for a write whose body is not JSON (API paths)."""
+    """413 for a body over ``max_bytes``; 415 for a write whose body is not JSON (API paths);
+    422 for a NUL character in the path or query (PostgreSQL cannot compare text holding it)."""
 
     def __init__(self, app: ASGIApp, max_bytes: int, prefix: str = "/api/") -> None:
         self.app = app
@@ -82,6 +84,14 @@ class BodyLimitMiddleware:
         self.prefix = prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and (nul := _nul_in_url(scope)):
+            response = problem_response(
+                scope, 422, "invalid-input", "Invalid input",
+                f"Check {nul}: it must not contain the NUL character (%00).",
+                errors=[FieldError(field=nul, reason="must not contain the NUL character (%00)")],
+            )
+            await response(scope, receive, send)
+            return
         if scope["type"] != "http" or scope["method"] not in WRITE_METHODS:
             await self.app(scope, receive, send)
             return
@@ -119,6 +129,19 @@ class BodyLimitMiddleware:
     def _too_large(self, scope: Scope) -> Any:
         p = self._problem()
         return problem_response(scope, p.status, p.slug, p.title, p.detail)
+
+
+def _nul_in_url(scope: Scope) -> str | None:
+    """Where a NUL character is in the request's path or query: "path" or "query.<name>"."""
+    if "\x00" in scope["path"]:
+        return "path"
+    query = scope.get("query_string", b"").decode("latin-1")
+    if "%00" not in query and "\x00" not in query:
+        return None
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        if "\x00" in name or "\x00" in value:
+            return f"query.{name.replace(chr(0), '')}"
+    return "query"
 
 
 def _is_json(scope: Scope) -> bool:

@@ -172,8 +172,7 @@ def _api_problem(request: Request, exc: Exception) -> JSONResponse:
 
 def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = [FieldError(field=_field_name(e.get("loc", ())), reason=e.get("msg", "invalid"))
-              for e in exc.errors()]
+    errors = [_field_error(e) for e in exc.errors()]
     fields = ", ".join(sorted({e.field for e in errors})) or "the request"
     return problem_response(
         request.scope, 422, "invalid-input", "Invalid input",
@@ -181,8 +180,24 @@ def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _field_error(error: dict[str, Any]) -> FieldError:
+    if error.get("type") == "json_invalid":  # loc is ("body", character offset)
+        loc = error.get("loc", ())
+        at = f" at character {loc[1]}" if len(loc) > 1 else ""
+        cause = (error.get("ctx") or {}).get("error", "")
+        return FieldError(field="body", reason=f"is not valid JSON{at}: {cause}".rstrip(": "))
+    return FieldError(field=_field_name(error.get("loc", ())), reason=error.get("msg", "invalid"))
+
+
 def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+        # FastAPI's answer to a body that is not even text (bytes that are not UTF-8)
+        return problem_response(
+            request.scope, 422, "invalid-input", "Invalid input",
+            "Check body: send JSON text in UTF-8.",
+            errors=[FieldError(field="body", reason="is not valid JSON (not UTF-8 text)")],
+        )
     titles = {404: "Not found", 405: "Method not allowed"}
     detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
     if exc.status_code == 404 and detail == "Not Found":

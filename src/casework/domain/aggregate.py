@@ -36,7 +36,7 @@ from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import datetime
 from typing import Any, ClassVar, Generic, Self, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError, model_validator
 
 from casework.domain.actors import Actor, Role
 from casework.domain.errors import InvalidInput
@@ -49,6 +49,8 @@ S = TypeVar("S")
 OFFICERS = frozenset({Role.officer, Role.manager})
 MANAGERS = frozenset({Role.manager})
 
+# The longest text a command takes (a summary, findings, a note).
+MAX_TEXT = 20_000
 
 def invalid_input(exc: ValidationError) -> InvalidInput:
     """A pydantic ``ValidationError`` as ``InvalidInput``, one (field, reason) per error."""
@@ -62,7 +64,9 @@ class Command(BaseModel):
     """Base of casework commands. Build from untrusted input with ``Cls.parse(data)`` so that a
     bad field becomes ``InvalidInput`` (422) naming it."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", str_strip_whitespace=True, str_max_length=MAX_TEXT
+    )
 
     permitted: ClassVar[frozenset[Role]] = OFFICERS
     # What the command does, in words, for Forbidden messages ("a user with role 'auditor' may
@@ -72,6 +76,14 @@ class Command(BaseModel):
     occurred_at: AwareDatetime | None = None
 
     @classmethod
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_nul(cls, data: Any) -> Any:
+        """PostgreSQL cannot hold NUL in text: refuse it anywhere, naming the field."""
+        if (where := nul_at(data)) is not None:
+            raise InvalidInput(where or "body", "must not contain the NUL character (\\u0000)")
+        return data
+
     def parse(cls, data: Mapping[str, Any]) -> Self:
         try:
             return cls.model_validate(data)
@@ -84,6 +96,25 @@ class Command(BaseModel):
 
 
 def require_text(field_name: str, value: str | None) -> str:
+def nul_at(value: Any, path: str = "") -> str | None:
+    """The dotted path of the first text holding a NUL character in ``value``, or None."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, BaseModel):
+        value = dict(value)
+    if isinstance(value, Mapping):
+        items: Iterable[tuple[Any, Any]] = value.items()
+    elif isinstance(value, list | tuple | set | frozenset):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        where = f"{path}.{key}" if path else str(key)
+        if "\x00" in str(key) or (where := nul_at(item, where)) is not None:
+            return where
+    return None
+
+
     """The stripped text, or InvalidInput when it is empty."""
     if value is None or not value.strip():
         raise InvalidInput(field_name, "must not be empty")

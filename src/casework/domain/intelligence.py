@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import ClassVar
 
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, Field
 
 from casework.domain.aggregate import MANAGERS, Aggregate, Command, Context, Route, require_text
 from casework.domain.errors import InvalidInput
@@ -100,7 +100,7 @@ class AllocateIntelligence(Command):
     permitted: ClassVar = MANAGERS
     verb: ClassVar[str] = "allocate intelligence"
     record_id: str
-    officer: str
+    officer: str = Field(max_length=200)  # a user name (the triage inbox filters on it)
 
 
 class AssessRisk(Command):

@@ -35,6 +35,9 @@ from casework.events.providers import (
 from casework.events.rag import Rag
 
 P = ProviderState
+# Names and districts are listed and searched (read-model columns of 200-300 characters).
+NAME_LENGTH = 200
+MAX_BEDS = 10_000
 
 PROVIDER_LIFECYCLE = Lifecycle(
     "provider",
@@ -91,15 +94,15 @@ class Provider:
 class RegisterProvider(Command):
     verb: ClassVar[str] = "register a provider"
     provider_id: str | None = None  # default: a new id (CQC imports pass uuid5 of the location)
-    name: str
+    name: str = Field(max_length=NAME_LENGTH)
     service_type: ServiceType
-    categories: list[ClientCategory] = []
+    categories: list[ClientCategory] = Field(default=[], max_length=len(ClientCategory))
     cqc_location_id: str | None = None
     cqc_provider_id: str | None = None
-    beds: int | None = Field(default=None, ge=0)
+    beds: int | None = Field(default=None, ge=0, le=MAX_BEDS)
     address: str | None = None
     postcode: str | None = None
-    district: str | None = None
+    district: str | None = Field(default=None, max_length=NAME_LENGTH)
     nhs_area: str | None = None
     contract_reference: str | None = None
     registered_manager: str | None = None
@@ -111,15 +114,15 @@ class UpdateProviderDetails(Command):
 
     verb: ClassVar[str] = "update a provider's details"
     provider_id: str
-    name: str | None = None
+    name: str | None = Field(default=None, max_length=NAME_LENGTH)
     service_type: ServiceType | None = None
-    categories: list[ClientCategory] | None = None
+    categories: list[ClientCategory] | None = Field(default=None, max_length=len(ClientCategory))
     cqc_location_id: str | None = None
     cqc_provider_id: str | None = None
-    beds: int | None = Field(default=None, ge=0)
+    beds: int | None = Field(default=None, ge=0, le=MAX_BEDS)
     address: str | None = None
     postcode: str | None = None
-    district: str | None = None
+    district: str | None = Field(default=None, max_length=NAME_LENGTH)
     nhs_area: str | None = None
     contract_reference: str | None = None
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import ClassVar
 
+from pydantic import Field
+
 from casework.domain.actors import Role
 from casework.domain.errors import InvalidInput
 from casework.domain.lifecycle import Lifecycle
@@ -28,6 +30,8 @@ from casework.events.provider_failure import (
     ResidentsMovingStarted,
 )
 from casework.workflows.commands import WorkflowCommand
+
+MAX_RESIDENTS = 10_000
 
 
 class FailureStage(StrEnum):
@@ -90,7 +94,7 @@ class IdentifyFailureConcern(WorkflowCommand):
 class InitiateProcedure(WorkflowCommand):
     permitted: ClassVar[frozenset[Role]] = _MANAGERS
     procedure_id: str
-    lead: str
+    lead: str = Field(max_length=200)  # owns the deadlines (a 200-character column)
 
 
 class StartContingencyPlanning(WorkflowCommand):
@@ -101,12 +105,12 @@ class StartContingencyPlanning(WorkflowCommand):
 class ReviewContingencyPlan(WorkflowCommand):
     procedure_id: str
     note: str
-    residents_moves_planned: int = 0
+    residents_moves_planned: int = Field(default=0, ge=0, le=MAX_RESIDENTS)
 
 
 class StartResidentsMoving(WorkflowCommand):
     procedure_id: str
-    residents_to_move: int
+    residents_to_move: int = Field(le=MAX_RESIDENTS)
 
 
 class CloseProcedure(WorkflowCommand):

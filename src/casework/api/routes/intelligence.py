@@ -84,7 +84,7 @@ def inbox(
     assigned_to: str | None = Query(None, description="An officer's user name."),
     overdue: bool | None = Query(None, description="true: past its service level."),
     limit: int = Query(500, ge=1, le=5000),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=1_000_000),
     _: Actor = Depends(current_actor),
 ) -> list[TriageItemOut]:
     items = triage_inbox(

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from fastapi import APIRouter, Depends, Query, Request
 
 from casework.api import API_PREFIX
 from casework.api.auth import current_actor
 from casework.api.problems import READ_ERRORS
+from casework.api.schemas.common import CaseDate
 from casework.domain.actors import Actor
 from casework.domain.errors import InvalidInput
 from casework.projections.statistics import Statistics, statistics
@@ -19,8 +18,8 @@ router = APIRouter(prefix=API_PREFIX, tags=["statistics"], responses=READ_ERRORS
 @router.get("/stats", response_model=Statistics, summary="Figures for a period (inclusive dates)")
 def stats(
     request: Request,
-    from_date: date = Query(alias="from", description="First day, e.g. 2018-04-01."),
-    to_date: date = Query(alias="to", description="Last day, e.g. 2019-03-31."),
+    from_date: CaseDate = Query(alias="from", description="First day, e.g. 2018-04-01."),
+    to_date: CaseDate = Query(alias="to", description="Last day, e.g. 2019-03-31."),
     _: Actor = Depends(current_actor),
 ) -> Statistics:
     if to_date < from_date:

@@ -6,7 +6,7 @@ from datetime import date
 
 from pydantic import Field
 
-from casework.api.schemas.common import Body, Out, Restricted, UtcDateTime, WriteBody
+from casework.api.schemas.common import Body, CaseDate, Out, Restricted, UtcDateTime, WriteBody
 from casework.domain.enums import (
     ActionItemState,
     ActionPlanState,
@@ -44,7 +44,7 @@ class RescheduleVisitIn(WriteBody):
 class CompleteVisitIn(WriteBody):
     findings: str = Field(min_length=1)
     framework_id: str | None = Field(None, description="Default: the council's default framework.")
-    framework_version: int | None = None
+    framework_version: int | None = Field(None, ge=1, le=10_000)
     scores: dict[str, int | str] = Field({}, description="Per framework indicator.")
     rag: Rag | None = Field(None, description="Default: the framework's outcome of the scores.")
     compliant: bool | None = None
@@ -57,7 +57,7 @@ class CancelVisitIn(WriteBody):
 class OpenAssessmentIn(WriteBody):
     provider_id: str
     framework_id: str | None = None
-    framework_version: int | None = None
+    framework_version: int | None = Field(None, ge=1, le=10_000)
 
 
 class AssessmentVisitIn(WriteBody):
@@ -76,7 +76,7 @@ class ActionItemIn(Body):
     description: str = Field(min_length=1)
     theme: ActionTheme
     owner: str = Field(min_length=1)
-    due: date
+    due: CaseDate
 
 
 class RaiseActionPlanIn(WriteBody):
@@ -104,7 +104,7 @@ class ReturnItemIn(WriteBody):
 
 
 class ItemDueIn(WriteBody):
-    due: date
+    due: CaseDate
     reason: str = Field(min_length=1)
 
 

@@ -2,14 +2,43 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    field_validator,
+)
+
+from casework.domain.aggregate import MAX_TEXT  # the longest text any field takes
+
+# Casework records what happens to care services now: times and dates outside these years are
+# typing mistakes (and 0001 or 9999 with an offset cannot even be converted to UTC).
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2199
 
 
 def _utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
+    try:
+        value = value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}") from None
+    _check_year(value.year)
+    return value
+
+
+def _in_range(value: date) -> date:
+    _check_year(value.year)
+    return value
+
+
+def _check_year(year: int) -> None:
+    if not EARLIEST_YEAR <= year <= LATEST_YEAR:
+        raise ValueError(f"must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}")
 
 
 # Accepted with any offset (a naive time is refused: say which zone you mean); returned in UTC.
@@ -18,12 +47,31 @@ UtcDateTime = Annotated[
     AfterValidator(_utc),
     PlainSerializer(lambda v: _utc(v).isoformat().replace("+00:00", "Z"), return_type=str),
 ]
+# A calendar date within the years Casework accepts.
+CaseDate = Annotated[date, AfterValidator(_in_range)]
+
+
+def refuse_nul(value: Any) -> Any:
+    """PostgreSQL cannot store the NUL character in text: refuse it (422 naming the field)."""
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("must not contain the NUL character (\\u0000)")
+    if isinstance(value, list | tuple):  # of text; nested bodies check their own fields
+        for item in value:
+            if isinstance(item, str):
+                refuse_nul(item)
+    return value
 
 
 class Body(BaseModel):
-    """Base of request bodies: unknown fields are refused (422), so typos do not pass silently."""
+    """Base of request bodies: unknown fields are refused (422), so typos do not pass silently;
+    text is at most ``MAX_TEXT`` characters and never holds NUL."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, str_max_length=MAX_TEXT)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        return refuse_nul(value)
 
 
 class WriteBody(Body):

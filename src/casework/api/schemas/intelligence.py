@@ -43,7 +43,7 @@ class LogIntelligenceIn(WriteBody):
 
 
 class AllocateIn(WriteBody):
-    officer: str = Field(min_length=1, description="The officer's user name.")
+    officer: str = Field(min_length=1, max_length=200, description="The officer's user name.")
 
 
 class AssessIn(WriteBody):

@@ -6,7 +6,7 @@ from datetime import date
 
 from pydantic import Field
 
-from casework.api.schemas.common import Out, UtcDateTime, WriteBody
+from casework.api.schemas.common import CaseDate, Out, UtcDateTime, WriteBody
 from casework.domain.enums import (
     ClientCategory,
     ClosureKind,
@@ -19,15 +19,15 @@ from casework.domain.enums import (
 
 
 class ProviderIn(WriteBody):
-    name: str = Field(min_length=1, description="The service's registered name.")
+    name: str = Field(min_length=1, max_length=200, description="The service's registered name.")
     service_type: ServiceType
-    categories: list[ClientCategory] = Field([], description="Client categories served.")
+    categories: list[ClientCategory] = Field([], max_length=4, description="Client categories served.")
     cqc_location_id: str | None = Field(None, description="CQC location id, e.g. 1-123456789.")
     cqc_provider_id: str | None = None
-    beds: int | None = Field(None, ge=0)
+    beds: int | None = Field(None, ge=0, le=10_000)
     address: str | None = None
     postcode: str | None = None
-    district: str | None = None
+    district: str | None = Field(None, max_length=200)
     nhs_area: str | None = Field(None, description="CCG / ICB.")
     contract_reference: str | None = None
     registered_manager: str | None = None
@@ -35,7 +35,7 @@ class ProviderIn(WriteBody):
 
 
 class CqcRatingIn(WriteBody):
-    report_date: date
+    report_date: CaseDate
     overall: CqcRating | None = None
     key_questions: dict[KeyQuestion, CqcRating] = {}
     report_id: str | None = None

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
 from enum import StrEnum
 
 from pydantic import Field
 
-from casework.api.schemas.common import Out, UtcDateTime, WriteBody
+from casework.api.schemas.common import CaseDate, Out, UtcDateTime, WriteBody
 from casework.events.provider_failure import FailureKind, FailureOutcome, FailureTrigger
 from casework.events.sanctions import SanctionStage
 
@@ -28,7 +27,8 @@ class EscalationIn(WriteBody):
     reason: str = Field("", description="Why; required when skipping stages, and for lift (the "
                         "verified improvement).")
     expected_version: int | None = Field(
-        None, ge=0, description="The escalation version you read: 409 if it changed since."
+        None, ge=0, le=2**31 - 1,
+        description="The escalation version you read: 409 if it changed since.",
     )
 
 
@@ -54,7 +54,7 @@ class EscalationOut(Out):
 class NoticeIn(WriteBody):
     breach: str = Field(min_length=1, description="The breach of contract.")
     actions: list[str] = Field(min_length=1, description="What must be done to remedy it.")
-    remedy_by: date
+    remedy_by: CaseDate
 
 
 class NoticeNoteIn(WriteBody):
@@ -62,7 +62,7 @@ class NoticeNoteIn(WriteBody):
 
 
 class NoticeExtendIn(WriteBody):
-    remedy_by: date = Field(description="The new date (later than the current one).")
+    remedy_by: CaseDate = Field(description="The new date (later than the current one).")
     reason: str = Field(min_length=1)
 
 
@@ -73,7 +73,7 @@ class FailureConcernIn(WriteBody):
 
 
 class InitiateIn(WriteBody):
-    lead: str = Field(min_length=1, description="Who leads the procedure.")
+    lead: str = Field(min_length=1, max_length=200, description="Who leads the procedure.")
 
 
 class ContingencyIn(WriteBody):
@@ -82,11 +82,11 @@ class ContingencyIn(WriteBody):
 
 class ReviewIn(WriteBody):
     note: str = Field(min_length=1)
-    residents_moves_planned: int = Field(0, ge=0)
+    residents_moves_planned: int = Field(0, ge=0, le=10_000)
 
 
 class ResidentsMovingIn(WriteBody):
-    residents_to_move: int = Field(ge=0)
+    residents_to_move: int = Field(ge=0, le=10_000)
 
 
 class CloseProcedureIn(WriteBody):
