@@ -8,6 +8,8 @@ import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 import structlog
@@ -15,10 +17,12 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from casework.api.app import create_app
-from casework.bootstrap import Casework
+from casework.bootstrap import Casework, bootstrap
 from casework.cli.main import app as cli_app
+from casework.clock import FixedClock
 from casework.domain.actors import Actor, Role
 from casework.logs import configure_logging
+from casework.settings import Settings
 
 ADMIN = Actor("test-admin", Role.admin)
 
@@ -131,3 +135,15 @@ def cli(settings, logs: Logs, monkeypatch: pytest.MonkeyPatch) -> Cli:  # noqa: 
     monkeypatch.setenv("CASEWORK_LOG_LEVEL", "DEBUG")
     monkeypatch.setenv("CASEWORK_SCHEDULER_ENABLED", "false")
     return Cli(logs)
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[tuple[Casework, Http]]:
+    """The app on a fresh SQLite store (the web pages' checks do not depend on the backend)."""
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'web.db'}", scheduler_enabled=False,
+                        sqlite_synchronous="OFF")
+    cw = bootstrap(settings, clock=FixedClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC)))
+    tokens = {role.value: cw.users.add(role.value, role, ADMIN).token for role in Role}
+    with TestClient(create_app(cw), base_url="http://127.0.0.1") as client:
+        yield cw, Http(client, tokens)
+    cw.close()

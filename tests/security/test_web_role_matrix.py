@@ -5,23 +5,15 @@ A new form post without a row here fails the coverage test."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
-from casework.api.app import create_app
-from casework.bootstrap import Casework, bootstrap
-from casework.clock import FixedClock
-from casework.domain.actors import Role
-from casework.settings import Settings
 from casework.web import PAGE_ROUTERS
 from casework.web.pages import intelligence, providers
 
-from .conftest import ADMIN, Http
+from .conftest import Http
 from .scenario import WHEN
 
 ROLES = ("officer", "manager", "auditor", "admin")
@@ -138,19 +130,6 @@ POSTS: dict[str, Post] = {
     "concern close": Post("/providers/{pid}/safeguarding/{cid}/close", {},
                           lambda s: s.concern("outcome_recorded"), OFFICERS),
 }
-
-
-@pytest.fixture
-def site(tmp_path: Path) -> Iterator[tuple[Casework, Http]]:
-    """The app on a fresh SQLite store (the web pages' checks do not depend on the backend)."""
-    settings = Settings(database_url=f"sqlite:///{tmp_path / 'web.db'}", scheduler_enabled=False,
-                        sqlite_synchronous="OFF")
-    cw = bootstrap(settings, clock=FixedClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC)))
-    tokens = {role.value: cw.users.add(role.value, role, ADMIN).token for role in Role}
-    with TestClient(create_app(cw), base_url="http://127.0.0.1") as client:
-        yield cw, Http(client, tokens)
-    cw.close()
-
 
 def _fill(value: object, ids: dict) -> object:
     return value.format(**ids) if isinstance(value, str) else value
