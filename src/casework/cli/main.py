@@ -114,6 +114,9 @@ from casework.cli.erase import HELP as ERASE_HELP  # noqa: E402
 from casework.cli.erase import erase  # noqa: E402
 
 app.command("erase", help=ERASE_HELP)(erase)
+from casework.cli.keys import keys_app  # noqa: E402
+
+app.add_typer(keys_app, name="keys")
 
 
 def main() -> None:  # pragma: no cover - console entry point
