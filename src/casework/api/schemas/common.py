@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
@@ -9,6 +10,7 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PlainSerializer,
@@ -36,6 +38,16 @@ def _in_range(value: date) -> date:
     return value
 
 
+_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+
+
+def _text_not_number(value: Any) -> Any:
+    # pydantic would read 1700000000 as seconds (and larger numbers as milliseconds) since 1970
+    if isinstance(value, int | float) or (isinstance(value, str) and _NUMBER.match(value.strip())):
+        raise ValueError("give an ISO 8601 text, e.g. 2026-03-02 or 2026-03-02T09:00:00Z")
+    return value
+
+
 def _check_year(year: int) -> None:
     if not EARLIEST_YEAR <= year <= LATEST_YEAR:
         raise ValueError(f"must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}")
@@ -44,11 +56,12 @@ def _check_year(year: int) -> None:
 # Accepted with any offset (a naive time is refused: say which zone you mean); returned in UTC.
 UtcDateTime = Annotated[
     AwareDatetime,
+    BeforeValidator(_text_not_number),
     AfterValidator(_utc),
     PlainSerializer(lambda v: _utc(v).isoformat().replace("+00:00", "Z"), return_type=str),
 ]
 # A calendar date within the years Casework accepts.
-CaseDate = Annotated[date, AfterValidator(_in_range)]
+CaseDate = Annotated[date, BeforeValidator(_text_not_number), AfterValidator(_in_range)]
 
 
 def refuse_nul(value: Any) -> Any:
