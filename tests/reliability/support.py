@@ -160,30 +160,37 @@ def add_users(url: str, **roles: str) -> dict[str, str]:
         cw.close()
 
 
-# A ``casework`` command that imports everything, says it is ready (``<gate>.<pid>``), and runs only
-# once the file ``<gate>`` exists: several processes then start their real work at the same instant.
-GATED_CLI = (
+# ``casework deadlines run ...`` that, once it has started and read its store, says it is ready
+# (file ``<gate>.<pid>``) and fires nothing until the file ``<gate>`` exists: several processes
+# released together then fire the same due deadlines at the same instant.
+GATED_DEADLINES_RUN = (
     "import os, pathlib, sys, time\n"
     "from casework.cli.main import app\n"
-    "gate = pathlib.Path(sys.argv[1])\n"
-    "pathlib.Path(f'{gate}.{os.getpid()}').touch()\n"
-    "while not gate.exists():\n"
-    "    time.sleep(0.002)\n"
-    "app(sys.argv[2:], prog_name='casework')\n"
+    "from casework.workflows.scheduler import DeadlineScheduler\n"
+    "gate, fire_due = pathlib.Path(sys.argv[1]), DeadlineScheduler.fire_due\n"
+    "def gated(self, now=None):\n"
+    "    self.pending()\n"
+    "    pathlib.Path(f'{gate}.{os.getpid()}').touch()\n"
+    "    while not gate.exists():\n"
+    "        time.sleep(0.002)\n"
+    "    return fire_due(self, now)\n"
+    "DeadlineScheduler.fire_due = gated\n"
+    "app(['deadlines', 'run', *sys.argv[2:]], prog_name='casework')\n"
 )
 
 
-def start_together(commands: list[list[str]], url: str, workdir: Path) -> list[subprocess.Popen[bytes]]:
-    """Start one process per command, wait until all have imported Casework, then release them."""
+def deadlines_run_together(count: int, now: str, url: str, workdir: Path) -> list[subprocess.Popen[bytes]]:
+    """``count`` processes of ``casework deadlines run --now NOW`` released at the same instant."""
     gate = workdir / "gate"
-    procs = [start(["-c", GATED_CLI, str(gate), *args], url, workdir / f"proc-{i}.log")
-             for i, args in enumerate(commands)]
+    procs = [start(["-c", GATED_DEADLINES_RUN, str(gate), "--now", now], url, workdir / f"proc-{i}.log")
+             for i in range(count)]
     try:
         wait_until(lambda: all(Path(f"{gate}.{p.pid}").exists() for p in procs), START_TIMEOUT,
-                   "the processes to start", interval=0.05)
+                   "the processes to be ready", interval=0.05)
     except BaseException:
         for proc in procs:
-            kill9(proc)
+            if proc.poll() is None:
+                kill9(proc)
         raise
     gate.touch()
     return procs

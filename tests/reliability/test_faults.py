@@ -171,14 +171,28 @@ def test_the_database_going_away_gives_503_problems_then_casework_recovers_by_it
 
 # ------------------------------------------------------------------------------ SIGKILL mid-work
 # An import of the bundled CQC file (421 locations) in chunks of 50 locations per transaction,
-# printing after each committed chunk how many events the store holds: what it acknowledged.
+# printing after each committed chunk how many events the store holds: what it acknowledged. Each
+# append holds its transaction open 0.3 s after its rows are written ("rows written"), so a kill
+# just after that line lands inside the transaction, before its commit.
 IMPORT_DRIVER = """
-import sys
+import time
 from casework.bootstrap import bootstrap
+from casework.events.store import EventStore
 from casework.imports.cqc import BUNDLED_CQC_FILE
 from casework.imports.cqc_importer import CqcImporter
 from casework.settings import load_settings
 
+insert = EventStore._insert
+
+
+def insert_then_linger(self, conn, rows):
+    positions = insert(self, conn, rows)
+    print("rows written", len(rows), flush=True)
+    time.sleep(0.3)
+    return positions
+
+
+EventStore._insert = insert_then_linger
 cw = bootstrap(load_settings(scheduler_enabled=False))
 importer = CqcImporter(cw.application, chunk=50)
 importer.import_file(BUNDLED_CQC_FILE, progress=lambda n: print("ack", cw.store.count(), flush=True))
@@ -197,8 +211,9 @@ def _by_type(engine) -> dict[str, int]:  # noqa: ANN001
 
 
 @pytest.fixture(scope="module")
-def never_killed(tmp_path_factory) -> dict[str, dict[str, int]]:  # noqa: ANN001
-    """The bundled CQC import run once, undisturbed, in this process: per stream and per type."""
+def never_killed(tmp_path_factory) -> dict[str, Any]:  # noqa: ANN001
+    """The bundled CQC import run once, undisturbed, in this process: events per stream, per type,
+    and in the store after each chunk of 50 locations (what each transaction leaves)."""
     from casework.bootstrap import bootstrap
     from casework.imports.cqc import BUNDLED_CQC_FILE
     from casework.imports.cqc_importer import CqcImporter
@@ -207,26 +222,12 @@ def never_killed(tmp_path_factory) -> dict[str, dict[str, int]]:  # noqa: ANN001
     url = f"sqlite:///{tmp_path_factory.mktemp('reference') / 'reference.db'}"
     cw = bootstrap(Settings(database_url=url, scheduler_enabled=False, sqlite_synchronous="OFF"))
     try:
-        CqcImporter(cw.application).import_file(BUNDLED_CQC_FILE)
-        return {"versions": _versions(cw.engine), "types": _by_type(cw.engine)}
+        boundaries = [0]
+        CqcImporter(cw.application, chunk=50).import_file(
+            BUNDLED_CQC_FILE, progress=lambda n: boundaries.append(cw.store.count()))
+        return {"versions": _versions(cw.engine), "types": _by_type(cw.engine), "boundaries": boundaries}
     finally:
         cw.close()
-
-
-def _in_append_transaction(url: str):  # noqa: ANN202
-    """PostgreSQL: true while some session of the test database is inside an append (its COPY or
-    INSERT into events issued, not yet committed)."""
-    engine = make_engine(url)
-
-    def check() -> bool:
-        with engine.connect() as conn:
-            return bool(conn.execute(text(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND pid <> pg_backend_pid() AND state IN ('active', 'idle in transaction') "
-                "AND (query LIKE 'COPY events%' OR query LIKE 'INSERT INTO events%')"
-            )).scalar())
-
-    return engine, check
 
 
 def test_an_import_killed_while_appending_loses_nothing_acknowledged_and_a_rerun_completes_it(
@@ -237,14 +238,17 @@ def test_an_import_killed_while_appending_loses_nothing_acknowledged_and_a_rerun
     try:
         acks = lambda: [int(line.split()[1]) for line in log.read_text().splitlines()  # noqa: E731
                         if line.startswith("ack ")]
-        wait_until(lambda: len(acks()) >= 2, 60, "two chunks acknowledged")
-        if database_url.startswith("postgresql"):
-            # Land the kill inside an append: rows sent, transaction not committed.
-            probe, appending = _in_append_transaction(database_url)
-            try:
-                wait_until(appending, 30, "the next chunk's append", interval=0.005)
-            finally:
-                probe.dispose()
+        def mid_append() -> bool:
+            """Rows written and not yet committed, the second time since the second ack: with
+            one transaction per chunk that is inside the fourth chunk's append; were a chunk
+            appended in several transactions, it would be half-way through the third chunk."""
+            lines = log.read_text().splitlines()
+            acked = [i for i, line in enumerate(lines) if line.startswith("ack ")]
+            if len(acked) < 2 or not lines[-1].startswith("rows written"):
+                return False
+            return sum(line.startswith("rows written") for line in lines[acked[1]:]) >= 2
+
+        wait_until(mid_append, 60, "the third chunk's rows written")
         assert kill9(proc) == -9, log.read_text()
     finally:
         if proc.poll() is None:
@@ -258,7 +262,8 @@ def test_an_import_killed_while_appending_loses_nothing_acknowledged_and_a_rerun
         engine.dispose()
     total = sum(never_killed["types"].values())
     assert acknowledged <= after_kill.events < total, "killed mid-way, keeping all it acknowledged"
-    # Each location's events are all there or none: every stream stored is complete.
+    # Each chunk's transaction is all there or not at all, and every stream stored is complete.
+    assert after_kill.events in never_killed["boundaries"], f"half a chunk: {after_kill.events} events"
     short = {s: v for s, v in versions.items() if v != never_killed["versions"][s]}
     assert short == {}, f"half-written streams: {list(short.items())[:3]}"
 

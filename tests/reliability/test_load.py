@@ -41,13 +41,13 @@ from .support import (
     assert_read_models_equal_a_rebuild,
     check_integrity,
     checkpoints_at,
+    deadlines_run_together,
     fired_deadlines,
     head,
     invoke,
     issue_final_notices,
     postgres_only,
     serving,
-    start_together,
     wait_until,
 )
 
@@ -257,7 +257,7 @@ def test_the_deadline_scheduler_run_from_two_processes_at_once_fires_each_deadli
     due = issue_final_notices(database_url, 25)
     assert len(due) == 100
     now = AFTER_EXPIRY.isoformat()
-    procs = start_together([["deadlines", "run", "--now", now]] * 2, database_url, tmp_path)
+    procs = deadlines_run_together(2, now, database_url, tmp_path)
     codes = [proc.wait(120) for proc in procs]
     outputs = [(tmp_path / f"proc-{i}.log").read_text() for i in range(2)]
     assert codes == [0, 0], outputs
