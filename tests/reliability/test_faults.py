@@ -131,14 +131,15 @@ def test_the_database_going_away_gives_503_problems_then_casework_recovers_by_it
                 assert "nothing was recorded" in problem["detail"]
                 assert answers[what].headers["retry-after"]
             assert down_for < 10, f"the 503s took {down_for:.1f}s"
-            wait_until(lambda: list(w.outcomes.values())[-3:].count(503) == 3, 20,
-                       "the background writer to be refused too")
+            wait_until(lambda: list(w.outcomes.values())[-10:].count(503) == 10, 20,
+                       "the background writer to be refused 10 times in a row")
         finally:
             _restore(admin, name)
+        back_at = time.perf_counter()
         # Back: without restarting Casework, reads and writes succeed again.
         wait_until(lambda: w.http.get(f"/api/v1/providers/{pid}").status_code == 200, 20,
                    "reads to succeed again")
-        recovered_in = time.perf_counter() - down_at
+        recovered_in = time.perf_counter() - back_at
         wait_until(lambda: list(w.outcomes.values())[-3:].count(201) == 3, 20, "writes to succeed again")
         stop.set()
         background.join(30)
@@ -163,10 +164,10 @@ def test_the_database_going_away_gives_503_problems_then_casework_recovers_by_it
     assert set(stored) == written and set(stored.values()) == {1}, "a write landed twice, or half"
     assert invoke(["verify"], database_url).exit_code == 0
     assert_read_models_equal_a_rebuild(database_url)
-    print(f"\ndatabase away: 503 answers in {down_for:.2f}s for 5 requests; reads back "
-          f"{recovered_in:.1f}s after the cut; writes {dict(statuses)}; {len(refused)} refused writes "
-          f"retried once each; log {integrity.events} events, positions {integrity.first_position}.."
-          f"{integrity.last_position}")
+    print(f"\ndatabase away {back_at - down_at:.1f}s: 503 answers in {down_for:.2f}s for 5 requests; "
+          f"reads succeed {recovered_in:.2f}s after it is back; writes {dict(statuses)}; "
+          f"{len(refused)} refused writes retried once each; log {integrity.events} events, "
+          f"positions {integrity.first_position}..{integrity.last_position}")
 
 
 # ------------------------------------------------------------------------------ SIGKILL mid-work
@@ -349,7 +350,7 @@ def test_a_follower_killed_while_catching_up_resumes_without_applying_anything_t
 def test_the_scheduler_killed_while_firing_fires_every_deadline_exactly_once_after_a_rerun(
     database_url, tmp_path
 ):
-    due = issue_final_notices(database_url, 100)
+    due = issue_final_notices(database_url, 50)
     now = AFTER_EXPIRY.isoformat()
     log = tmp_path / "deadlines.log"
     engine = make_engine(database_url)
