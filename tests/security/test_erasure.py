@@ -13,7 +13,7 @@ from sqlalchemy import MetaData, select, text
 from casework.bootstrap import Casework
 
 from .conftest import Cli, Http, Logs
-from .scenario import ADULT, WHISTLEBLOWER, build_case, leaks
+from .scenario import ADULT, WHEN, WHISTLEBLOWER, build_case, leaks
 
 
 def everything_shown(http: Http, cli: Cli, case) -> dict[str, str]:  # noqa: ANN001
@@ -176,3 +176,28 @@ def test_only_managers_may_erase_over_http(casework: Casework, http: Http) -> No
         if record.status_code == 200:
             assert record.json()["whistleblower"] == {"restricted": True}
             assert whistleblower_id not in record.text
+
+
+def test_managers_find_the_person_id_beside_the_name_and_no_one_else_sees_it(site) -> None:  # noqa: ANN001
+    _, http = site
+    pid = http.created("officer", "/providers", {"name": "Larchfield", "service_type": "care_home_nursing"})
+    rid = http.created("officer", "/intelligence", {"provider_id": pid, "source": "whistleblowing",
+                                                    "received_at": WHEN, "summary": "Rotas falsified",
+                                                    "whistleblower": WHISTLEBLOWER})
+    cid = http.created("officer", "/safeguarding-concerns", {"provider_id": pid, "category": "neglect",
+                                                            "summary": "Bruising", "adults_at_risk": [ADULT]})
+    whistleblower = http.get("manager", f"/intelligence/{rid}").json()["whistleblower"]["person_id"]
+    adult = http.get("manager", f"/safeguarding-concerns/{cid}").json()["adults_at_risk"][0]["person_id"]
+    pages = {f"/intelligence/{rid}": whistleblower, f"/providers/{pid}": adult}
+    http.sign_in("manager")
+    for path, person_id in pages.items():
+        html = http.client.get(path).text
+        assert person_id in html and leaks(html), path
+    for role in ("officer", "auditor"):
+        http.sign_in(role)
+        for path, person_id in pages.items():
+            html = http.client.get(path).text
+            assert person_id not in html and not leaks(html), (role, path)
+        for path in (f"/intelligence/{rid}", f"/safeguarding-concerns/{cid}"):
+            answer = http.get(role, path).text
+            assert whistleblower not in answer and adult not in answer
