@@ -53,17 +53,21 @@ class Writer:
     def __init__(self, base_url: str, token: str) -> None:
         self.http = httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {token}"},
                                  timeout=20)
-        self.outcomes: dict[str, Any] = {}  # key -> status code, or the exception's name
+        # (key, status code or the exception's name), in order; appended to by one thread at a time
+        self.sent: list[tuple[str, Any]] = []
 
     def post(self, path: str, body: dict[str, Any], key: str | None = None) -> httpx.Response | None:
         key = key or str(uuid.uuid4())
         try:
             answer = self.http.post(path, json=body, headers={"Idempotency-Key": key})
         except httpx.TransportError as exc:
-            self.outcomes[key] = type(exc).__name__
+            self.sent.append((key, type(exc).__name__))
             return None
-        self.outcomes[key] = answer.status_code
+        self.sent.append((key, answer.status_code))
         return answer
+
+    def statuses(self) -> list[Any]:
+        return [status for _, status in self.sent[:]]
 
 
 def _admin(url: str):  # noqa: ANN202
@@ -110,7 +114,7 @@ def test_the_database_going_away_gives_503_problems_then_casework_recovers_by_it
         background = threading.Thread(target=keep_writing)
         background.start()
         try:
-            wait_until(lambda: list(w.outcomes.values()).count(201) >= 5, 20, "writes before the cut")
+            wait_until(lambda: w.statuses().count(201) >= 5, 20, "writes before the cut")
             _cut(admin, name)
             down_at = time.perf_counter()
             # While it is down: a clear 503 problem for reads and writes, quickly, never a 500.
@@ -131,7 +135,7 @@ def test_the_database_going_away_gives_503_problems_then_casework_recovers_by_it
                 assert "nothing was recorded" in problem["detail"]
                 assert answers[what].headers["retry-after"]
             assert down_for < 10, f"the 503s took {down_for:.1f}s"
-            wait_until(lambda: list(w.outcomes.values())[-10:].count(503) == 10, 20,
+            wait_until(lambda: w.statuses()[-10:].count(503) == 10, 20,
                        "the background writer to be refused 10 times in a row")
         finally:
             _restore(admin, name)
@@ -140,13 +144,13 @@ def test_the_database_going_away_gives_503_problems_then_casework_recovers_by_it
         wait_until(lambda: w.http.get(f"/api/v1/providers/{pid}").status_code == 200, 20,
                    "reads to succeed again")
         recovered_in = time.perf_counter() - back_at
-        wait_until(lambda: list(w.outcomes.values())[-3:].count(201) == 3, 20, "writes to succeed again")
+        wait_until(lambda: w.statuses()[-3:].count(201) == 3, 20, "writes to succeed again")
         stop.set()
         background.join(30)
-        statuses = Counter(w.outcomes.values())
+        statuses = Counter(w.statuses())
         assert set(statuses) <= {201, 503}, statuses  # never a 500, never a hang
         # A write refused with 503 retried with its key lands exactly once.
-        refused = [key for key, status in w.outcomes.items() if status == 503]
+        refused = [key for key, status in w.sent if status == 503]
         for n, key in enumerate(refused):
             answer = w.post("/api/v1/intelligence", log_body(1000 + n), key=key)
             assert answer.status_code == 201, answer.text
@@ -160,7 +164,7 @@ def test_the_database_going_away_gives_503_problems_then_casework_recovers_by_it
             text("SELECT metadata FROM events WHERE type = 'IntelligenceLogged'")))
     engine.dispose()
     admin.dispose()
-    written = {f"http:manny:{key}" for key, status in w.outcomes.items() if status == 201}
+    written = {f"http:manny:{key}" for key, status in w.sent if status == 201}
     assert set(stored) == written and set(stored.values()) == {1}, "a write landed twice, or half"
     assert invoke(["verify"], database_url).exit_code == 0
     assert_read_models_equal_a_rebuild(database_url)
