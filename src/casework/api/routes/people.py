@@ -8,13 +8,14 @@ from pydantic import Field
 
 from casework.api import API_PREFIX
 from casework.api.auth import current_actor
+from casework.api.idempotency import Idempotency, IdempotentRoute, idempotency
 from casework.api.problems import WRITE_ERRORS
 from casework.api.schemas.common import Body, Out, UtcDateTime
 from casework.domain.actors import Actor, Role
 from casework.domain.errors import Forbidden
 from casework.erasure import erase_person
 
-router = APIRouter(prefix=f"{API_PREFIX}/people", tags=["people"])
+router = APIRouter(prefix=f"{API_PREFIX}/people", tags=["people"], route_class=IdempotentRoute)
 
 
 class EraseIn(Body):
@@ -49,7 +50,10 @@ def manager(actor: Actor = Depends(current_actor)) -> Actor:
         "name. Same as `casework erase PERSON_ID --reason TEXT`."
     ),
 )
-def erase(request: Request, person_id: str, body: EraseIn, actor: Actor = Depends(manager)) -> ErasureOut:
+def erase(
+    request: Request, person_id: str, body: EraseIn, actor: Actor = Depends(manager),
+    _: Idempotency = Depends(idempotency),
+) -> ErasureOut:
     cw = request.app.state.casework
     done = erase_person(cw.store, cw.vault, person_id, body.reason, actor)
     return ErasureOut(person_id=done.person_id, already_erased=done.already,
