@@ -21,7 +21,7 @@ HELP = "\n\n".join([
     "record shows the person as erased. The erasure itself is recorded (PersonErased: who, when "
     "and the reason, never who the person was).",
     "PERSON_ID is the id shown to managers beside the person's name (API: `person_id` of a "
-    "record's `whistleblower` or of each of a concern's `adults_at_risk`; web: the record page). "
+    "record's `whistleblower` or of each of a concern's `adults_at_risk`; web: the record or provider page). "
     "Someone recorded twice (two records, two concerns) has an id for each: erase each. "
     "Do not name the person in the reason: it is kept for good (a reason naming them is refused).",
     "Exit status: 0 erased (or already erased: nothing more is done); 1 no such person; 2 bad "
