@@ -19,11 +19,14 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Column, Integer, MetaData, Table, create_engine, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from casework.db import make_engine
 from casework.imports.cqc import BUNDLED_CQC_FILE
+from casework.projections.registry import Registry
+from casework.projections.runner import ProjectionRunner
 
 from .support import (
     AFTER_EXPIRY,
@@ -184,6 +187,8 @@ import time
 from casework.bootstrap import bootstrap
 from casework.events.store import EventStore
 from casework.imports.cqc import BUNDLED_CQC_FILE
+from casework.projections.registry import Registry
+from casework.projections.runner import ProjectionRunner
 from casework.imports.cqc_importer import CqcImporter
 from casework.settings import load_settings
 
@@ -416,3 +421,49 @@ def test_a_backup_restored_to_an_earlier_point_and_a_row_edited_on_disk_are_dete
     tampered = invoke(["verify"], database_url)
     assert tampered.exit_code == 1
     assert victim.event_id in tampered.output and "altered" in tampered.output
+
+
+# ----------------------------------------------------------------------- a read model's connection drops
+class _FlakyCounting:
+    """Counts the events it is given; its first apply loses the database connection, as the
+    provider view did when the test above terminated the server's sessions mid-pass."""
+
+    name = "test_flaky_counting"
+    version = 1
+    flaky_counter = Table("test_flaky_counter", MetaData(), Column("n", Integer, nullable=False))
+    tables = [flaky_counter]
+    event_types = None
+
+    def __init__(self) -> None:
+        self.failures = 1
+
+    def apply(self, conn, events) -> None:  # noqa: ANN001
+        if self.failures:
+            self.failures -= 1
+            raise OperationalError("SELECT ...", {}, Exception("server closed the connection unexpectedly"))
+        table = self.flaky_counter
+        n = conn.execute(select(table.c.n)).scalar()
+        if n is None:
+            conn.execute(table.insert().values(n=len(events)))
+        else:
+            conn.execute(table.update().values(n=n + len(events)))
+
+
+def test_a_projection_that_loses_its_connection_mid_pass_is_not_halted_and_catches_up_later(casework):
+    """A lost connection is the database's fault, not the events': the pass fails and rolls back,
+    and the next pass applies the events (once). Halting would leave the read model stale in a
+    running server until it restarts."""
+    registry = Registry()
+    registry.register(_FlakyCounting())
+    runner = ProjectionRunner(casework.engine, casework.clock, registry)
+    runner.catch_up()  # creates its table at position 0; nothing to apply yet
+    issued = issue_final_notices(casework.settings.database_url, 3)
+    assert issued
+    with pytest.raises(OperationalError):
+        runner.catch_up()
+    assert runner.halted == {}
+    assert [s.position for s in runner.status()] == [0]
+    runner.catch_up()
+    with casework.engine.connect() as conn:
+        assert conn.execute(select(_FlakyCounting.flaky_counter.c.n)).scalar() == casework.store.count()
+    assert [s.halted for s in runner.status()] == [None]

@@ -1,8 +1,8 @@
 """Load and concurrency: many clients over HTTP against a served Casework, and the deadline
 scheduler run from two processes at once.
 
-The stress test serves the real ``casework serve`` in a subprocess on PostgreSQL and drives it from
-8 threads, each with its own HTTP connection, for a bounded number of requests:
+The stress test serves the real ``casework serve`` in a subprocess (on PostgreSQL and on SQLite)
+and drives it from 8 threads, each with its own HTTP connection, for a bounded number of requests:
 
 1. racing rounds: all 8 clients post the same escalation with the same ``expected_version`` at
    the same instant; exactly one wins, the 7 others get a 409 problem naming the new version;
@@ -46,7 +46,6 @@ from .support import (
     head,
     invoke,
     issue_final_notices,
-    postgres_only,
     serving,
     wait_until,
 )
@@ -118,7 +117,6 @@ def _escalation_body(stage: str, version: int) -> dict[str, Any]:
             "expected_version": version}
 
 
-@postgres_only
 def test_many_clients_over_http_lose_nothing_duplicate_nothing_and_the_read_models_equal_a_rebuild(
     database_url, tmp_path
 ):
@@ -243,7 +241,8 @@ def test_many_clients_over_http_lose_nothing_duplicate_nothing_and_the_read_mode
     assert len(rows["rm_triage"]) == RECORDS + sum(o.kind == "log" for o in succeeded)
 
     print(
-        f"\nstress: {CLIENTS} clients, {requests} requests ({len(outcomes)} writes: "
+        f"\nstress on {make_engine(database_url).dialect.name}: {CLIENTS} clients, {requests} requests "
+        f"({len(outcomes)} writes: "
         f"{len(succeeded)} stored, {len(refused)} refused with 409, of which "
         f"{sum(not o.ok for o in racing)} in {RACING_ROUNDS} racing rounds) in {elapsed:.1f}s; "
         f"{integrity.events - events_before} events appended, log {integrity.events} events in "

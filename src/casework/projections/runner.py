@@ -31,7 +31,7 @@ from datetime import datetime
 
 import structlog
 from sqlalchemy import Connection, Engine, text
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from casework.clock import Clock, SystemClock
 from casework.events.store import NOTIFY_CHANNEL, StoredEvent
@@ -43,6 +43,11 @@ log = structlog.get_logger("casework.projections")
 
 # Serialises creating the runner's own table across processes (PostgreSQL).
 _DDL_LOCK_KEY = 0x6361_7365_0004
+
+# A lost connection, a database refusing connections or busy: the pass fails and rolls back, and
+# the next pass retries. Never a halt, which would keep a running server's read model stale until
+# it restarts.
+_NOT_THE_EVENTS_FAULT = (OperationalError, InterfaceError)
 
 Progress = Callable[[str, int, int], None]  # (projection name, events done, events in total)
 
@@ -327,7 +332,7 @@ class ProjectionRunner:
     def _apply(self, conn: Connection, projection: Projection, events: list[StoredEvent]) -> None:
         try:
             projection.apply(conn, events)
-        except ProjectionHalted:
+        except (ProjectionHalted, *_NOT_THE_EVENTS_FAULT):
             raise
         except Exception as exc:
             raise ProjectionHalted(projection.name, _culprit(exc, events), exc) from exc
@@ -360,7 +365,7 @@ class ProjectionRunner:
             else:
                 for batch in stream:
                     self._apply(conn, projection, batch)
-        except ProjectionHalted:
+        except (ProjectionHalted, *_NOT_THE_EVENTS_FAULT):
             raise
         except Exception as exc:
             raise ProjectionHalted(projection.name, getattr(exc, "event", None), exc) from exc
