@@ -191,6 +191,8 @@ def _field_error(error: dict[str, Any]) -> FieldError:
 
 def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if isinstance(exc.__cause__, ApiProblem):  # raised while FastAPI read the body (413)
+        return _api_problem(request, exc.__cause__)
     if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
         # FastAPI's answer to a body that is not even text (bytes that are not UTF-8)
         return problem_response(

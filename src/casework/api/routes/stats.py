@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Depends, Query, Request
 
 from casework.api import API_PREFIX
@@ -18,8 +20,9 @@ router = APIRouter(prefix=API_PREFIX, tags=["statistics"], responses=READ_ERRORS
 @router.get("/stats", response_model=Statistics, summary="Figures for a period (inclusive dates)")
 def stats(
     request: Request,
-    from_date: CaseDate = Query(alias="from", description="First day, e.g. 2018-04-01."),
-    to_date: CaseDate = Query(alias="to", description="Last day, e.g. 2019-03-31."),
+    # Annotated, or FastAPI drops CaseDate's validators (a bare `= Query()` default loses them)
+    from_date: Annotated[CaseDate, Query(alias="from", description="First day, e.g. 2018-04-01.")],
+    to_date: Annotated[CaseDate, Query(alias="to", description="Last day, e.g. 2019-03-31.")],
     _: Actor = Depends(current_actor),
 ) -> Statistics:
     if to_date < from_date:
