@@ -268,6 +268,16 @@ GOALS = [
      "10,000-event provider history <= 2x the raw 10,000-row read"),
     ("sqlite_single", "sqlite.casework.single_per_s", ">=", 500.0,
      "SQLite single append >= 500/s"),
+    ("rebuild_rate", "rebuild.events_per_s", ">=", 100_000.0,
+     "full rebuild of every projection >= 100,000 events/s"),
+    ("http_read_p99", "http.get_provider_view.p99_ms", "<=", 50.0,
+     "HTTP GET provider view p99 < 50 ms at 16 clients"),
+    ("http_inbox_p99", "http.get_triage_inbox.p99_ms", "<=", 50.0,
+     "HTTP GET triage inbox p99 < 50 ms at 16 clients"),
+    ("http_write_p99", "http.post_intelligence.p99_ms", "<=", 100.0,
+     "HTTP POST intelligence p99 < 100 ms at 16 clients"),
+    ("http_writes_vs_raw", "ratio.http_writes_vs_raw", ">=", 0.4,
+     "HTTP writes/s >= 40% of the raw single commit rate"),
 ]
 
 
@@ -298,6 +308,9 @@ def compute_ratios(ctx: C.Context) -> None:
         "ratio.sqlite.stream_vs_raw": ("sqlite.casework.stream_read_ms",
                                        "sqlite.raw.stream_read_ms"),
         "ratio.sqlite.log_vs_raw": ("sqlite.casework.log_read_per_s", "sqlite.raw.log_read_per_s"),
+        # How many appends one Application command costs (1 = no more than its append).
+        "ratio.app_command_cost_in_appends": ("pg.casework.single_per_s", "app.command_per_s"),
+        "ratio.http_writes_vs_raw": ("http.post_intelligence.rps", "pg.raw.single_per_s"),
     }
     for key, (a, b) in pairs.items():
         r = _ratio(f, a, b)
@@ -394,14 +407,22 @@ def table(ctx: C.Context) -> str:
     for label, key in [
         ("Application: log intelligence (commands/s)", "app.command_per_s"),
         ("  p50 / p99 (ms)", "app.command_p50_ms"),
+        ("  cost in single appends of the same run (x)", "ratio.app_command_cost_in_appends"),
         ("Projections: rebuild all (events/s)", "rebuild.events_per_s"),
+        ("  events / seconds", "rebuild.events"),
+        ("  peak Python heap of a rebuild (MB, tracemalloc)", "rebuild.peak_mb"),
+        ("  process peak RSS growth during the rebuild (MB)", "rebuild.rss_growth_mb"),
+        ("  load through append_batch (events/s)", "rebuild.load_per_s"),
+        ("  process peak RSS growth during the load (MB)", "rebuild.load_rss_growth_mb"),
         ("HTTP 16 clients: requests/s", "http.rps"),
         ("  p50 / p99 (ms)", "http.p50_ms"),
         ("HTTP load generator self-test, GET /docs (req/s)", "http_selftest.rps"),
         ("  p50 / p99 (ms)", "http_selftest.p50_ms"),
     ]:
         value = f.get(key)
-        if key.endswith("p50_ms") and value is not None:
+        if key == "rebuild.events" and value is not None:
+            text = f"{value:,} / {_fmt(f.get('rebuild.seconds'))} s"
+        elif key.endswith("p50_ms") and value is not None:
             text = f"{_fmt(value)} / {_fmt(f.get(key.replace('p50', 'p99')))}"
         else:
             text = _fmt(value) if value is not None else "not yet available"

@@ -37,6 +37,13 @@ def make_engine(url: str, *, sqlite_synchronous: str = "FULL", **kw: Any) -> Eng
     # (HTTP 503) and SQLAlchemy then replaces the whole pool.
     kw.setdefault("pool_size", 10)
     kw.setdefault("max_overflow", 20)
+    # Sessions in UTC: psycopg then returns timestamps with ``datetime.UTC`` itself, which the
+    # store hands on untouched (a ZoneInfo('Etc/UTC') would need converting on every row).
+    # Casework's SQL does no time-zone-dependent arithmetic; every timestamp is timestamptz.
+    if "options=" not in url:
+        connect_args = dict(kw.pop("connect_args", {}))
+        connect_args.setdefault("options", "-c TimeZone=UTC")
+        kw["connect_args"] = connect_args
     return create_engine(url, **kw)
 
 

@@ -98,6 +98,32 @@ def test_a_projection_that_cannot_apply_an_event_stops_with_its_checkpoint_unmov
         runner.catch_up(raise_on_halt=True)
 
 
+def test_an_append_halts_only_the_projection_that_cannot_apply_it_and_advances_the_others(
+    casework,
+) -> None:
+    """The in-process catch-up after an append (one quick transaction for every projection)
+    falls back to one savepoint per projection when a fold fails: the culprit halts with its
+    checkpoint unmoved, the others still show the new event."""
+    runner = casework.projections
+    runner.registry.register(Refusing())
+    try:
+        r = Recorder(casework.store)
+        pid = r.provider()
+        assert counted(casework.engine) == 1  # followed in-process like the real read models
+        r.visit(pid, complete=False)
+        r.record(pid)
+        status = {s.name: s for s in runner.status()}
+        head = casework.store.head_position()
+        assert status["test_refusing"].halted and "VisitPlanned" in status["test_refusing"].halted
+        assert status["test_refusing"].position < head
+        assert counted(casework.engine) == 1
+        assert status["provider_view"].position == head
+        assert provider_view(casework, pid).open_intelligence == 1
+    finally:
+        runner.registry.unregister("test_refusing")
+        runner.resume("test_refusing")
+
+
 def test_competing_runners_apply_each_event_exactly_once(casework, database_url) -> None:
     registry = Registry()
     registry.register(Counting())

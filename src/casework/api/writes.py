@@ -43,7 +43,11 @@ class WriteContext:
         """The record as the command left it (folded to that version, so a replay answers alike)."""
         app = self.casework.application
         aggregate = app.aggregate(result.stream.removesuffix(f"-{result.aggregate_id}"))
-        stored = self.casework.store.read_stream(result.stream, to_version=result.version)
+        own = [e for e in result.events if e.stream == result.stream]
+        if own and own[0].version == 1 and own[-1].version == result.version:
+            stored = own  # the command created the record: its whole stream is in hand
+        else:
+            stored = self.casework.store.read_stream(result.stream, to_version=result.version)
         state = aggregate.fold(result.aggregate_id, (e.event for e in stored))
         current = aggregate.state_of(state) if aggregate.state_of else None
         return WriteResult(

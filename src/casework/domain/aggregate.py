@@ -30,6 +30,7 @@ and an ``occurred_at`` (None = the clock; never in the future).
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields, is_dataclass, replace
@@ -48,9 +49,9 @@ S = TypeVar("S")
 
 OFFICERS = frozenset({Role.officer, Role.manager})
 MANAGERS = frozenset({Role.manager})
-
 # The longest text a command takes (a summary, findings, a note).
 MAX_TEXT = 20_000
+
 
 def invalid_input(exc: ValidationError) -> InvalidInput:
     """A pydantic ``ValidationError`` as ``InvalidInput``, one (field, reason) per error."""
@@ -75,7 +76,6 @@ class Command(BaseModel):
 
     occurred_at: AwareDatetime | None = None
 
-    @classmethod
     @model_validator(mode="before")
     @classmethod
     def _refuse_nul(cls, data: Any) -> Any:
@@ -84,6 +84,7 @@ class Command(BaseModel):
             raise InvalidInput(where or "body", "must not contain the NUL character (\\u0000)")
         return data
 
+    @classmethod
     def parse(cls, data: Mapping[str, Any]) -> Self:
         try:
             return cls.model_validate(data)
@@ -95,7 +96,6 @@ class Command(BaseModel):
         return cls.verb or cls.__name__
 
 
-def require_text(field_name: str, value: str | None) -> str:
 def nul_at(value: Any, path: str = "") -> str | None:
     """The dotted path of the first text holding a NUL character in ``value``, or None."""
     if isinstance(value, str):
@@ -115,6 +115,7 @@ def nul_at(value: Any, path: str = "") -> str | None:
     return None
 
 
+def require_text(field_name: str, value: str | None) -> str:
     """The stripped text, or InvalidInput when it is empty."""
     if value is None or not value.strip():
         raise InvalidInput(field_name, "must not be empty")
@@ -202,6 +203,7 @@ def with_version(state: S, version: int) -> S:
     return state
 
 
+@functools.lru_cache(maxsize=256)  # inspect.signature costs ~20 us, on every command
 def _takes_context(fn: Callable[..., Any]) -> bool:
     try:
         params = inspect.signature(fn).parameters.values()

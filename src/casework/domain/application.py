@@ -254,10 +254,10 @@ class Application:
         return requests
 
     def _first_result(self, aggregate: Aggregate, command_id: str) -> CommandResult | None:
-        ids = [str(command_event_id(command_id, i)) for i in range(MAX_EVENTS_PER_COMMAND)]
-        found = self.store.get_events(ids[:1])
-        if not found:
+        found = self.store.get_events([command_event_id(command_id, 0)])
+        if not found:  # the usual case: a new command (so derive the other ids only on a retry)
             return None
+        ids = [str(command_event_id(command_id, i)) for i in range(MAX_EVENTS_PER_COMMAND)]
         found = self.store.get_events(ids)
         events = [found[i] for i in ids if i in found]
         stream = events[0].stream

@@ -13,6 +13,8 @@ GENESIS = ""
 
 def iso(instant: datetime) -> str:
     """The one textual form of a timestamp used in hashes and answers: UTC, microseconds."""
+    if instant.tzinfo is UTC:
+        return instant.isoformat(timespec="microseconds")
     if instant.tzinfo is None:
         instant = instant.replace(tzinfo=UTC)
     return instant.astimezone(UTC).isoformat(timespec="microseconds")
@@ -33,12 +35,13 @@ def event_hash(
     schema_version: int,
     data: str,
     metadata: str,
-    occurred_at: datetime,
-    recorded_at: datetime,
+    occurred_at: datetime | str,
+    recorded_at: datetime | str,
 ) -> str:
     """SHA-256 over the previous hash and the event's canonical content.
 
-    ``data`` and ``metadata`` are the canonical JSON texts exactly as stored.
+    ``data`` and ``metadata`` are the canonical JSON texts exactly as stored; the times are
+    datetimes or their ``iso()`` text (a batch formats its one ``recorded_at`` once).
     """
     content = "\n".join(
         (
@@ -48,8 +51,8 @@ def event_hash(
             str(version),
             type,
             str(schema_version),
-            iso(occurred_at),
-            iso(recorded_at),
+            occurred_at if isinstance(occurred_at, str) else iso(occurred_at),
+            recorded_at if isinstance(recorded_at, str) else iso(recorded_at),
             data,
             metadata,
         )

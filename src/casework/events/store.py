@@ -86,6 +86,8 @@ _COLUMNS = (
 
 
 def _aware(instant: datetime) -> datetime:
+    if instant.tzinfo is UTC:  # PostgreSQL sessions run in UTC (casework.db): nothing to do
+        return instant
     return instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant.astimezone(UTC)
 
 
@@ -263,6 +265,7 @@ class EventStore:
     def _append_once(
         self, requests: Sequence[AppendRequest], recorded_at: datetime
     ) -> list[StoredEvent]:
+        recorded_iso = iso(recorded_at)  # once per batch: it is the same for every event
         with self._write() as conn:
             heads = self._heads(conn, [r.stream for r in requests])
             rows: list[dict[str, Any]] = []
@@ -272,7 +275,7 @@ class EventStore:
                     raise _Conflict(req.stream, req.expected_version, version)
                 for ev in req.events:
                     version += 1
-                    rows.append(self._row(req.stream, version, previous, ev, recorded_at))
+                    rows.append(self._row(req.stream, version, previous, ev, recorded_at, recorded_iso))
                     previous = rows[-1]["hash"]
             positions = self._insert(conn, rows)
         return [
@@ -302,6 +305,9 @@ class EventStore:
             # statement text never changes, so it is prepared once per connection.
             cursor = conn.connection.driver_connection.cursor()
             try:
+                if len(rows) == 1:  # one round trip without entering pipeline mode
+                    position, event_id = cursor.execute(_PG_INSERT, rows[0]).fetchone()
+                    return {event_id: position}
                 cursor.executemany(_PG_INSERT, rows, returning=True)
                 positions: dict[str, int] = {}
                 while True:
@@ -340,7 +346,8 @@ class EventStore:
 
     @staticmethod
     def _row(
-        stream: str, version: int, previous: str, ev: NewEvent, recorded_at: datetime
+        stream: str, version: int, previous: str, ev: NewEvent, recorded_at: datetime,
+        recorded_iso: str,
     ) -> dict[str, Any]:
         data = dumps(ev.data)
         meta = dumps(ev.metadata)
@@ -367,7 +374,7 @@ class EventStore:
                 data=data,
                 metadata=meta,
                 occurred_at=occurred_at,
-                recorded_at=recorded_at,
+                recorded_at=recorded_iso,
             ),
         }
 
@@ -417,6 +424,10 @@ class EventStore:
     def _read(self) -> Iterator[Connection]:
         try:
             with self.engine.connect() as conn:
+                if self.postgres:
+                    # Reads need no transaction (READ COMMITTED gives each statement its own
+                    # snapshot anyway): autocommit saves the BEGIN and ROLLBACK round trips.
+                    conn = conn.execution_options(isolation_level="AUTOCOMMIT")
                 yield conn
         except DBAPIError as exc:
             raise _translate(exc) from exc

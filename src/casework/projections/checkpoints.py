@@ -71,6 +71,15 @@ def write(conn: Connection, name: str, version: int, position: int, now: datetim
         conn.execute(insert(checkpoints).values(name=name, **values))
 
 
+def advance(conn: Connection, names: list[str], position: int, now: datetime) -> None:
+    """Move several existing checkpoints to ``position`` in one statement; clears any halt."""
+    conn.execute(
+        update(checkpoints)
+        .where(checkpoints.c.name.in_(names))
+        .values(position=position, updated_at=now, halted=None)
+    )
+
+
 def mark_halted(conn: Connection, name: str, reason: str) -> None:
     conn.execute(update(checkpoints).where(checkpoints.c.name == name).values(halted=reason))
 

@@ -33,6 +33,8 @@ COLUMNS = (
 
 
 def utc(instant: datetime) -> datetime:
+    if instant.tzinfo is UTC:  # PostgreSQL sessions run in UTC (casework.db)
+        return instant
     return instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant.astimezone(UTC)
 
 
@@ -41,6 +43,37 @@ def to_event(row: tuple) -> StoredEvent:
         row[0], row[1], row[2], row[3], row[4], row[5], orjson.loads(row[6]),
         orjson.loads(row[7]), row[8], utc(row[9]), utc(row[10]), row[11],
     )
+
+
+_SCAN = (
+    "SELECT position, event_id, stream, version, type, schema_version, data, metadata, "
+    "provider_id, occurred_at, recorded_at, hash FROM events "
+    "WHERE position > %s AND position <= %s ORDER BY position LIMIT %s"
+)
+
+
+def scan(conn: Connection, after: int, until: int, size: int) -> Iterator[list[StoredEvent]]:
+    """Every event after ``after`` up to ``until``, in pages of ``size`` (a rebuild's single
+    pass over the log). On PostgreSQL it reads with the driver's cursor, in the caller's
+    transaction, without SQLAlchemy's per-row layer."""
+    if conn.dialect.name != "postgresql":
+        yield from pages(conn, after, until, None, size)
+        return
+    cursor = conn.connection.driver_connection.cursor()
+    try:
+        while True:
+            cursor.execute(_SCAN, (after, until, size))
+            rows = cursor.fetchall()
+            if not rows:
+                return
+            after = rows[-1][0]
+            batch = [to_event(r) for r in rows]
+            del rows
+            yield batch
+            if len(batch) < size:
+                return
+    finally:
+        cursor.close()
 
 
 def head(conn: Connection) -> int:

@@ -108,16 +108,36 @@ class PartitionedFold:
         if not keys:
             return
         states = self.load(conn, keys)
+        # Rows are a pure function of the state, so the rows stored for a partition are those
+        # of its stored state: delete only from the tables that hold some (before folding,
+        # which changes the states in place). A new partition has none.
+        stored_in = self._tables_holding(states)
         touched = self.fold_all(events, states)
-        self._delete(conn, touched)
+        for table in self.tables:
+            had = sorted(k for k in touched if table.name in stored_in.get(k, ()))
+            for i in range(0, len(had), _CHUNK):
+                conn.execute(delete(table).where(table.c.partition.in_(had[i : i + _CHUNK])))
         self._insert(conn, {k: states[k] for k in touched})
+
+    def _tables_holding(self, states: dict[str, State]) -> dict[str, set[str]]:
+        """For each stored partition, the names of the tables its rows are in."""
+        held: dict[str, set[str]] = {}
+        for key, state in states.items():
+            names = {self.state.name}
+            names.update(name for name, rows in self.rows(key, state).items() if rows)
+            held[key] = names
+        return held
 
     def rebuild_from(self, conn: Connection, pages: Iterator[list[StoredEvent]]) -> None:
         """Fold the whole log in memory, then write every row once (tables are empty)."""
-        states: dict[str, State] = {}
+        rebuild = self.rebuilder()
         for page in pages:
-            self.fold_all(page, states)
-        self._insert(conn, states)
+            rebuild.fold(page)
+        rebuild.finish(conn)
+
+    def rebuilder(self) -> FoldRebuild:
+        """For the runner's single pass over the log shared by every projection it rebuilds."""
+        return FoldRebuild(self)
 
     def load(self, conn: Connection, keys: Collection[str]) -> dict[str, State]:
         states: dict[str, State] = {}
@@ -129,12 +149,6 @@ class PartitionedFold:
             for key, blob in conn.execute(query):
                 states[key] = orjson.loads(blob)
         return states
-
-    def _delete(self, conn: Connection, keys: Collection[str]) -> None:
-        ordered = sorted(keys)
-        for table in self.tables:
-            for i in range(0, len(ordered), _CHUNK):
-                conn.execute(delete(table).where(table.c.partition.in_(ordered[i : i + _CHUNK])))
 
     def _insert(self, conn: Connection, states: dict[str, State]) -> None:
         by_table: dict[str, list[dict[str, Any]]] = {t.name: [] for t in self.tables}
@@ -155,6 +169,22 @@ class PartitionedFold:
                 conn.execute(insert(table), rows[i : i + _INSERT_BATCH])
 
 
+class FoldRebuild:
+    """A rebuild in progress: ``fold`` pages of the projection's events (position order) into
+    plain dicts in memory, then ``finish`` writes every row once (the tables are empty)."""
+
+    def __init__(self, projection: PartitionedFold) -> None:
+        self.projection = projection
+        self.states: dict[str, State] = {}
+
+    def fold(self, events: list[StoredEvent]) -> None:
+        self.projection.fold_all(events, self.states)
+
+    def finish(self, conn: Connection) -> None:
+        self.projection._insert(conn, self.states)
+        self.states = {}
+
+
 _COPY_FROM = 2000
 
 
@@ -171,4 +201,4 @@ def _copy(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
         cursor.close()
 
 
-__all__ = ["PartitionedFold", "State", "current_data", "state_table"]
+__all__ = ["FoldRebuild", "PartitionedFold", "State", "current_data", "state_table"]

@@ -113,6 +113,9 @@ class ProjectionRunner:
         # Test hook: called just before a pass commits, with the events applied per projection.
         self.before_commit: Callable[[dict[str, list[StoredEvent]]], None] | None = None
         self._local = threading.RLock()
+        # Position each projection is known to have reached in the database (a lower bound:
+        # checkpoints only move forward), so an append already covered needs no pass.
+        self._reached: dict[str, int] = {}
         self._table_ready = False
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -126,12 +129,39 @@ class ProjectionRunner:
     def on_appended(self, stored: list[StoredEvent]) -> None:
         """``EventStore.listeners`` hook: catch up now, so this process reads its own writes.
 
-        Never raises into the appender (its events are committed); a halt is logged loudly.
+        Only the projections that fold one of the appended types are advanced (the others have
+        nothing to show for these events; their checkpoints move on their next pass), and not
+        at all when an earlier pass of this process already went past them (concurrent
+        writers share one pass). Never raises into the appender (its events are committed); a
+        halt is logged loudly.
         """
+        if not stored:
+            return
+        types = {e.type for e in stored}
+        names = [
+            p.name for p in self.projections()
+            if p.event_types is None or not types.isdisjoint(p.event_types)
+        ]
         try:
-            self.catch_up(wait=True)
+            self._catch_up_to(names, stored)
         except Exception:  # the log is safe; the read model will catch up on the next pass
             log.exception("projection_catch_up_failed", after_position=stored[-1].position)
+
+    def _catch_up_to(self, names: list[str], stored: list[StoredEvent]) -> None:
+        """Advance ``names`` at least to the last of ``stored``: one transaction when every
+        checkpoint is current (the usual case), else the general ``catch_up``."""
+        target = stored[-1].position
+        with self._local:
+            self._ensure_table()
+            pending = [
+                p for p in self.projections(names)
+                if p.name not in self.halted and self._reached.get(p.name, -1) < target
+            ]
+            if not pending:
+                return
+            if self._quick_pass(sorted(pending, key=lambda p: p.name), stored):
+                return
+            self.catch_up([p.name for p in pending], wait=True)
 
     def catch_up(
         self, names: Iterable[str] | None = None, *, wait: bool = True, raise_on_halt: bool = False
@@ -163,7 +193,15 @@ class ProjectionRunner:
         folded: dict[str, int] = {}
         with self._local:
             self._ensure_table()
-            for projection in sorted(self.projections(names), key=lambda p: p.name):
+            chosen = sorted(self.projections(names), key=lambda p: p.name)
+            together = [p for p in chosen if hasattr(p, "rebuilder")]
+            if len(together) > 1:
+                try:
+                    folded.update(self._rebuild_together(together, progress))
+                    chosen = [p for p in chosen if p not in together]
+                except ProjectionHalted:
+                    pass  # one by one below: those before the culprit commit, it halts
+            for projection in chosen:
                 self.halted.pop(projection.name, None)
                 with self._transaction() as conn:
                     self._lock(conn, projection, wait=None)
@@ -173,6 +211,54 @@ class ProjectionRunner:
                     except ProjectionHalted as exc:
                         self.halted[projection.name] = str(exc)
                         raise
+                self._note_reached({projection.name: head})
+        return folded
+
+    def _rebuild_together(
+        self, projections: list[Projection], progress: Progress | None
+    ) -> dict[str, int]:
+        """Rebuild ``projections`` (those with a ``rebuilder()``) in one transaction and one
+        pass over the log: each page is read and decoded once and handed to every one of them.
+        Raises ProjectionHalted (having committed nothing) when a fold fails."""
+        folded = {p.name: 0 for p in projections}
+        started = time.perf_counter()
+        with self._transaction() as conn:
+            for projection in projections:
+                self._lock(conn, projection, wait=None)
+            head = feed.head(conn)
+            for projection in projections:
+                for table in reversed(projection.tables):
+                    table.drop(conn, checkfirst=True)
+                for table in projection.tables:
+                    table.create(conn, checkfirst=True)
+            builders = [(p, p.rebuilder(), p.event_types) for p in projections]  # type: ignore[attr-defined]
+            total = feed.count(conn, 0, head, None) if progress else 0
+            scanned = 0
+            for page in feed.scan(conn, 0, head, self.rebuild_page_size):
+                scanned += len(page)
+                for projection, builder, types in builders:
+                    mine = page if types is None else [e for e in page if e.type in types]
+                    if mine:
+                        try:
+                            builder.fold(mine)
+                        except ProjectionHalted:
+                            raise
+                        except Exception as exc:
+                            raise ProjectionHalted(projection.name, getattr(exc, "event", None), exc) from exc
+                    folded[projection.name] += len(mine)
+                    if progress:
+                        progress(projection.name, scanned, total)
+                del page
+            for projection, builder, _ in builders:
+                builder.finish(conn)
+                checkpoints.write(conn, projection.name, projection.version, head, self._now())
+        self._note_reached({p.name: head for p in projections})
+        for p in projections:
+            self.halted.pop(p.name, None)
+        log.info(
+            "projections_rebuilt", projections=sorted(folded), events=scanned, head=head,
+            seconds=round(time.perf_counter() - started, 3),
+        )
         return folded
 
     def resume(self, name: str) -> None:
@@ -256,10 +342,22 @@ class ProjectionRunner:
         return self.clock.now()
 
     @contextmanager
-    def _transaction(self) -> Iterator[Connection]:
+    def _transaction(self, *, relaxed: bool = False) -> Iterator[Connection]:
+        """A write transaction. ``relaxed`` (SQLite): its commit is not flushed to disk
+        (synchronous=NORMAL, safe in WAL mode: a power cut can only lose the whole
+        transaction, and the next append's flush persists it anyway); see ``_quick_pass``."""
         with self.engine.connect().execution_options(casework_write=True) as conn:
-            with conn.begin():
-                yield conn
+            restore = None
+            if relaxed and not self.postgres:
+                raw = conn.connection.driver_connection
+                restore = raw.execute("PRAGMA synchronous").fetchone()[0]
+                raw.execute("PRAGMA synchronous=NORMAL")
+            try:
+                with conn.begin():
+                    yield conn
+            finally:
+                if restore is not None:
+                    raw.execute(f"PRAGMA synchronous={int(restore)}")
 
     def _ensure_table(self) -> None:
         if self._table_ready:
@@ -291,7 +389,8 @@ class ProjectionRunner:
         """One page for each projection, in one transaction. True if another page may follow."""
         more = False
         pages: dict[str, list[StoredEvent]] = {}
-        with self._transaction() as conn:
+        reached_by: dict[str, int] = {}
+        with self._transaction(relaxed=True) as conn:
             head = feed.head(conn)
             for projection in projections:
                 savepoint = conn.begin_nested()
@@ -306,11 +405,91 @@ class ProjectionRunner:
                     continue
                 savepoint.commit()
                 pages[projection.name] = events
+                reached_by[projection.name] = reached
                 applied[projection.name] = applied.get(projection.name, 0) + len(events)
                 more = more or reached < head
             if self.before_commit:
                 self.before_commit(pages)
+        self._note_reached(reached_by)
         return more
+
+    def _note_reached(self, reached_by: dict[str, int]) -> None:
+        for name, position in reached_by.items():
+            if position > self._reached.get(name, -1):
+                self._reached[name] = position
+
+    def _quick_pass(self, projections: list[Projection], stored: list[StoredEvent]) -> bool:
+        """Advance ``projections`` to the head in one transaction with a handful of statements:
+        all locks in one, all checkpoints read in one and moved in one, the log read once (or
+        not at all when ``stored``, just appended, is exactly what is missing). False, having
+        changed nothing, whenever anything is unusual (a lock held elsewhere, a projection to
+        rebuild, a long lag, a fold that fails): the general path then handles it, halts
+        included. The commit does not wait for its flush to disk (PostgreSQL synchronous_commit
+        off, SQLite synchronous=NORMAL): the read model is derived from the log, and a crash
+        can only lose the whole transaction, rows and checkpoint together, which the next pass
+        redoes."""
+        pages: dict[str, list[StoredEvent]] = {}
+        try:
+            with self._transaction(relaxed=True) as conn:
+                head = self._lock_all(conn, projections) if self.postgres else feed.head(conn)
+                if head is None:
+                    raise _Unusual
+                marks = checkpoints.read_all(conn)
+                after: dict[str, int] = {}
+                for projection in projections:
+                    mark = marks.get(projection.name)
+                    if mark is None or mark.version != projection.version:
+                        raise _Unusual
+                    after[projection.name] = mark.position
+                low = min(after.values())
+                if low >= head:
+                    events: list[StoredEvent] = []
+                elif low == min(e.position for e in stored) - 1 and head == max(e.position for e in stored):
+                    # One append holds the append lock throughout: nothing committed in between.
+                    events = sorted(stored, key=lambda e: e.position)
+                else:
+                    events = feed.page(conn, low, head, _union(projections), self.page_size)
+                    if len(events) >= self.page_size:
+                        raise _Unusual
+                for projection in projections:
+                    types = projection.event_types
+                    mine = [
+                        e for e in events
+                        if e.position > after[projection.name] and (types is None or e.type in types)
+                    ]
+                    if mine:
+                        try:
+                            projection.apply(conn, mine)
+                        except Exception as exc:
+                            raise _Unusual from exc
+                    pages[projection.name] = mine
+                moving = [p.name for p in projections if after[p.name] < head]
+                if moving:
+                    checkpoints.advance(conn, moving, head, self._now())
+                if self.before_commit:
+                    self.before_commit(pages)
+        except _Unusual:
+            return False
+        self._note_reached({p.name: head for p in projections})
+        return True
+
+    def _lock_all(self, conn: Connection, projections: list[Projection]) -> int | None:
+        """Every projection's lock in one statement (waiting up to lock_wait_seconds), with
+        this transaction's commit made asynchronous (see ``_quick_pass``); returns the head
+        of the log in the same round trip (None: a lock is busy elsewhere). Reading the head
+        before the locks are granted is as safe as in ``_pass``: positions up to any head read
+        are final (the store's append lock)."""
+        locks = ", ".join(f"pg_advisory_xact_lock({lock_key(p.name)})" for p in projections)
+        timeout = f"{int(self.lock_wait_seconds * 1000)}ms"
+        try:
+            row = conn.exec_driver_sql(
+                "SELECT (SELECT coalesce(max(position), 0) FROM events), "
+                "set_config('synchronous_commit', 'off', true), "
+                f"set_config('lock_timeout', '{timeout}', true), {locks}"
+            ).first()
+        except OperationalError:  # lock_timeout: another process is busy with one (a rebuild)
+            return None
+        return int(row[0])
 
     def _advance(self, conn: Connection, projection: Projection, head: int) -> tuple[list, int]:
         """Apply the next page after the checkpoint; returns (events applied, position reached)."""
@@ -384,6 +563,19 @@ class ProjectionRunner:
             event_type=exc.event_type, error=str(exc.cause),
         )
         checkpoints.mark_halted(conn, name, str(exc))
+
+
+class _Unusual(Exception):
+    """The quick pass cannot be used this time; its transaction is rolled back."""
+
+
+def _union(projections: list[Projection]) -> set[str] | None:
+    types: set[str] = set()
+    for projection in projections:
+        if projection.event_types is None:
+            return None
+        types.update(projection.event_types)
+    return types
 
 
 def _culprit(exc: BaseException, events: list[StoredEvent]) -> StoredEvent | None:

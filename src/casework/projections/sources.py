@@ -34,6 +34,10 @@ def connect(source: Any) -> Iterator[Connection]:
         return
     engine: Engine = source if isinstance(source, Engine) else source.engine
     with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            # Queries only: no transaction needed (READ COMMITTED snapshots each statement
+            # anyway), so no BEGIN and ROLLBACK round trips.
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
         yield conn
 
 

@@ -11,6 +11,7 @@ Queries for the HTTP routes and the dashboard: ``pending_deadlines`` and ``fired
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -43,6 +44,7 @@ from casework.workflows.deadlines import (
     Schedule,
     Suspend,
     Timing,
+    _matches,
     deadline_event_types,
     effects_of,
 )
@@ -85,15 +87,85 @@ class DeadlineProjection:
         effects = [e for event in events for e in effects_of(event, self.timing)]
         if not effects:
             return
-        book = DeadlineBook(_load_touched(conn, effects))
+        stored = _load_touched(conn, effects)
+        book = DeadlineBook(dict(stored))
         for effect in effects:
             book.apply(effect)
         if not book.changed:
             return
         changed = sorted(book.changed)
-        for chunk in _chunks(changed, 500):
+        # Ids looked up above and not found have no row to delete (the usual new deadline).
+        absent = {e.deadline.deadline_id for e in effects if isinstance(e, Schedule | Fired)}
+        absent.difference_update(stored)
+        for chunk in _chunks([i for i in changed if i not in absent], 500):
             conn.execute(delete(T).where(T.c.deadline_id.in_(chunk)))
         conn.execute(insert(T), [_row(book.records[i]) for i in changed])
+
+
+    def rebuilder(self) -> DeadlineRebuild:
+        """For the runner's single pass over the log (see ``ProjectionRunner.rebuild``)."""
+        return DeadlineRebuild(self.timing)
+
+    def rebuild_from(self, conn: Connection, pages: Iterable[list[StoredEvent]]) -> None:
+        """Rebuild alone: fold the whole log in memory, then write every row once."""
+        rebuild = self.rebuilder()
+        for page in pages:
+            rebuild.fold(page)
+        rebuild.finish(conn)
+
+
+class _IndexedBook(DeadlineBook):
+    """A DeadlineBook that finds a source's deadlines by an index instead of scanning them
+    all (a rebuild holds every deadline ever set)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._by_source: dict[str, set[str]] = {}
+
+    def _put(self, record: DeadlineRecord) -> None:
+        super()._put(record)
+        self._by_source.setdefault(record.deadline.source, set()).add(record.deadline.deadline_id)
+
+    def _move(self, effect: Cancel | Suspend | Resume, old: tuple, new: DeadlineStatus) -> None:  # type: ignore[override]
+        for deadline_id in list(self._by_source.get(effect.source, ())):
+            record = self.records[deadline_id]
+            if record.status in old and _matches(record.deadline, effect):
+                self._put(replace(record, status=new))
+
+
+class DeadlineRebuild:
+    """Fold every page of deadline events into one book in memory; write the rows once."""
+
+    def __init__(self, timing: Timing) -> None:
+        self.timing = timing
+        self.book = _IndexedBook()
+
+    def fold(self, events: list[StoredEvent]) -> None:
+        timing, book = self.timing, self.book
+        for event in events:
+            for effect in effects_of(event, timing):
+                book.apply(effect)
+
+    def finish(self, conn: Connection) -> None:
+        rows = [_row(record) for record in self.book.records.values()]
+        self.book = _IndexedBook()
+        if conn.dialect.name == "postgresql" and rows:
+            _copy_rows(conn, rows)
+            return
+        for chunk in _chunks(rows, 5000):
+            conn.execute(insert(T), chunk)
+
+
+def _copy_rows(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    names = [c.name for c in T.columns]
+    statement = f"COPY {T.name} ({', '.join(names)}) FROM STDIN"
+    cursor = conn.connection.driver_connection.cursor()
+    try:
+        with cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row([row[n] for n in names])
+    finally:
+        cursor.close()
 
 
 def _load_touched(conn: Connection, effects: list) -> dict[str, DeadlineRecord]:  # noqa: ANN001

@@ -18,13 +18,18 @@ class WorkingCalendar:
 
     def __init__(self, closures: Iterable[date] = ()) -> None:
         self.closures = frozenset(closures)
+        self._working: dict[date, bool] = {}  # a day's answer never changes (rebuild speed)
 
     @cached_property
     def _bank_holidays(self) -> holidays.HolidayBase:
         return holidays.country_holidays("GB", subdiv="ENG")
 
     def is_working_day(self, day: date) -> bool:
-        return day.weekday() < 5 and day not in self._bank_holidays and day not in self.closures
+        known = self._working.get(day)
+        if known is None:
+            known = day.weekday() < 5 and day not in self._bank_holidays and day not in self.closures
+            self._working[day] = known
+        return known
 
     def holiday_name(self, day: date) -> str | None:
         return self._bank_holidays.get(day)
