@@ -18,7 +18,9 @@ class WorkingCalendar:
 
     def __init__(self, closures: Iterable[date] = ()) -> None:
         self.closures = frozenset(closures)
-        self._working: dict[date, bool] = {}  # a day's answer never changes (rebuild speed)
+        # Answers never change for a calendar: remembered (a rebuild asks the same ones often).
+        self._working: dict[date, bool] = {}
+        self._added: dict[tuple[date, int], date] = {}
 
     @cached_property
     def _bank_holidays(self) -> holidays.HolidayBase:
@@ -40,12 +42,16 @@ class WorkingCalendar:
         ``start`` itself need not be a working day: one working day after Good Friday 2026
         (3 April) is Tuesday 7 April, as Easter Monday is a bank holiday.
         """
+        known = self._added.get((start, days))
+        if known is not None:
+            return known
         step = 1 if days >= 0 else -1
         day, remaining = start, abs(days)
         while remaining:
             day += timedelta(days=step)
             if self.is_working_day(day):
                 remaining -= 1
+        self._added[(start, days)] = day
         return day
 
     def add_days(self, start: date, days: int, *, working: bool) -> date:
