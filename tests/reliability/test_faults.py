@@ -2,8 +2,8 @@
 server, and a log cut short or edited behind the store's back.
 
 Every process here is a real subprocess (``casework ...`` or a small ``python -c`` driver) and
-every kill is a real ``kill -9``, landed after progress was seen in the database, so it falls in
-the middle of the work.
+every kill is a real ``kill -9``, landed once the process has shown (in its output or in the
+database) that it is in the middle of the work.
 """
 
 from __future__ import annotations
@@ -23,10 +23,13 @@ from sqlalchemy import Column, Integer, MetaData, Table, create_engine, select, 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+from casework.bootstrap import bootstrap
 from casework.db import make_engine
 from casework.imports.cqc import BUNDLED_CQC_FILE
+from casework.imports.cqc_importer import CqcImporter
 from casework.projections.registry import Registry
 from casework.projections.runner import ProjectionRunner
+from casework.settings import Settings
 
 from .support import (
     AFTER_EXPIRY,
@@ -189,6 +192,7 @@ from casework.events.store import EventStore
 from casework.imports.cqc import BUNDLED_CQC_FILE
 from casework.projections.registry import Registry
 from casework.projections.runner import ProjectionRunner
+from casework.settings import Settings
 from casework.imports.cqc_importer import CqcImporter
 from casework.settings import load_settings
 
@@ -224,11 +228,6 @@ def _by_type(engine) -> dict[str, int]:  # noqa: ANN001
 def never_killed(tmp_path_factory) -> dict[str, Any]:  # noqa: ANN001
     """The bundled CQC import run once, undisturbed, in this process: events per stream, per type,
     and in the store after each chunk of 50 locations (what each transaction leaves)."""
-    from casework.bootstrap import bootstrap
-    from casework.imports.cqc import BUNDLED_CQC_FILE
-    from casework.imports.cqc_importer import CqcImporter
-    from casework.settings import Settings
-
     url = f"sqlite:///{tmp_path_factory.mktemp('reference') / 'reference.db'}"
     cw = bootstrap(Settings(database_url=url, scheduler_enabled=False, sqlite_synchronous="OFF"))
     try:
@@ -246,8 +245,9 @@ def test_an_import_killed_while_appending_loses_nothing_acknowledged_and_a_rerun
     log = tmp_path / "driver.log"
     proc = start(["-c", IMPORT_DRIVER], database_url, log)
     try:
-        acks = lambda: [int(line.split()[1]) for line in log.read_text().splitlines()  # noqa: E731
-                        if line.startswith("ack ")]
+        def acks() -> list[int]:
+            return [int(line.split()[1]) for line in log.read_text().splitlines() if line.startswith("ack ")]
+
         def mid_append() -> bool:
             """Rows written and not yet committed, the second time since the second ack: with
             one transaction per chunk that is inside the fourth chunk's append; were a chunk
@@ -258,7 +258,7 @@ def test_an_import_killed_while_appending_loses_nothing_acknowledged_and_a_rerun
                 return False
             return sum(line.startswith("rows written") for line in lines[acked[1]:]) >= 2
 
-        wait_until(mid_append, 60, "the third chunk's rows written")
+        wait_until(mid_append, 60, "an append's rows written after two chunks acknowledged")
         assert kill9(proc) == -9, log.read_text()
     finally:
         if proc.poll() is None:
@@ -324,10 +324,6 @@ print("caught up", flush=True)
 
 
 def test_a_follower_killed_while_catching_up_resumes_without_applying_anything_twice(database_url, tmp_path):
-    from casework.bootstrap import bootstrap
-    from casework.imports.cqc_importer import CqcImporter
-    from casework.settings import Settings
-
     # A backlog: the import's events appended while no read model follows them.
     cw = bootstrap(Settings(database_url=database_url, scheduler_enabled=False))
     cw.store.listeners.clear()
