@@ -1,24 +1,16 @@
-"""Fixtures for the fuzzing tests: an API client over ``create_app(casework)`` on both backends,
-a token per role, and a small set of real records whose ids the fuzzers put into paths."""
+"""Fixtures for the fuzzing tests (on both backends, through ``casework``): a token per role.
+``records.make_records`` adds one real record of each kind for the fuzzers to aim at."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
-from fastapi.testclient import TestClient
 
-from casework.api.app import create_app
 from casework.bootstrap import Casework
 from casework.domain.actors import Actor, Role
 
 ADMIN = Actor("fuzz-admin", Role.admin)
-
-
-@pytest.fixture
-def client(casework: Casework) -> Iterator[TestClient]:
-    with TestClient(create_app(casework), raise_server_exceptions=False) as c:
-        yield c
 
 
 @pytest.fixture
@@ -33,7 +25,3 @@ def as_role(tokens: dict[str, str]) -> Callable[[str], dict[str, str]]:
         return {"Authorization": f"Bearer {tokens[role]}"}
 
     return headers
-
-
-def is_postgres(casework: Casework) -> bool:
-    return casework.engine.dialect.name == "postgresql"
