@@ -194,20 +194,44 @@ def test_injection_strings_in_every_text_field_are_stored_verbatim_and_returned_
     assert api.cw.projections.halted == {}  # no read model stopped on what it was given
 
 
+def signed_in(client: TestClient, token: str) -> str:
+    """Sign ``client`` in to the web pages; the session's CSRF token."""
+    page = client.get("/signin").text
+    csrf = page.split('name="csrf_token" value="')[1].split('"')[0]
+    signed = client.post("/signin", data={"token": token, "csrf_token": csrf}, follow_redirects=False)
+    assert signed.status_code == 303
+    return client.get("/inbox").text.split('name="csrf_token" value="')[1].split('"')[0]
+
+
 def test_the_web_page_escapes_what_was_typed(casework: Casework, tokens: dict[str, str]) -> None:
     script = '<script>alert("x")</script><img src=x onerror=alert(1)>'
     with TestClient(create_app(casework), base_url="http://127.0.0.1") as client:
         made = client.post(f"{API}/providers", json=provider(script, district=script),
                            headers={"Authorization": f"Bearer {tokens['manager']}"})
         assert made.status_code == 201
-        page = client.get("/signin").text
-        csrf = page.split('name="csrf_token" value="')[1].split('"')[0]
-        signed = client.post("/signin", data={"token": tokens["manager"], "csrf_token": csrf},
-                             follow_redirects=False)
-        assert signed.status_code == 303
+        signed_in(client, tokens["manager"])
         html = client.get(f"/providers/{made.json()['id']}").text
     assert "&lt;script&gt;alert(" in html
     assert "<script>alert(" not in html and "<img src=x" not in html
+
+
+def test_a_web_form_refuses_nul_and_far_dates_and_stores_nothing(casework: Casework,
+                                                                 tokens: dict[str, str]) -> None:
+    """The pages build the same commands: the domain refuses what the API's schema would."""
+    ids = make_records(casework)
+    good = {"provider_id": ids["provider_id"], "source": "complaint", "received_at": "2026-03-01T10:00",
+            "summary": "Call bells unanswered"}
+    with TestClient(create_app(casework), base_url="http://127.0.0.1") as client:
+        csrf = signed_in(client, tokens["manager"])
+        for field, value in [("summary", "a\x00b"), ("received_at", "0001-01-01T00:00"),
+                             ("received_at", "9999-12-31T23:59")]:
+            head = casework.store.head_position()
+            answer = client.post("/intelligence", data={**good, field: value, "csrf_token": csrf},
+                                 follow_redirects=False)
+            assert answer.status_code == 422, (field, value, answer.status_code)
+            assert casework.store.head_position() == head
+        accepted = client.post("/intelligence", data={**good, "csrf_token": csrf}, follow_redirects=False)
+        assert accepted.status_code == 303
 
 
 # ----------------------------------------------------------------------------- unicode

@@ -34,7 +34,7 @@ import functools
 import inspect
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields, is_dataclass, replace
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar, Generic, Self, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError, model_validator
@@ -51,6 +51,9 @@ OFFICERS = frozenset({Role.officer, Role.manager})
 MANAGERS = frozenset({Role.manager})
 # The longest text a command takes (a summary, findings, a note).
 MAX_TEXT = 20_000
+# Casework records what happens to care services now: times and dates outside these years are
+# typing mistakes (and 0001 or 9999 with an offset cannot even be converted to UTC).
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2199
 
 
 def invalid_input(exc: ValidationError) -> InvalidInput:
@@ -84,6 +87,12 @@ class Command(BaseModel):
             raise InvalidInput(where or "body", "must not contain the NUL character (\\u0000)")
         return data
 
+    @model_validator(mode="after")
+    def _refuse_far_dates(self) -> Self:
+        if (where := far_date_at(self)) is not None:
+            raise InvalidInput(where, f"must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}")
+        return self
+
     @classmethod
     def parse(cls, data: Mapping[str, Any]) -> Self:
         try:
@@ -111,6 +120,30 @@ def nul_at(value: Any, path: str = "") -> str | None:
     for key, item in items:
         where = f"{path}.{key}" if path else str(key)
         if "\x00" in str(key) or (where := nul_at(item, where)) is not None:
+            return where
+    return None
+
+
+def far_date_at(value: Any, path: str = "") -> str | None:
+    """The dotted path of the first date or time in ``value`` outside the accepted years."""
+    if isinstance(value, datetime):
+        try:
+            year = value.astimezone(UTC).year if value.tzinfo else value.year
+        except OverflowError:
+            return path
+        return None if EARLIEST_YEAR <= year <= LATEST_YEAR else path
+    if isinstance(value, date):
+        return None if EARLIEST_YEAR <= value.year <= LATEST_YEAR else path
+    if isinstance(value, BaseModel):
+        value = dict(value)
+    if isinstance(value, Mapping):
+        items: Iterable[tuple[Any, Any]] = value.items()
+    elif isinstance(value, list | tuple):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        if (where := far_date_at(item, f"{path}.{key}" if path else str(key))) is not None:
             return where
     return None
 

@@ -17,11 +17,8 @@ from pydantic import (
     field_validator,
 )
 
-from casework.domain.aggregate import MAX_TEXT  # the longest text any field takes
-
-# Casework records what happens to care services now: times and dates outside these years are
-# typing mistakes (and 0001 or 9999 with an offset cannot even be converted to UTC).
-EARLIEST_YEAR, LATEST_YEAR = 1900, 2199
+# The longest text any field takes, and the years times and dates must fall in.
+from casework.domain.aggregate import EARLIEST_YEAR, LATEST_YEAR, MAX_TEXT
 
 
 def _utc(value: datetime) -> datetime:
