@@ -3,7 +3,8 @@
 Every operation gets a bounded number of generated requests, valid (positive) and invalid
 (negative), sent with a manager's token and with the ids of real records in its path so that
 they reach the domain rather than stop at 404. No answer may be a 500; every answer must be
-documented in the schema (status code, content type, body); invalid requests must get a 4xx.
+documented in the schema (status code, content type, body); invalid requests must get a 4xx;
+and a refused request appends nothing to the store.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from schemathesis.specs.openapi.checks import (
 
 from casework.api.app import create_app
 from casework.bootstrap import Casework
+from casework.events.store import EventStore
 
 from .conftest import ADMIN
 from .records import make_records
@@ -47,7 +49,7 @@ CHECKS = [
 
 
 def fuzz_operation(operation: Any, mode: GenerationMode, examples: int, ids: dict[str, str],
-                   headers: dict[str, str], sent: list[int]) -> None:
+                   headers: dict[str, str], sent: list[int], store: EventStore) -> None:
     params = [p.name for p in operation.path_parameters]
     strategy = operation.as_strategy(
         generation_mode=mode, headers=headers,
@@ -60,8 +62,11 @@ def fuzz_operation(operation: Any, mode: GenerationMode, examples: int, ids: dic
     def run(case: Any) -> None:
         if isinstance(case.body, dict) and isinstance(case.body.get("provider_id"), str):
             case.body = {**case.body, "provider_id": ids["provider_id"]}
+        head = store.head_position()
         response = case.call_and_validate(checks=CHECKS)
         sent.append(response.status_code)
+        if response.status_code >= 400:  # a refusal stores nothing
+            assert store.head_position() == head, f"{case.operation.label} {response.status_code}"
 
     run()
 
@@ -80,7 +85,7 @@ def fuzz_all(casework: Casework, role: str, budget: dict[GenerationMode, int]) -
     for operation in operations:
         for mode, examples in budget.items():
             try:
-                fuzz_operation(operation, mode, examples, ids, headers, sent)
+                fuzz_operation(operation, mode, examples, ids, headers, sent, casework.store)
             except Unsatisfiable:  # nothing to make invalid (GET /healthz takes no input)
                 continue
             except (Exception, BaseExceptionGroup) as exc:  # every operation's failures, then report
