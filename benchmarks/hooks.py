@@ -223,40 +223,63 @@ def _demo_template() -> list[Any]:
 
 def _replicated_batches(template: list[Any], copies: int, target: int) -> Iterator[list[Any]]:
     """AppendRequests for ``copies`` renamed copies of ``template``, about ``target`` events per
-    batch. A batch names each stream once, so the template is cut into windows in which no
-    stream comes back after another (each copy's events keep the template's order)."""
+    batch, each copy in the template's order where order can matter.
+
+    The template splits into independent units: streams joined through the providers and the
+    commands their events name (a link and its mirror stay together). A batch may name a stream
+    only once, so each unit is cut into windows in which no stream comes back after another;
+    batch ``t`` holds window ``t`` of every unit of every copy (disjoint streams), in chunks."""
     import orjson
 
     from casework.events.base import NewEvent
     from casework.events.store import AppendRequest
 
-    windows: list[list[tuple[str, list[Any]]]] = [[]]
-    seen: set[str] = set()
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent.setdefault(parent[x], parent[x])
+            x = parent[x]
+        return x
+
     for e in template:
+        for key in (f"provider:{e.provider_id}" if e.provider_id else None,
+                    f"command:{e.metadata.get('command_id')}" if e.metadata.get("command_id") else None):
+            if key:
+                a, b = find(e.stream), find(key)
+                if a != b:
+                    parent[a] = b
+    units: dict[str, list[list[tuple[str, list[Any]]]]] = {}
+    seen: dict[str, set[str]] = {}
+    for e in template:
+        root = find(e.stream)
+        windows = units.setdefault(root, [[]])
         runs = windows[-1]
         if runs and runs[-1][0] == e.stream:
             runs[-1][1].append(e)
             continue
-        if e.stream in seen:
+        if e.stream in seen.setdefault(root, set()):
             windows.append([])
-            seen = set()
+            seen[root] = set()
         windows[-1].append((e.stream, [e]))
-        seen.add(e.stream)
+        seen[root].add(e.stream)
     # The template's JSON once; each copy only substitutes the UUID prefixes.
     texts = {e.event_id: (orjson.dumps(e.data).decode(), orjson.dumps(e.metadata).decode())
              for e in template}
-    for window in windows:
-        size = sum(len(evs) for _, evs in window)
-        group = max(1, target // size)
-        for first in range(0, copies, group):
-            batch = []
-            for copy in range(first, min(first + group, copies)):
-                prefix = f"{copy + 1:08x}"
+    longest = max(len(w) for w in units.values())
+    for t in range(longest):
+        batch: list[Any] = []
+        size = 0
+        for copy in range(copies):
+            prefix = f"{copy + 1:08x}"
 
-                def rename(text: str, prefix: str = prefix) -> str:
-                    return _UUID.sub(prefix, text)
+            def rename(text: str, prefix: str = prefix) -> str:
+                return _UUID.sub(prefix, text)
 
-                for stream, evs in window:
+            for windows in units.values():
+                if t >= len(windows):
+                    continue
+                for stream, evs in windows[t]:
                     batch.append(AppendRequest(rename(stream), [
                         NewEvent.model_construct(
                             event_id=uuid.UUID(prefix + e.event_id[8:]), type=e.type,
@@ -266,6 +289,11 @@ def _replicated_batches(template: list[Any], copies: int, target: int) -> Iterat
                             occurred_at=e.occurred_at,
                         ) for e in evs
                     ]))
+                    size += len(evs)
+                if size >= target:
+                    yield batch
+                    batch, size = [], 0
+        if batch:
             yield batch
 
 

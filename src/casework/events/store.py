@@ -57,6 +57,12 @@ _PG_INSERT = (
     "%(occurred_at)s, %(recorded_at)s, %(hash)s) RETURNING position, event_id"
 )
 
+_PG_HEADS = (
+    "SELECT s.stream, e.version, e.hash FROM unnest(%s::text[]) AS s(stream) "
+    "CROSS JOIN LATERAL (SELECT version, hash FROM events WHERE events.stream = s.stream "
+    "ORDER BY version DESC LIMIT 1) AS e"
+)
+
 # Batches of at least this many rows are written with COPY (EventStore._copy).
 _PG_COPY_FROM = 64
 _PG_COPY_COLUMNS = (
@@ -384,6 +390,14 @@ class EventStore:
             row = conn.exec_driver_sql(self._head_sql, {"s": streams[0]}).first()
             return {streams[0]: (row[0], row[1])} if row else {}
         heads: dict[str, tuple[int, str]] = {}
+        if self.postgres:
+            # One backward index probe per stream, whatever the planner's statistics say (the
+            # grouped join below was planned as a sequential scan of the whole log once the
+            # table had grown faster than ANALYZE ran: ~1 s per batch at a million events).
+            for chunk in _chunks(streams, 5000):
+                for stream, version, digest in conn.exec_driver_sql(_PG_HEADS, (list(chunk),)):
+                    heads[stream] = (version, digest)
+            return heads
         for chunk in _chunks(streams, 500):
             latest = (
                 select(T.c.stream, func.max(T.c.version).label("v"))

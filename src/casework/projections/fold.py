@@ -181,8 +181,18 @@ class FoldRebuild:
         self.projection.fold_all(events, self.states)
 
     def finish(self, conn: Connection) -> None:
-        self.projection._insert(conn, self.states)
-        self.states = {}
+        """Write the rows in chunks of states, releasing each chunk as it goes, so the rows of
+        every partition are never all in memory beside the states."""
+        states, self.states = self.states, {}
+        while states:
+            chunk = {}
+            for _ in range(min(_FINISH_CHUNK, len(states))):
+                key, state = states.popitem()
+                chunk[key] = state
+            self.projection._insert(conn, chunk)
+
+
+_FINISH_CHUNK = 20_000
 
 
 _COPY_FROM = 2000

@@ -147,13 +147,14 @@ class DeadlineRebuild:
                 book.apply(effect)
 
     def finish(self, conn: Connection) -> None:
-        rows = [_row(record) for record in self.book.records.values()]
-        self.book = _IndexedBook()
-        if conn.dialect.name == "postgresql" and rows:
-            _copy_rows(conn, rows)
-            return
-        for chunk in _chunks(rows, 5000):
-            conn.execute(insert(T), chunk)
+        records, self.book = self.book.records, _IndexedBook()
+        while records:  # in chunks, releasing each, so all rows are never in memory at once
+            rows = [_row(records.popitem()[1]) for _ in range(min(20_000, len(records)))]
+            if conn.dialect.name == "postgresql":
+                _copy_rows(conn, rows)
+                continue
+            for chunk in _chunks(rows, 5000):
+                conn.execute(insert(T), chunk)
 
 
 def _copy_rows(conn: Connection, rows: list[dict[str, Any]]) -> None:
