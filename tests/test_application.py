@@ -248,3 +248,53 @@ def test_a_command_refused_at_append_keeps_no_key_for_the_people_it_sealed(
         app.execute(log(provider_id, clock, whistleblower={"name": "Jo Whistler"}), AMY)
     with casework.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM person_keys")).scalar() == 0
+
+
+def _racing(casework, monkeypatch, rival):  # noqa: ANN001, ANN202
+    """Make another writer append ``rival()`` between this command's read and its append, once."""
+    real = casework.store.append_batch
+    calls = []
+
+    def append_batch(requests):  # noqa: ANN001, ANN202
+        calls.append(requests)
+        if len(calls) == 1:
+            with monkeypatch.context() as m:
+                m.setattr(casework.store, "append_batch", real)
+                rival()
+        return real(requests)
+
+    monkeypatch.setattr(casework.store, "append_batch", append_batch)
+    return calls
+
+
+def test_a_command_that_loses_a_race_without_an_expected_version_reads_again_and_lands(
+    app, casework, provider_id, monkeypatch
+):
+    from casework.domain.providers import PROVIDER, ChangeOwner, ChangeRegisteredManager
+
+    calls = _racing(casework, monkeypatch, lambda: app.execute(
+        ChangeOwner(provider_id=provider_id, new_owner="Acorn Care Ltd"), MO
+    ))
+    result = app.execute(ChangeRegisteredManager(provider_id=provider_id, new_manager="Sam Lee"), AMY)
+    assert len(calls) == 2  # refused once by the store, decided again on the new version
+    types = [e.type for e in casework.store.read_stream(f"provider-{provider_id}")]
+    assert types == ["ProviderRegistered", "OwnershipChanged", "RegisteredManagerChanged"]
+    assert result.version == 3
+    state = app.load(PROVIDER, provider_id)
+    assert state.version == 3
+
+
+def test_a_command_that_loses_a_race_is_decided_again_and_refused_when_the_record_moved_on(
+    app, casework, clock, provider_id, monkeypatch
+):
+    record = app.execute(log(provider_id, clock), AMY).aggregate_id
+    app.execute(AllocateIntelligence(record_id=record, officer="amy"), MO)
+    app.execute(AssessRisk(record_id=record, risk="low", action_required=False, rationale="minor"), AMY)
+    _racing(casework, monkeypatch, lambda: app.execute(
+        CloseIntelligence(record_id=record, outcome="no_further_action", note="duplicate"), MO
+    ))
+    before = casework.store.count() + 1  # the rival's event
+    with pytest.raises(NotAllowed):
+        app.execute(AssessRisk(record_id=record, risk="high", action_required=True, rationale="more"), AMY)
+    assert casework.store.count() == before
+    assert app.load(INTELLIGENCE, record).state == "closed"

@@ -7,8 +7,9 @@ and drives it from 8 threads, each with its own HTTP connection, for a bounded n
 1. racing rounds: all 8 clients post the same escalation with the same ``expected_version`` at
    the same instant; exactly one wins, the 7 others get a 409 problem naming the new version;
 2. a mixed workload of reads and writes on one provider and a few intelligence records (writes
-   race on the same streams without any expected version, so the store's own optimistic check
-   refuses some of them with 409 too).
+   race on the same streams without any expected version: the store's optimistic check refuses
+   the loser's append, the Application reads the stream again and decides again, so independent
+   writes all land and only those the record's new state no longer allows get a 409).
 
 Afterwards the log is checked: no gap or duplicate in any stream's versions, positions without
 gaps, ``casework verify`` passes, every successful write's events (and nothing of any refused

@@ -12,6 +12,8 @@ returns the first result when ``command_id`` was already executed (``replayed=Tr
 appended), checks ``occurred_at`` is not in the future, refuses an unknown provider, reads the
 stream, runs the aggregate's pure ``decide`` and appends its events with the version it read (or
 the caller's ``expected_version``: a stale one raises ``ConcurrencyError`` and appends nothing).
+Without ``expected_version``, losing a race to another writer re-reads the stream and decides
+again (up to ``CONFLICT_ATTEMPTS`` times), so independent updates to one record both land.
 Each ``RecordsLinked`` event is mirrored to the linked record's stream in the same transaction.
 New aggregates are added with ``app.register(aggregate)`` (see ``casework.domain.aggregate``).
 """
@@ -36,6 +38,10 @@ from casework.events.personal_data import SealedPerson
 from casework.events.store import AppendRequest, EventStore, StoredEvent
 
 log = structlog.get_logger("casework.application")
+
+# How many times a command without ``expected_version`` is decided again after another writer
+# got to its stream first (each attempt re-reads the stream).
+CONFLICT_ATTEMPTS = 5
 
 # The most events one command may append (a retry is recognised by looking up their ids).
 MAX_EVENTS_PER_COMMAND = 200
@@ -167,6 +173,27 @@ class Application:
         ident = route.id_of(command) or self._new_id(route, command_id)
         self._check_provider(route, command)
 
+        # Without the caller's ``expected_version`` a command is about the record as it is now:
+        # when another writer appended to the stream between our read and our append, read it
+        # again and decide again (the lifecycle may now refuse). With one, a conflict is the
+        # caller's to resolve (409).
+        attempts = 1 if expected_version is not None else CONFLICT_ATTEMPTS
+        for attempt in range(1, attempts + 1):
+            try:
+                return self._decide_and_append(
+                    aggregate, route, command, actor, ident, command_id, expected_version, now,
+                    occurred_at,
+                )
+            except ConcurrencyError as exc:
+                if attempt == attempts:
+                    raise
+                log.info("command_conflict_retried", stream=exc.stream, attempt=attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _decide_and_append(
+        self, aggregate: Aggregate, route: Route, command: Any, actor: Actor, ident: str,
+        command_id: str | None, expected_version: int | None, now: Any, occurred_at: Any,
+    ) -> CommandResult:
         stream = aggregate.stream(ident)
         stored = self.store.read_stream(stream)
         version = stored[-1].version if stored else 0
