@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 import casework.projections.fold as fold_module
+import casework.workflows.deadline_projection as deadline_projection
 
 from .builders import T0, Recorder
 
@@ -85,6 +86,10 @@ def snapshot(cw) -> dict[str, list]:  # noqa: ANN001
 @given(history=histories)
 def test_rebuild_equals_incremental_after_any_history(casework, history, monkeypatch) -> None:
     monkeypatch.setattr(fold_module, "_COPY_FROM", 1)  # rebuild through COPY on PostgreSQL
+    # Bounded memory: write out and read back after every couple of partitions and deadlines.
+    monkeypatch.setattr(fold_module, "REBUILD_PARTITIONS_IN_MEMORY", 2)
+    monkeypatch.setattr(deadline_projection, "REBUILD_DEADLINES_IN_MEMORY", 2)
+    monkeypatch.setattr(casework.projections, "rebuild_page_size", 3)
     r = Recorder(casework.store)
     providers = [r.provider(f"Provider {n}", service_type=s, categories=c)
                  for n, (s, c) in enumerate([("care_home_nursing", ("OP",)),

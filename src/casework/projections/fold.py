@@ -129,15 +129,15 @@ class PartitionedFold:
         return held
 
     def rebuild_from(self, conn: Connection, pages: Iterator[list[StoredEvent]]) -> None:
-        """Fold the whole log in memory, then write every row once (tables are empty)."""
-        rebuild = self.rebuilder()
+        """Fold the whole log (its tables are empty), writing rows as memory fills."""
+        rebuild = self.rebuilder(conn)
         for page in pages:
             rebuild.fold(page)
-        rebuild.finish(conn)
+        rebuild.finish()
 
-    def rebuilder(self) -> FoldRebuild:
+    def rebuilder(self, conn: Connection) -> FoldRebuild:
         """For the runner's single pass over the log shared by every projection it rebuilds."""
-        return FoldRebuild(self)
+        return FoldRebuild(self, conn)
 
     def load(self, conn: Connection, keys: Collection[str]) -> dict[str, State]:
         states: dict[str, State] = {}
@@ -170,28 +170,56 @@ class PartitionedFold:
 
 
 class FoldRebuild:
-    """A rebuild in progress: ``fold`` pages of the projection's events (position order) into
-    plain dicts in memory, then ``finish`` writes every row once (the tables are empty)."""
+    """A rebuild in progress (the tables start empty): ``fold`` pages of the projection's
+    events (position order) into plain dicts in memory; ``finish`` writes the rows.
 
-    def __init__(self, projection: PartitionedFold) -> None:
+    Memory stays bounded: once ``limit`` partitions are in memory they are all written and
+    dropped (a write-back cache). A partition met again after that is read back from its state
+    row first, and its rows are replaced at the next write, as the incremental ``apply`` does;
+    only the keys written so far stay in memory."""
+
+    def __init__(self, projection: PartitionedFold, conn: Connection, limit: int | None = None) -> None:
         self.projection = projection
+        self.conn = conn
+        self.limit = limit or REBUILD_PARTITIONS_IN_MEMORY
         self.states: dict[str, State] = {}
+        self.written: set[str] = set()
 
     def fold(self, events: list[StoredEvent]) -> None:
-        self.projection.fold_all(events, self.states)
+        p, states = self.projection, self.states
+        if self.written:
+            keys = {k for k in map(p.partition, events) if k is not None}
+            back = [k for k in keys if k not in states and k in self.written]
+            if back:
+                states.update(p.load(self.conn, back))
+        p.fold_all(events, states)
+        if len(states) >= self.limit:
+            self._write()
 
-    def finish(self, conn: Connection) -> None:
-        """Write the rows in chunks of states, releasing each chunk as it goes, so the rows of
-        every partition are never all in memory beside the states."""
+    def finish(self) -> None:
+        self._write()
+        self.written = set()
+
+    def _write(self) -> None:
+        """Write every state in memory (replacing rows written before), in chunks released as
+        they go, so the rows of every partition are never all in memory beside the states."""
+        p, conn = self.projection, self.conn
         states, self.states = self.states, {}
+        again = sorted(k for k in states if k in self.written)
+        for table in p.tables:
+            for i in range(0, len(again), _CHUNK):
+                conn.execute(delete(table).where(table.c.partition.in_(again[i : i + _CHUNK])))
+        self.written.update(states)
         while states:
             chunk = {}
             for _ in range(min(_FINISH_CHUNK, len(states))):
                 key, state = states.popitem()
                 chunk[key] = state
-            self.projection._insert(conn, chunk)
+            p._insert(conn, chunk)
 
 
+# Partitions a rebuild holds in memory before writing them out (see FoldRebuild).
+REBUILD_PARTITIONS_IN_MEMORY = 50_000
 _FINISH_CHUNK = 20_000
 
 

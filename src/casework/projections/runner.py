@@ -231,7 +231,7 @@ class ProjectionRunner:
                     table.drop(conn, checkfirst=True)
                 for table in projection.tables:
                     table.create(conn, checkfirst=True)
-            builders = [(p, p.rebuilder(), p.event_types) for p in projections]  # type: ignore[attr-defined]
+            builders = [(p, p.rebuilder(conn), p.event_types) for p in projections]  # type: ignore[attr-defined]
             total = feed.count(conn, 0, head, None) if progress else 0
             scanned = 0
             for page in feed.scan(conn, 0, head, self.rebuild_page_size):
@@ -250,7 +250,7 @@ class ProjectionRunner:
                         progress(projection.name, scanned, total)
                 del page
             for projection, builder, _ in builders:
-                builder.finish(conn)
+                builder.finish()
                 checkpoints.write(conn, projection.name, projection.version, head, self._now())
         self._note_reached({p.name: head for p in projections})
         for p in projections:

@@ -102,16 +102,16 @@ class DeadlineProjection:
         conn.execute(insert(T), [_row(book.records[i]) for i in changed])
 
 
-    def rebuilder(self) -> DeadlineRebuild:
+    def rebuilder(self, conn: Connection) -> DeadlineRebuild:
         """For the runner's single pass over the log (see ``ProjectionRunner.rebuild``)."""
-        return DeadlineRebuild(self.timing)
+        return DeadlineRebuild(self.timing, conn)
 
     def rebuild_from(self, conn: Connection, pages: Iterable[list[StoredEvent]]) -> None:
-        """Rebuild alone: fold the whole log in memory, then write every row once."""
-        rebuild = self.rebuilder()
+        """Rebuild alone (the table is empty): fold in memory, writing rows as memory fills."""
+        rebuild = self.rebuilder(conn)
         for page in pages:
             rebuild.fold(page)
-        rebuild.finish(conn)
+        rebuild.finish()
 
 
 class _IndexedBook(DeadlineBook):
@@ -126,6 +126,11 @@ class _IndexedBook(DeadlineBook):
         super()._put(record)
         self._by_source.setdefault(record.deadline.source, set()).add(record.deadline.deadline_id)
 
+    def remember(self, record: DeadlineRecord) -> None:
+        """Hold a stored row (read back), unchanged."""
+        self.records[record.deadline.deadline_id] = record
+        self._by_source.setdefault(record.deadline.source, set()).add(record.deadline.deadline_id)
+
     def _move(self, effect: Cancel | Suspend | Resume, old: tuple, new: DeadlineStatus) -> None:  # type: ignore[override]
         for deadline_id in list(self._by_source.get(effect.source, ())):
             record = self.records[deadline_id]
@@ -134,20 +139,50 @@ class _IndexedBook(DeadlineBook):
 
 
 class DeadlineRebuild:
-    """Fold every page of deadline events into one book in memory; write the rows once."""
+    """A rebuild in progress (the table starts empty): fold pages of deadline events into one
+    book in memory. Memory stays bounded: once ``limit`` deadlines are held they are written
+    and dropped; a later page reads back what it can change (live rows of the sources it
+    cancels, suspends or resumes; rows by id for what it schedules or fires), exactly as the
+    incremental ``apply`` does."""
 
-    def __init__(self, timing: Timing) -> None:
+    def __init__(self, timing: Timing, conn: Connection, limit: int | None = None) -> None:
         self.timing = timing
+        self.conn = conn
+        self.limit = limit or REBUILD_DEADLINES_IN_MEMORY
         self.book = _IndexedBook()
+        self.written_ids: set[str] = set()
+        self.written_sources: set[str] = set()
 
     def fold(self, events: list[StoredEvent]) -> None:
         timing, book = self.timing, self.book
-        for event in events:
-            for effect in effects_of(event, timing):
-                book.apply(effect)
+        effects = [e for event in events for e in effects_of(event, timing)]
+        if self.written_ids and effects:
+            sources = {e.source for e in effects if isinstance(e, Cancel | Suspend | Resume)}
+            ids = {e.deadline.deadline_id for e in effects if isinstance(e, Schedule | Fired)}
+            stored = _load_rows(
+                self.conn, sorted(sources & self.written_sources),
+                sorted(i for i in ids & self.written_ids if i not in book.records),
+            )
+            for deadline_id, record in stored.items():
+                if deadline_id not in book.records:
+                    book.remember(record)
+        for effect in effects:
+            book.apply(effect)
+        if len(book.records) >= self.limit:
+            self._write()
 
-    def finish(self, conn: Connection) -> None:
+    def finish(self) -> None:
+        self._write()
+        self.written_ids, self.written_sources = set(), set()
+
+    def _write(self) -> None:
+        conn = self.conn
         records, self.book = self.book.records, _IndexedBook()
+        again = sorted(i for i in records if i in self.written_ids)
+        for chunk in _chunks(again, 500):
+            conn.execute(delete(T).where(T.c.deadline_id.in_(chunk)))
+        self.written_ids.update(records)
+        self.written_sources.update(r.deadline.source for r in records.values())
         while records:  # in chunks, releasing each, so all rows are never in memory at once
             rows = [_row(records.popitem()[1]) for _ in range(min(20_000, len(records)))]
             if conn.dialect.name == "postgresql":
@@ -155,6 +190,10 @@ class DeadlineRebuild:
                 continue
             for chunk in _chunks(rows, 5000):
                 conn.execute(insert(T), chunk)
+
+
+# Deadlines a rebuild holds in memory before writing them out (see DeadlineRebuild).
+REBUILD_DEADLINES_IN_MEMORY = 50_000
 
 
 def _copy_rows(conn: Connection, rows: list[dict[str, Any]]) -> None:
@@ -174,6 +213,11 @@ def _load_touched(conn: Connection, effects: list) -> dict[str, DeadlineRecord]:
     cancels, suspends or resumes, and rows by id for what it schedules or fires."""
     sources = sorted({e.source for e in effects if isinstance(e, Cancel | Suspend | Resume)})
     ids = sorted({e.deadline.deadline_id for e in effects if isinstance(e, Schedule | Fired)})
+    return _load_rows(conn, sources, ids)
+
+
+def _load_rows(conn: Connection, sources: list[str], ids: list[str]) -> dict[str, DeadlineRecord]:
+    """Live rows of ``sources`` and rows by ``ids``."""
     records: dict[str, DeadlineRecord] = {}
     for chunk in _chunks(sources, 400):
         query = select(T).where(T.c.source.in_(chunk), T.c.status.in_([str(s) for s in LIVE]))
