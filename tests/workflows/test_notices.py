@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
+from casework.domain.aggregate import Context
 from casework.domain.errors import InvalidInput, NotAllowed
 from casework.events.notices import (
     RemedyNoticeComplied,
@@ -80,3 +81,13 @@ def test_refused_transitions(state, command, error) -> None:
 def test_a_notice_needs_a_breach_and_actions() -> None:
     with pytest.raises(InvalidInput):
         decide(Notice("n1"), ISSUE.model_copy(update={"actions": []}))
+
+
+def test_a_notice_cannot_be_remedied_by_a_date_before_it_was_issued() -> None:
+    issued_on = Context.fixed(datetime(2026, 4, 2, 9, tzinfo=UTC))
+    with pytest.raises(InvalidInput) as refused:
+        decide(Notice("n1"), ISSUE, issued_on)  # remedy by 1 April, issued 2 April
+    assert refused.value.errors[0][0] == "remedy_by"
+    late_entry = Context.fixed(datetime(2026, 4, 2, 9, tzinfo=UTC), occurred_at=datetime(2026, 3, 20, 9, tzinfo=UTC))
+    [event] = decide(Notice("n1"), ISSUE, late_entry)  # recorded late: issued on 20 March
+    assert isinstance(event, RemedyNoticeIssued)

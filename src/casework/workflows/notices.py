@@ -8,8 +8,10 @@ from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
 from typing import ClassVar
+from zoneinfo import ZoneInfo
 
 from casework.domain.actors import Role
+from casework.domain.aggregate import Context
 from casework.domain.errors import InvalidInput
 from casework.domain.lifecycle import Lifecycle
 from casework.events.base import DomainEvent
@@ -99,10 +101,19 @@ def evolve(notice: Notice, event: DomainEvent) -> Notice:
     return notice
 
 
-def decide(notice: Notice, command: WorkflowCommand) -> list[DomainEvent]:
+ENGLAND = ZoneInfo("Europe/London")
+
+
+def decide(notice: Notice, command: WorkflowCommand, ctx: Context | None = None) -> list[DomainEvent]:
     match command:
         case IssueRemedyNotice():
             NOTICE.check(notice.notice_id, notice.state, "issue", hint="it was issued already")
+            issued_on = ctx.occurred_at.astimezone(ENGLAND).date() if ctx is not None else None
+            if issued_on is not None and command.remedy_by < issued_on:
+                raise InvalidInput(
+                    "remedy_by", f"the date to remedy by ({command.remedy_by}) is before the notice "
+                    f"was issued ({issued_on}); give a date on or after it"
+                )
             if not command.breach.strip():
                 raise InvalidInput("breach", "name the breach of contract")
             if not [a for a in command.actions if a.strip()]:
