@@ -88,6 +88,8 @@ def test_a_notice_cannot_be_remedied_by_a_date_before_it_was_issued() -> None:
     with pytest.raises(InvalidInput) as refused:
         decide(Notice("n1"), ISSUE, issued_on)  # remedy by 1 April, issued 2 April
     assert refused.value.errors[0][0] == "remedy_by"
-    late_entry = Context.fixed(datetime(2026, 4, 2, 9, tzinfo=UTC), occurred_at=datetime(2026, 3, 20, 9, tzinfo=UTC))
+    late_entry = Context.fixed(
+        datetime(2026, 4, 2, 9, tzinfo=UTC), occurred_at=datetime(2026, 3, 20, 9, tzinfo=UTC)
+    )
     [event] = decide(Notice("n1"), ISSUE, late_entry)  # recorded late: issued on 20 March
     assert isinstance(event, RemedyNoticeIssued)
