@@ -84,3 +84,12 @@ def test_a_large_scale_enquiry_follows_the_same_shape() -> None:
 def test_only_managers_open_and_initiate_procedures() -> None:
     assert {r.value for r in IdentifyFailureConcern.permitted} == {"manager"}
     assert {r.value for r in InitiateProcedure.permitted} == {"manager"}
+
+
+@pytest.mark.parametrize("lead", ["", "   "])
+def test_a_procedure_needs_a_lead_to_own_its_deadlines(lead) -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError) as refused:
+        InitiateProcedure(procedure_id="f1", lead=lead)
+    assert refused.value.errors()[0]["loc"] == ("lead",)

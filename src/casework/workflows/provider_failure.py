@@ -94,7 +94,7 @@ class IdentifyFailureConcern(WorkflowCommand):
 class InitiateProcedure(WorkflowCommand):
     permitted: ClassVar[frozenset[Role]] = _MANAGERS
     procedure_id: str
-    lead: str = Field(max_length=200)  # owns the deadlines (a 200-character column)
+    lead: str = Field(min_length=1, max_length=200)  # owns the deadlines (a 200-character column)
 
 
 class StartContingencyPlanning(WorkflowCommand):
