@@ -27,7 +27,7 @@ from typing import Any
 import orjson
 import psycopg
 import structlog
-from sqlalchemy import Connection, Engine, and_, func, insert, select
+from sqlalchemy import Connection, Engine, and_, bindparam, func, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from casework.clock import Clock, SystemClock
@@ -88,6 +88,23 @@ _COLUMNS = (
     T.c.occurred_at,
     T.c.recorded_at,
     T.c.hash,
+)
+
+
+# The hot reads, built once (building a statement costs more than SQLAlchemy running it).
+_READ_STREAM = (
+    select(*_COLUMNS)
+    .where(T.c.stream == bindparam("s"), T.c.version >= bindparam("v"))
+    .order_by(T.c.version)
+)
+_READ_STREAM_TO = (
+    select(*_COLUMNS)
+    .where(T.c.stream == bindparam("s"), T.c.version >= bindparam("v"), T.c.version <= bindparam("to"))
+    .order_by(T.c.version)
+)
+_GET_EVENTS = select(*_COLUMNS).where(T.c.event_id.in_(bindparam("ids", expanding=True)))
+_STREAMS_EXIST = select(T.c.stream).where(
+    T.c.stream.in_(bindparam("streams", expanding=True)), T.c.version == 1
 )
 
 
@@ -450,11 +467,11 @@ class EventStore:
         self, stream: str, from_version: int = 1, to_version: int | None = None
     ) -> list[StoredEvent]:
         """One stream's events, from ``from_version`` (1 = the first) in version order."""
-        query = select(*_COLUMNS).where(T.c.stream == stream, T.c.version >= from_version)
+        query, params = _READ_STREAM, {"s": stream, "v": from_version}
         if to_version is not None:
-            query = query.where(T.c.version <= to_version)
+            query, params["to"] = _READ_STREAM_TO, to_version
         with self._read() as conn:
-            return [_row_to_event(r) for r in conn.execute(query.order_by(T.c.version))]
+            return [_row_to_event(r) for r in conn.execute(query, params)]
 
     def stream_version(self, stream: str) -> int:
         """The stream's current version; 0 when it does not exist."""
@@ -513,7 +530,7 @@ class EventStore:
         found: dict[str, StoredEvent] = {}
         with self._read() as conn:
             for chunk in _chunks(ids, 500):
-                for row in conn.execute(select(*_COLUMNS).where(T.c.event_id.in_(chunk))):
+                for row in conn.execute(_GET_EVENTS, {"ids": list(chunk)}):
                     ev = _row_to_event(row)
                     found[ev.event_id] = ev
         return found
@@ -523,8 +540,7 @@ class EventStore:
         found: set[str] = set()
         with self._read() as conn:
             for chunk in _chunks(names, 500):
-                query = select(T.c.stream).where(T.c.stream.in_(chunk), T.c.version == 1)
-                found.update(r[0] for r in conn.execute(query))
+                found.update(r[0] for r in conn.execute(_STREAMS_EXIST, {"streams": list(chunk)}))
         return found
 
     def ping(self) -> None:

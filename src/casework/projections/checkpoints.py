@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     delete,
     insert,
     select,
@@ -38,6 +39,15 @@ checkpoints = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     # Why the projection stopped (the event it could not apply), cleared when it moves again.
     Column("halted", Text, nullable=True),
+)
+
+
+# Built once: the in-process catch-up runs these after every append.
+_READ_ALL = select(checkpoints)
+_ADVANCE = (
+    update(checkpoints)
+    .where(checkpoints.c.name.in_(bindparam("names", expanding=True)))
+    .values(position=bindparam("p"), updated_at=bindparam("now"), halted=None)
 )
 
 
@@ -60,7 +70,7 @@ def read(conn: Connection, name: str) -> Checkpoint | None:
 
 
 def read_all(conn: Connection) -> dict[str, Checkpoint]:
-    return {row[0]: Checkpoint(*row) for row in conn.execute(select(checkpoints))}
+    return {row[0]: Checkpoint(*row) for row in conn.execute(_READ_ALL)}
 
 
 def write(conn: Connection, name: str, version: int, position: int, now: datetime) -> None:
@@ -73,11 +83,7 @@ def write(conn: Connection, name: str, version: int, position: int, now: datetim
 
 def advance(conn: Connection, names: list[str], position: int, now: datetime) -> None:
     """Move several existing checkpoints to ``position`` in one statement; clears any halt."""
-    conn.execute(
-        update(checkpoints)
-        .where(checkpoints.c.name.in_(names))
-        .values(position=position, updated_at=now, halted=None)
-    )
+    conn.execute(_ADVANCE, {"names": list(names), "p": position, "now": now})
 
 
 def mark_halted(conn: Connection, name: str, reason: str) -> None:

@@ -76,8 +76,11 @@ def scan(conn: Connection, after: int, until: int, size: int) -> Iterator[list[S
         cursor.close()
 
 
+_HEAD = select(func.max(T.c.position))
+
+
 def head(conn: Connection) -> int:
-    return conn.execute(select(func.max(T.c.position))).scalar() or 0
+    return conn.execute(_HEAD).scalar() or 0
 
 
 def page(

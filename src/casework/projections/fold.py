@@ -13,11 +13,25 @@ incrementally built one (tests/projections/test_rebuild_equals_incremental.py).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Iterable, Iterator
 from typing import Any, ClassVar
 
 import orjson
-from sqlalchemy import Column, Connection, String, Table, Text, delete, insert, select
+from sqlalchemy import (
+    Column,
+    Connection,
+    Delete,
+    Insert,
+    Select,
+    String,
+    Table,
+    Text,
+    bindparam,
+    delete,
+    insert,
+    select,
+)
 
 from casework.events.base import event_class, upcast
 from casework.events.errors import UnknownEventType
@@ -116,7 +130,7 @@ class PartitionedFold:
         for table in self.tables:
             had = sorted(k for k in touched if table.name in stored_in.get(k, ()))
             for i in range(0, len(had), _CHUNK):
-                conn.execute(delete(table).where(table.c.partition.in_(had[i : i + _CHUNK])))
+                conn.execute(_delete_partitions(table), {"keys": had[i : i + _CHUNK]})
         self._insert(conn, {k: states[k] for k in touched})
 
     def _tables_holding(self, states: dict[str, State]) -> dict[str, set[str]]:
@@ -143,10 +157,7 @@ class PartitionedFold:
         states: dict[str, State] = {}
         ordered = sorted(keys)
         for i in range(0, len(ordered), _CHUNK):
-            query = select(self.state.c.partition, self.state.c.state).where(
-                self.state.c.partition.in_(ordered[i : i + _CHUNK])
-            )
-            for key, blob in conn.execute(query):
+            for key, blob in conn.execute(_load_states(self.state), {"keys": ordered[i : i + _CHUNK]}):
                 states[key] = orjson.loads(blob)
         return states
 
@@ -166,7 +177,7 @@ class PartitionedFold:
                 _copy(conn, table, rows)
                 continue
             for i in range(0, len(rows), _INSERT_BATCH):
-                conn.execute(insert(table), rows[i : i + _INSERT_BATCH])
+                conn.execute(_insert_rows(table), rows[i : i + _INSERT_BATCH])
 
 
 class FoldRebuild:
@@ -208,7 +219,7 @@ class FoldRebuild:
         again = sorted(k for k in states if k in self.written)
         for table in p.tables:
             for i in range(0, len(again), _CHUNK):
-                conn.execute(delete(table).where(table.c.partition.in_(again[i : i + _CHUNK])))
+                conn.execute(_delete_partitions(table), {"keys": again[i : i + _CHUNK]})
         self.written.update(states)
         while states:
             chunk = {}
@@ -224,6 +235,24 @@ _FINISH_CHUNK = 20_000
 
 
 _COPY_FROM = 2000
+
+
+# Statements built once per table: building one costs more than SQLAlchemy running it.
+@functools.cache
+def _load_states(state: Table) -> Select:
+    return select(state.c.partition, state.c.state).where(
+        state.c.partition.in_(bindparam("keys", expanding=True))
+    )
+
+
+@functools.cache
+def _delete_partitions(table: Table) -> Delete:
+    return delete(table).where(table.c.partition.in_(bindparam("keys", expanding=True)))
+
+
+@functools.cache
+def _insert_rows(table: Table) -> Insert:
+    return insert(table)
 
 
 def _copy(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Integer,
     String,
     Table,
+    bindparam,
     delete,
     insert,
     or_,
@@ -71,6 +72,14 @@ deadlines_table = Table(
 )
 T = deadlines_table
 
+# Built once: the in-process catch-up runs these after many appends.
+_LIVE_OF_SOURCES = select(T).where(
+    T.c.source.in_(bindparam("sources", expanding=True)), T.c.status.in_([str(s) for s in LIVE])
+)
+_BY_IDS = select(T).where(T.c.deadline_id.in_(bindparam("ids", expanding=True)))
+_DELETE_IDS = delete(T).where(T.c.deadline_id.in_(bindparam("ids", expanding=True)))
+_INSERT = insert(T)
+
 
 class DeadlineProjection:
     """Pending and fired deadlines (``rm_deadlines``)."""
@@ -98,8 +107,8 @@ class DeadlineProjection:
         absent = {e.deadline.deadline_id for e in effects if isinstance(e, Schedule | Fired)}
         absent.difference_update(stored)
         for chunk in _chunks([i for i in changed if i not in absent], 500):
-            conn.execute(delete(T).where(T.c.deadline_id.in_(chunk)))
-        conn.execute(insert(T), [_row(book.records[i]) for i in changed])
+            conn.execute(_DELETE_IDS, {"ids": chunk})
+        conn.execute(_INSERT, [_row(book.records[i]) for i in changed])
 
 
     def rebuilder(self, conn: Connection) -> DeadlineRebuild:
@@ -180,7 +189,7 @@ class DeadlineRebuild:
         records, self.book = self.book.records, _IndexedBook()
         again = sorted(i for i in records if i in self.written_ids)
         for chunk in _chunks(again, 500):
-            conn.execute(delete(T).where(T.c.deadline_id.in_(chunk)))
+            conn.execute(_DELETE_IDS, {"ids": chunk})
         self.written_ids.update(records)
         self.written_sources.update(r.deadline.source for r in records.values())
         while records:  # in chunks, releasing each, so all rows are never in memory at once
@@ -189,7 +198,7 @@ class DeadlineRebuild:
                 _copy_rows(conn, rows)
                 continue
             for chunk in _chunks(rows, 5000):
-                conn.execute(insert(T), chunk)
+                conn.execute(_INSERT, chunk)
 
 
 # Deadlines a rebuild holds in memory before writing them out (see DeadlineRebuild).
@@ -220,11 +229,11 @@ def _load_rows(conn: Connection, sources: list[str], ids: list[str]) -> dict[str
     """Live rows of ``sources`` and rows by ``ids``."""
     records: dict[str, DeadlineRecord] = {}
     for chunk in _chunks(sources, 400):
-        query = select(T).where(T.c.source.in_(chunk), T.c.status.in_([str(s) for s in LIVE]))
-        records.update((r.deadline_id, _record(r)) for r in conn.execute(query))
+        rows = conn.execute(_LIVE_OF_SOURCES, {"sources": chunk})
+        records.update((r.deadline_id, _record(r)) for r in rows)
     for chunk in _chunks(ids, 400):
-        query = select(T).where(T.c.deadline_id.in_(chunk))
-        records.update((r.deadline_id, _record(r)) for r in conn.execute(query))
+        rows = conn.execute(_BY_IDS, {"ids": chunk})
+        records.update((r.deadline_id, _record(r)) for r in rows)
     return records
 
 
