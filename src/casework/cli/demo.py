@@ -30,8 +30,10 @@ def demo(
         + ") and print a new sign-in token for each, for the web pages and the API.",
     ),
 ) -> None:
-    """Load a demonstration data set into the store and print what it loaded. Running it again
-    on the same store appends nothing (each scenario is written once)."""
+    """Load a demonstration data set into the store and print what it loaded.
+
+    Each scenario is a seeded year of a team's work written through the same commands as the
+    API; running it again on the same store appends nothing."""
     from casework.demo import DEFAULT_SCENARIO, SCENARIOS, load_scenario
 
     if list_scenarios:

@@ -104,9 +104,11 @@ def history_command(
     ),
     as_json: bool = typer.Option(False, "--json", help="One JSON document instead of text."),
 ) -> None:
-    """A provider's whole history, oldest first, across all its records, visits, plans and
-    sanctions: times, actor, data and hash of each event, and whether the chain verifies.
-    Exit 1 for an unknown provider."""
+    """A provider's whole history, oldest first: the auditor's replay.
+
+    Every event of its records, visits, plans and sanctions, with when it happened, when it was
+    recorded, who did it, its data and its hash, and whether the chain verifies. Restricted
+    personal data shows as sealed. Exit 1 for an unknown provider."""
     settings = load_settings()
     configure_logging(settings.log_level)
     instant = _parse_instant(as_of)
