@@ -124,6 +124,19 @@ def test_an_append_halts_only_the_projection_that_cannot_apply_it_and_advances_t
         runner.resume("test_refusing")
 
 
+def test_after_an_append_every_projection_is_at_the_head_so_the_follower_has_nothing_to_do(
+    casework,
+) -> None:
+    r = Recorder(casework.store)
+    r.record(r.provider())
+    r.provider()  # triage folds no provider event: its checkpoint moves all the same
+    head = casework.store.head_position()
+    assert {s.name: s.position for s in casework.projections.status()} == {
+        name: head for name in casework.projections.registry.names()
+    }
+    assert casework.projections._nothing_new()
+
+
 def test_competing_runners_apply_each_event_exactly_once(casework, database_url) -> None:
     registry = Registry()
     registry.register(Counting())

@@ -129,11 +129,11 @@ class ProjectionRunner:
     def on_appended(self, stored: list[StoredEvent]) -> None:
         """``EventStore.listeners`` hook: catch up now, so this process reads its own writes.
 
-        Only the projections that fold one of the appended types are advanced (the others have
-        nothing to show for these events; their checkpoints move on their next pass), and not
-        at all when an earlier pass of this process already went past them (concurrent
-        writers share one pass). Never raises into the appender (its events are committed); a
-        halt is logged loudly.
+        Only the projections that fold one of the appended types must be advanced (the others
+        have nothing to show for these events: their checkpoints are moved in the same pass when
+        that costs nothing, else on their next pass), and not at all when an earlier pass of
+        this process already went past them (concurrent writers share one pass). Never raises
+        into the appender (its events are committed); a halt is logged loudly.
         """
         if not stored:
             return
@@ -159,7 +159,12 @@ class ProjectionRunner:
             ]
             if not pending:
                 return
-            if self._quick_pass(sorted(pending, key=lambda p: p.name), stored):
+            extras = [
+                p for p in self.projections()
+                if p.name not in names and p.name not in self.halted
+                and self._reached.get(p.name, -1) < target
+            ]
+            if self._quick_pass(sorted(pending, key=lambda p: p.name), stored, extras):
                 return
             self.catch_up([p.name for p in pending], wait=True)
 
@@ -333,9 +338,22 @@ class ProjectionRunner:
 
     def _background_pass(self) -> None:
         try:
+            if self._nothing_new():
+                return
             self.catch_up(wait=False)
         except Exception:
             log.exception("projection_background_pass_failed")
+
+    def _nothing_new(self) -> bool:
+        """True when this process already took every projection to the head of the log (its
+        own appends woke the follower): one cheap query instead of a pass."""
+        with self.engine.connect() as conn:
+            if self.postgres:
+                conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            head = feed.head(conn)
+        return all(
+            self._reached.get(p.name, -1) >= head for p in self.projections() if p.name not in self.halted
+        )
 
     # ------------------------------------------------------------------------------ internals
     def _now(self) -> datetime:
@@ -418,7 +436,9 @@ class ProjectionRunner:
             if position > self._reached.get(name, -1):
                 self._reached[name] = position
 
-    def _quick_pass(self, projections: list[Projection], stored: list[StoredEvent]) -> bool:
+    def _quick_pass(
+        self, projections: list[Projection], stored: list[StoredEvent], extras: list[Projection] = ()
+    ) -> bool:
         """Advance ``projections`` to the head in one transaction with a handful of statements:
         all locks in one, all checkpoints read in one and moved in one, the log read once (or
         not at all when ``stored``, just appended, is exactly what is missing). False, having
@@ -427,11 +447,17 @@ class ProjectionRunner:
         included. The commit does not wait for its flush to disk (PostgreSQL synchronous_commit
         off, SQLite synchronous=NORMAL): the read model is derived from the log, and a crash
         can only lose the whole transaction, rows and checkpoint together, which the next pass
-        redoes."""
+        redoes. ``extras`` (projections that fold none of ``stored``'s types) have their
+        checkpoints moved too when they were current up to ``stored`` and their locks are free,
+        so the follower thread finds nothing to do."""
         pages: dict[str, list[StoredEvent]] = {}
+        first, last = min(e.position for e in stored), max(e.position for e in stored)
         try:
             with self._transaction(relaxed=True) as conn:
-                head = self._lock_all(conn, projections) if self.postgres else feed.head(conn)
+                if self.postgres:
+                    head, free = self._lock_all(conn, projections, extras)
+                else:
+                    head, free = feed.head(conn), [True] * len(extras)
                 if head is None:
                     raise _Unusual
                 marks = checkpoints.read_all(conn)
@@ -444,7 +470,7 @@ class ProjectionRunner:
                 low = min(after.values())
                 if low >= head:
                     events: list[StoredEvent] = []
-                elif low == min(e.position for e in stored) - 1 and head == max(e.position for e in stored):
+                elif low == first - 1 and head == last:
                     # One append holds the append lock throughout: nothing committed in between.
                     events = sorted(stored, key=lambda e: e.position)
                 else:
@@ -464,32 +490,46 @@ class ProjectionRunner:
                             raise _Unusual from exc
                     pages[projection.name] = mine
                 moving = [p.name for p in projections if after[p.name] < head]
+                current = []  # extras with nothing of theirs between their checkpoint and head
+                for extra, got in zip(extras, free, strict=True):
+                    mark = marks.get(extra.name)
+                    if not got or mark is None or mark.version != extra.version:
+                        continue
+                    if mark.position >= head:
+                        current.append(extra.name)
+                    elif mark.position == first - 1 and head == last and _folds_none(extra, stored):
+                        current.append(extra.name)
+                        moving.append(extra.name)
                 if moving:
                     checkpoints.advance(conn, moving, head, self._now())
                 if self.before_commit:
                     self.before_commit(pages)
         except _Unusual:
             return False
-        self._note_reached({p.name: head for p in projections})
+        self._note_reached({name: head for name in [p.name for p in projections] + current})
         return True
 
-    def _lock_all(self, conn: Connection, projections: list[Projection]) -> int | None:
-        """Every projection's lock in one statement (waiting up to lock_wait_seconds), with
-        this transaction's commit made asynchronous (see ``_quick_pass``); returns the head
-        of the log in the same round trip (None: a lock is busy elsewhere). Reading the head
-        before the locks are granted is as safe as in ``_pass``: positions up to any head read
-        are final (the store's append lock)."""
-        locks = ", ".join(f"pg_advisory_xact_lock({lock_key(p.name)})" for p in projections)
+    def _lock_all(
+        self, conn: Connection, projections: list[Projection], extras: list[Projection]
+    ) -> tuple[int | None, list[bool]]:
+        """Every projection's lock in one statement (waiting up to lock_wait_seconds; only
+        trying for ``extras``), with this transaction's commit made asynchronous (see
+        ``_quick_pass``); returns the head of the log read in the same round trip (None: a lock
+        is busy elsewhere) and which extras' locks were free. Reading the head before the locks
+        are granted is as safe as in ``_pass``: positions up to any head read are final (the
+        store's append lock)."""
+        locks = "".join(f", pg_advisory_xact_lock({lock_key(p.name)})" for p in projections)
+        tries = "".join(f", pg_try_advisory_xact_lock({lock_key(p.name)})" for p in extras)
         timeout = f"{int(self.lock_wait_seconds * 1000)}ms"
         try:
             row = conn.exec_driver_sql(
                 "SELECT (SELECT coalesce(max(position), 0) FROM events), "
                 "set_config('synchronous_commit', 'off', true), "
-                f"set_config('lock_timeout', '{timeout}', true), {locks}"
+                f"set_config('lock_timeout', '{timeout}', true){locks}{tries}"
             ).first()
         except OperationalError:  # lock_timeout: another process is busy with one (a rebuild)
-            return None
-        return int(row[0])
+            return None, []
+        return int(row[0]), [bool(got) for got in row[3 + len(projections):]]
 
     def _advance(self, conn: Connection, projection: Projection, head: int) -> tuple[list, int]:
         """Apply the next page after the checkpoint; returns (events applied, position reached)."""
@@ -567,6 +607,11 @@ class ProjectionRunner:
 
 class _Unusual(Exception):
     """The quick pass cannot be used this time; its transaction is rolled back."""
+
+
+def _folds_none(projection: Projection, events: list[StoredEvent]) -> bool:
+    types = projection.event_types
+    return types is not None and not any(e.type in types for e in events)
 
 
 def _union(projections: list[Projection]) -> set[str] | None:
