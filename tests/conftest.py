@@ -8,7 +8,7 @@ On a developer's machine without PostgreSQL it is skipped with a message saying 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 from casework.bootstrap import Casework, bootstrap
 from casework.clock import FixedClock
 from casework.db import make_engine, upgrade_schema
+from casework.domain.actors import Actor, Role
 from casework.settings import Settings
 
 PG_URL = os.environ.get("CASEWORK_TEST_DATABASE_URL", "")
@@ -143,3 +144,19 @@ def casework(settings: Settings, clock: FixedClock) -> Iterator[Casework]:
     cw = bootstrap(settings, clock=clock)
     yield cw
     cw.close()
+
+
+@pytest.fixture
+def tokens(casework: Casework) -> dict[str, str]:
+    """A user per role, named after it (officer, manager, auditor, admin): name -> API token."""
+    by = Actor("test-admin", Role.admin)
+    return {role.value: casework.users.add(role.value, role, by).token for role in Role}
+
+
+@pytest.fixture
+def as_role(tokens: dict[str, str]) -> Callable[[str], dict[str, str]]:
+    """``as_role("manager")``: the Authorization header of that role's user."""
+    def headers(role: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {tokens[role]}"}
+
+    return headers

@@ -3,7 +3,7 @@ backends. ``tokens`` holds one user per role; ``as_role(role)`` gives their auth
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -25,16 +25,3 @@ def client(casework: Casework) -> Iterator[TestClient]:
 def admin_actor() -> Actor:
     return ADMIN
 
-
-@pytest.fixture
-def tokens(casework: Casework) -> dict[str, str]:
-    """A user per role, named after it: officer, manager, auditor, admin."""
-    return {role.value: casework.users.add(role.value, role, ADMIN).token for role in Role}
-
-
-@pytest.fixture
-def as_role(tokens: dict[str, str]) -> Callable[[str], dict[str, str]]:
-    def headers(role: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {tokens[role]}"}
-
-    return headers

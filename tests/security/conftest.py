@@ -64,12 +64,6 @@ def logs() -> Iterator[Logs]:
 
 
 @pytest.fixture
-def tokens(casework: Casework) -> dict[str, str]:
-    """A user per role, named after it: officer, manager, auditor, admin."""
-    return {role.value: casework.users.add(role.value, role, ADMIN).token for role in Role}
-
-
-@pytest.fixture
 def client(casework: Casework, logs: Logs) -> Iterator[TestClient]:
     with TestClient(create_app(casework), base_url="http://127.0.0.1", raise_server_exceptions=False) as c:
         yield c
