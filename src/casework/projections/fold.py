@@ -174,7 +174,7 @@ class PartitionedFold:
         for table in self.tables:
             rows = by_table[table.name]
             if len(rows) >= _COPY_FROM and conn.dialect.name == "postgresql":
-                _copy(conn, table, rows)
+                copy_rows(conn, table, rows)
                 continue
             for i in range(0, len(rows), _INSERT_BATCH):
                 conn.execute(_insert_rows(table), rows[i : i + _INSERT_BATCH])
@@ -255,7 +255,7 @@ def _insert_rows(table: Table) -> Insert:
     return insert(table)
 
 
-def _copy(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+def copy_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     """Bulk rows into PostgreSQL with COPY (a rebuild writes every row once)."""
     names = [c.name for c in table.columns]
     statement = f'COPY "{table.name}" ({", ".join(chr(34) + n + chr(34) for n in names)}) FROM STDIN'

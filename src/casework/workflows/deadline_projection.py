@@ -33,6 +33,7 @@ from sqlalchemy import (
 
 from casework.events.store import StoredEvent
 from casework.projections.base import read_models
+from casework.projections.fold import copy_rows
 from casework.workflows.deadlines import (
     LIVE,
     Cancel,
@@ -195,7 +196,7 @@ class DeadlineRebuild:
         while records:  # in chunks, releasing each, so all rows are never in memory at once
             rows = [_row(records.popitem()[1]) for _ in range(min(20_000, len(records)))]
             if conn.dialect.name == "postgresql":
-                _copy_rows(conn, rows)
+                copy_rows(conn, T, rows)
                 continue
             for chunk in _chunks(rows, 5000):
                 conn.execute(_INSERT, chunk)
@@ -203,18 +204,6 @@ class DeadlineRebuild:
 
 # Deadlines a rebuild holds in memory before writing them out (see DeadlineRebuild).
 REBUILD_DEADLINES_IN_MEMORY = 50_000
-
-
-def _copy_rows(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    names = [c.name for c in T.columns]
-    statement = f"COPY {T.name} ({', '.join(names)}) FROM STDIN"
-    cursor = conn.connection.driver_connection.cursor()
-    try:
-        with cursor.copy(statement) as copy:
-            for row in rows:
-                copy.write_row([row[n] for n in names])
-    finally:
-        cursor.close()
 
 
 def _load_touched(conn: Connection, effects: list) -> dict[str, DeadlineRecord]:  # noqa: ANN001
