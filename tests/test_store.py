@@ -164,3 +164,58 @@ def test_verify_against_exported_heads_finds_a_log_cut_short(store):
     assert store.verify().ok  # the chain that is left is consistent...
     report = store.verify(against=heads)  # ...but shorter than it was
     assert not report.ok and "lost" in report.broken.reason
+
+
+# ------------------------------------------------------- appends from two processes to one stream
+# On PostgreSQL a one-stream append chains its hashes to the head this process last saw and lets
+# the database check that head under the append lock (migration 0004). Another process's appends,
+# or a log restored under a running process, must then cost a retry, never a wrong link.
+
+
+@pytest.fixture
+def other_process(store) -> EventStore:
+    """A second store on the same database, with its own memory of stream heads."""
+    return EventStore(store.engine, store.clock)
+
+
+def test_an_append_after_another_process_appended_links_to_its_event(store, other_process):
+    store.append("note-1", [note("a")], expected_version=0)
+    store.read_stream("note-1")
+    other_process.append("note-1", [note("b")], expected_version=1)
+    stored = store.append("note-1", [note("c")])  # no expected version: after whatever is there
+    assert stored[0].version == 3
+    assert [e.data["text"] for e in store.read_stream("note-1")] == ["a", "b", "c"]
+    assert store.verify().ok
+
+
+def test_a_stale_expected_version_is_refused_even_when_this_process_saw_that_head(store, other_process):
+    store.append("note-1", [note("a")], expected_version=0)
+    other_process.append("note-1", [note("b")], expected_version=1)
+    with pytest.raises(ConcurrencyError) as err:
+        store.append("note-1", [note("c")], expected_version=1)
+    assert err.value.actual == 2
+    assert store.count() == 2
+
+
+def test_an_append_after_the_log_was_restored_links_to_the_restored_head(store, other_process):
+    store.append("note-1", [note("a")], expected_version=0)
+    # The head this process remembers is replaced behind its back by an event with the same
+    # version and other content (a restore from a backup taken elsewhere, say).
+    with store.engine.begin() as conn:
+        conn.execute(text("DELETE FROM events WHERE stream = 'note-1'"))
+    other_process.append("note-1", [note("restored")], expected_version=0)
+    store.append("note-1", [note("next")], expected_version=1)
+    assert [e.data["text"] for e in store.read_stream("note-1")] == ["restored", "next"]
+    assert store.verify().ok
+
+
+@pytest.mark.parametrize("database_url", [pytest.param("postgres", marks=pytest.mark.postgres)],
+                         indirect=True)
+def test_the_append_function_takes_the_stores_lock_and_channel(store):
+    from casework.events.store import APPEND_LOCK_KEY, NOTIFY_CHANNEL
+
+    with store.engine.connect() as conn:
+        query = text("SELECT prosrc FROM pg_proc WHERE proname = 'casework_append'")
+        source = conn.execute(query).scalar()
+    assert f"pg_advisory_xact_lock({APPEND_LOCK_KEY})" in source
+    assert f"pg_notify('{NOTIFY_CHANNEL}'" in source

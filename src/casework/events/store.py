@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -62,6 +63,34 @@ _PG_HEADS = (
     "CROSS JOIN LATERAL (SELECT version, hash FROM events WHERE events.stream = s.stream "
     "ORDER BY version DESC LIMIT 1) AS e"
 )
+
+# One stream, one round trip: lock, head check, insert and NOTIFY in the server-side function of
+# migration 0004, run in autocommit (EventStore._append_one_stream). Its arrays hold one element
+# per event, built by the server from scalar parameters (psycopg's dumping of text arrays costs
+# more than the rest of the call). A stale head comes back as one row with no position and the
+# actual head.
+_ONE_STREAM_ARRAYS = (
+    ("event_id", "text"), ("type", "text"), ("schema_version", "smallint"), ("data", "text"),
+    ("metadata", "text"), ("provider_id", "text"), ("occurred_at", "timestamptz"),
+    ("hash", "text"),
+)
+
+
+@lru_cache(maxsize=64)
+def _one_stream_sql(n: int) -> str:
+    arrays = [f"ARRAY[{', '.join(['%s'] * n)}]::{kind}[]" for _, kind in _ONE_STREAM_ARRAYS]
+    return (
+        "SELECT o_position, o_event_id, o_head_version, o_head_hash FROM casework_append("
+        f"%s, %s, %s, {', '.join(arrays[:-1])}, %s, {arrays[-1]})"
+    )
+
+
+# Tries of that function when the head moved under an append with no expected version, before
+# the locked path (which cannot miss) takes over.
+_ONE_STREAM_TRIES = 3
+# Stream heads remembered from this process's own reads and appends (a hint: the function checks
+# it under the lock); forgotten wholesale past this many streams.
+_HEAD_HINTS = 50_000
 
 # Batches of at least this many rows are written with COPY (EventStore._copy).
 _PG_COPY_FROM = 64
@@ -233,6 +262,8 @@ class EventStore:
         )
         # Called in-process after every commit with the events it stored (projections use it).
         self.listeners: list[Callable[[list[StoredEvent]], None]] = []
+        # PostgreSQL: the last (version, hash) this process saw of each stream; see _head_hint.
+        self._head_hints: dict[str, tuple[int, str]] = {}
 
     # ----------------------------------------------------------------------------- writing
     def append(
@@ -289,18 +320,12 @@ class EventStore:
         self, requests: Sequence[AppendRequest], recorded_at: datetime
     ) -> list[StoredEvent]:
         recorded_iso = iso(recorded_at)  # once per batch: it is the same for every event
-        with self._write() as conn:
-            heads = self._heads(conn, [r.stream for r in requests])
-            rows: list[dict[str, Any]] = []
-            for req in requests:
-                version, previous = heads.get(req.stream, (0, GENESIS))
-                if req.expected_version is not None and req.expected_version != version:
-                    raise _Conflict(req.stream, req.expected_version, version)
-                for ev in req.events:
-                    version += 1
-                    rows.append(self._row(req.stream, version, previous, ev, recorded_at, recorded_iso))
-                    previous = rows[-1]["hash"]
-            positions = self._insert(conn, rows)
+        written = None
+        if self.postgres and len(requests) == 1 and len(requests[0].events) < _PG_COPY_FROM:
+            written = self._append_one_stream(requests[0], recorded_at, recorded_iso)
+        if written is None:
+            written = self._append_locked(requests, recorded_at, recorded_iso)
+        rows, positions = written
         return [
             StoredEvent(
                 position=positions[row["event_id"]],
@@ -318,6 +343,86 @@ class EventStore:
             )
             for row, ev in zip(rows, (e for r in requests for e in r.events), strict=True)
         ]
+
+    def _append_locked(
+        self, requests: Sequence[AppendRequest], recorded_at: datetime, recorded_iso: str
+    ) -> tuple[list[dict[str, Any]], dict[str, int]]:
+        """Any batch: one transaction holding the append lock (five statements at least)."""
+        with self._write() as conn:
+            heads = self._heads(conn, [r.stream for r in requests])
+            rows: list[dict[str, Any]] = []
+            for req in requests:
+                version, previous = heads.get(req.stream, (0, GENESIS))
+                if req.expected_version is not None and req.expected_version != version:
+                    raise _Conflict(req.stream, req.expected_version, version)
+                rows += self._rows(req, version, previous, recorded_at, recorded_iso)
+                heads[req.stream] = (rows[-1]["version"], rows[-1]["hash"])
+            positions = self._insert(conn, rows)
+        if self.postgres and len(requests) == 1:  # batches (imports) are not appended to again soon
+            self._remember_head(requests[0].stream, *heads[requests[0].stream])
+        return rows, positions
+
+    def _append_one_stream(
+        self, req: AppendRequest, recorded_at: datetime, recorded_iso: str
+    ) -> tuple[list[dict[str, Any]], dict[str, int]] | None:
+        """PostgreSQL, one stream: one statement in autocommit, so one round trip and one commit
+        (``casework_append``, migration 0004). The hashes are chained to the head this process
+        last saw of the stream (or reads it); the function re-checks that head under the append
+        lock and writes nothing if it moved, so a stale hint costs a retry, never a wrong link.
+        None when the head kept moving under an append with no expected version: the caller
+        then takes the locked path."""
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            head = self._head_hints.get(req.stream)
+            if head is None or (req.expected_version is not None and head[0] != req.expected_version):
+                head = self._heads(conn, [req.stream]).get(req.stream, (0, GENESIS))
+            for _ in range(_ONE_STREAM_TRIES):
+                if req.expected_version is not None and req.expected_version != head[0]:
+                    raise _Conflict(req.stream, req.expected_version, head[0])
+                rows = self._rows(req, head[0], head[1], recorded_at, recorded_iso)
+                params = [req.stream, head[0], head[1]]
+                for column, _ in _ONE_STREAM_ARRAYS[:-1]:
+                    params += [r[column] for r in rows]
+                params.append(recorded_at)
+                params += [r["hash"] for r in rows]
+                result = self._call(conn, _one_stream_sql(len(rows)), params)
+                if result[0][0] is not None:
+                    self._remember_head(req.stream, rows[-1]["version"], rows[-1]["hash"])
+                    return rows, {event_id: position for position, event_id, _, _ in result}
+                head = (result[0][2], result[0][3])
+                self._remember_head(req.stream, *head)
+        return None
+
+    @staticmethod
+    def _call(conn: Connection, sql: str, params: Sequence[Any]) -> list[Any]:
+        """One statement through the driver's cursor (SQLAlchemy's result layer costs a fifth
+        of a one-round-trip append), its errors mapped as SQLAlchemy would map them."""
+        try:
+            with conn.connection.driver_connection.cursor() as cursor:
+                return cursor.execute(sql, params).fetchall()
+        except psycopg.errors.UniqueViolation as exc:
+            raise _UniqueViolation() from exc
+        except psycopg.OperationalError as exc:
+            conn.invalidate(exc)  # never handed out again
+            raise StoreUnavailable(f"the database is unavailable: {exc}") from exc
+        except psycopg.Error as exc:
+            raise StoreError(f"database error: {exc}") from exc
+
+    def _rows(
+        self, req: AppendRequest, version: int, previous: str, recorded_at: datetime,
+        recorded_iso: str,
+    ) -> list[dict[str, Any]]:
+        """The rows of one stream's new events, chained to the head (version, previous)."""
+        rows = []
+        for ev in req.events:
+            version += 1
+            rows.append(self._row(req.stream, version, previous, ev, recorded_at, recorded_iso))
+            previous = rows[-1]["hash"]
+        return rows
+
+    def _remember_head(self, stream: str, version: int, digest: str) -> None:
+        if len(self._head_hints) >= _HEAD_HINTS:
+            self._head_hints.clear()
+        self._head_hints[stream] = (version, digest)
 
     def _insert(self, conn: Connection, rows: list[dict[str, Any]]) -> dict[str, int]:
         """Insert rows in one pipelined round trip; returns event_id -> position."""
@@ -471,7 +576,11 @@ class EventStore:
         if to_version is not None:
             query, params["to"] = _READ_STREAM_TO, to_version
         with self._read() as conn:
-            return [_row_to_event(r) for r in conn.execute(query, params)]
+            stored = [_row_to_event(r) for r in conn.execute(query, params)]
+        if self.postgres and stored and to_version is None:
+            # The stream's head as of this read: the next append to it can skip its head read.
+            self._remember_head(stream, stored[-1].version, stored[-1].hash)
+        return stored
 
     def stream_version(self, stream: str) -> int:
         """The stream's current version; 0 when it does not exist."""
