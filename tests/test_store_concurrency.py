@@ -127,3 +127,33 @@ def test_a_retried_append_after_an_unknown_outcome_stores_once(database_url, att
     assert store.count() == 2
     assert uuid.UUID(results[0][0].event_id) == events[0].event_id
     engine.dispose()
+
+
+def test_writers_with_no_expected_version_on_one_stream_all_land_in_one_unbroken_chain(database_url):
+    """Each writer has its own store (its own memory of the stream's head, as separate processes
+    would): a head that moved costs a retry, never a lost event or a broken hash chain."""
+    engine = make_engine(database_url)
+    writers, each = 4, 40
+    stores = [EventStore(engine, SystemClock()) for _ in range(writers)]
+    barrier = threading.Barrier(writers)
+    errors: list[BaseException] = []
+
+    def writer(w: int) -> None:
+        try:
+            barrier.wait()
+            for n in range(each):
+                stores[w].append("shared-1", [_new(w, n)])
+        except BaseException as exc:  # surfaced by the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(w,)) for w in range(writers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    stored = stores[0].read_stream("shared-1")
+    report = stores[0].verify()
+    engine.dispose()
+    assert not errors, errors
+    assert [e.version for e in stored] == list(range(1, writers * each + 1))
+    assert report.ok, report.broken
