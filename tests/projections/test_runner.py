@@ -188,3 +188,29 @@ def test_a_new_projection_version_is_rebuilt_from_the_log(casework) -> None:
     casework.clock.advance(timedelta(minutes=1))
     runner.catch_up()
     assert counted(casework.engine) == 2  # rebuilt from scratch, not counted again on top
+
+
+def test_a_rebuild_that_halts_part_way_through_the_log_leaves_no_reader_running(
+    casework, monkeypatch
+) -> None:
+    # On PostgreSQL the rebuild reads the log ahead in a thread on its own connection; a fold
+    # failing on a later page must stop that thread and give its connection back.
+    r = Recorder(casework.store)
+    pid = r.provider()
+    for _ in range(6):
+        r.record(pid)
+    r.visit(pid)
+    monkeypatch.setattr(casework.projections, "rebuild_page_size", 2)
+    view = casework.projections.projections(["provider_view"])[0]
+    real_fold = view.fold
+
+    def fold(state, event):  # noqa: ANN001, ANN202
+        if event.type == "VisitPlanned":
+            raise ValueError("no idea what a visit is")
+        return real_fold(state, event)
+
+    monkeypatch.setattr(view, "fold", fold)
+    with pytest.raises(Exception, match="VisitPlanned"):
+        casework.projections.rebuild()
+    assert not [t for t in threading.enumerate() if t.name == "casework-scan"]
+    assert casework.engine.pool.checkedout() == 0

@@ -7,6 +7,8 @@ over events a projection does not fold skips nothing.
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Collection, Iterator
 from datetime import UTC, datetime
 
@@ -54,26 +56,60 @@ _SCAN = (
 
 def scan(conn: Connection, after: int, until: int, size: int) -> Iterator[list[StoredEvent]]:
     """Every event after ``after`` up to ``until``, in pages of ``size`` (a rebuild's single
-    pass over the log). On PostgreSQL it reads with the driver's cursor, in the caller's
-    transaction, without SQLAlchemy's per-row layer."""
+    pass over the log).
+
+    On PostgreSQL a thread reads ahead on a connection of its own while the caller folds the
+    page before (so the server's work and the wait for it overlap the folding), with the
+    driver's cursor in binary format (the server sends timestamps and integers as they are
+    instead of formatting them: half the time of text) and without SQLAlchemy's per-row layer.
+    Another connection sees the same events: every position up to ``until`` was committed when
+    the caller read it as the head, and events are never changed. At most two pages wait."""
     if conn.dialect.name != "postgresql":
         yield from pages(conn, after, until, None, size)
         return
-    cursor = conn.connection.driver_connection.cursor()
+    ready: queue.Queue[list[StoredEvent] | BaseException | None] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def hand_over(item: list[StoredEvent] | BaseException | None) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read_ahead(after: int) -> None:
+        try:
+            raw = conn.engine.raw_connection()
+            try:
+                cursor = raw.driver_connection.cursor(binary=True)
+                while True:
+                    cursor.execute(_SCAN, (after, until, size))
+                    rows = cursor.fetchall()
+                    if not rows:
+                        break
+                    after = rows[-1][0]
+                    batch = [to_event(r) for r in rows]
+                    del rows
+                    if not hand_over(batch) or len(batch) < size:
+                        break
+            finally:
+                raw.close()
+            hand_over(None)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            hand_over(exc)
+
+    reader = threading.Thread(target=read_ahead, args=(after,), name="casework-scan", daemon=True)
+    reader.start()
     try:
-        while True:
-            cursor.execute(_SCAN, (after, until, size))
-            rows = cursor.fetchall()
-            if not rows:
-                return
-            after = rows[-1][0]
-            batch = [to_event(r) for r in rows]
-            del rows
-            yield batch
-            if len(batch) < size:
-                return
+        while (item := ready.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
     finally:
-        cursor.close()
+        stop.set()
+        reader.join()
 
 
 _HEAD = select(func.max(T.c.position))

@@ -24,10 +24,11 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Collection, Iterable, Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import structlog
 from sqlalchemy import Connection, Engine, text
@@ -239,21 +240,14 @@ class ProjectionRunner:
             builders = [(p, p.rebuilder(conn), p.event_types) for p in projections]  # type: ignore[attr-defined]
             total = feed.count(conn, 0, head, None) if progress else 0
             scanned = 0
-            for page in feed.scan(conn, 0, head, self.rebuild_page_size):
-                scanned += len(page)
-                for projection, builder, types in builders:
-                    mine = page if types is None else [e for e in page if e.type in types]
-                    if mine:
-                        try:
-                            builder.fold(mine)
-                        except ProjectionHalted:
-                            raise
-                        except Exception as exc:
-                            raise ProjectionHalted(projection.name, getattr(exc, "event", None), exc) from exc
-                    folded[projection.name] += len(mine)
-                    if progress:
-                        progress(projection.name, scanned, total)
-                del page
+            with closing(feed.scan(conn, 0, head, self.rebuild_page_size)) as log_pages:
+                for page in log_pages:
+                    scanned += len(page)
+                    for projection, builder, types in builders:
+                        folded[projection.name] += _fold_page(projection, builder, types, page)
+                        if progress:
+                            progress(projection.name, scanned, total)
+                    del page
             for projection, builder, _ in builders:
                 builder.finish()
                 checkpoints.write(conn, projection.name, projection.version, head, self._now())
@@ -603,6 +597,21 @@ class ProjectionRunner:
             event_type=exc.event_type, error=str(exc.cause),
         )
         checkpoints.mark_halted(conn, name, str(exc))
+
+
+def _fold_page(projection: Projection, builder: Any, types: Collection[str] | None,
+               page: list[StoredEvent]) -> int:
+    """Hand a rebuilder the events of ``page`` its projection folds; returns how many."""
+    mine = page if types is None else [e for e in page if e.type in types]
+    if not mine:
+        return 0
+    try:
+        builder.fold(mine)
+    except ProjectionHalted:
+        raise
+    except Exception as exc:
+        raise ProjectionHalted(projection.name, getattr(exc, "event", None), exc) from exc
+    return len(mine)
 
 
 class _Unusual(Exception):
