@@ -11,7 +11,6 @@ Queries for the HTTP routes and the dashboard: ``pending_deadlines`` and ``fired
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -145,7 +144,7 @@ class _IndexedBook(DeadlineBook):
         for deadline_id in list(self._by_source.get(effect.source, ())):
             record = self.records[deadline_id]
             if record.status in old and _matches(record.deadline, effect):
-                self._put(replace(record, status=new))
+                self._put(record.moved(new))
 
 
 class DeadlineRebuild:
