@@ -219,3 +219,26 @@ def test_the_append_function_takes_the_stores_lock_and_channel(store):
         source = conn.execute(query).scalar()
     assert f"pg_advisory_xact_lock({APPEND_LOCK_KEY})" in source
     assert f"pg_notify('{NOTIFY_CHANNEL}'" in source
+
+
+@pytest.mark.parametrize("database_url", [pytest.param("postgres", marks=pytest.mark.postgres)],
+                         indirect=True)
+def test_a_one_statement_append_hands_its_connection_back_to_the_pool_transactional(store):
+    # The one-statement append borrows a pooled connection in autocommit. Were it returned so,
+    # the next batch append's advisory lock would end with its own statement and stop
+    # serialising positions with commits.
+    from sqlalchemy.pool import QueuePool
+
+    from casework.db import make_engine
+
+    one = make_engine(store.engine.url.render_as_string(hide_password=False),
+                      poolclass=QueuePool, pool_size=1, max_overflow=0)
+    try:
+        single = EventStore(one, store.clock)
+        single.append("note-1", [note("a")])
+        with one.connect() as conn:
+            assert conn.connection.driver_connection.autocommit is False
+        single.append_batch([AppendRequest("note-1", [note("b")]), AppendRequest("note-2", [note("c")])])
+        assert [e.version for e in single.read_stream("note-1")] == [1, 2]
+    finally:
+        one.dispose()
