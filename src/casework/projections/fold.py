@@ -32,6 +32,7 @@ from sqlalchemy import (
     insert,
     select,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 
 from casework.events.base import event_class, upcast
 from casework.events.errors import UnknownEventType
@@ -123,15 +124,20 @@ class PartitionedFold:
             return
         states = self.load(conn, keys)
         # Rows are a pure function of the state, so the rows stored for a partition are those
-        # of its stored state: delete only from the tables that hold some (before folding,
-        # which changes the states in place). A new partition has none.
+        # of its stored state (read before folding, which changes the states in place).
         stored_in = self._tables_holding(states)
         touched = self.fold_all(events, states)
+        new_rows = self._rows_by_table({k: states[k] for k in touched})
         for table in self.tables:
-            had = sorted(k for k in touched if table.name in stored_in.get(k, ()))
-            for i in range(0, len(had), _CHUNK):
-                conn.execute(_delete_partitions(table), {"keys": had[i : i + _CHUNK]})
-        self._insert(conn, {k: states[k] for k in touched})
+            rows = new_rows[table.name]
+            had = {k for k in touched if table.name in stored_in.get(k, ())}
+            upsert = _keyed_by_partition(table)
+            if upsert:  # one row per partition: replaced in place, deleted only when gone
+                had.difference_update(r["partition"] for r in rows)
+            ordered = sorted(had)
+            for i in range(0, len(ordered), _CHUNK):
+                conn.execute(_delete_partitions(table), {"keys": ordered[i : i + _CHUNK]})
+            _write_rows(conn, table, rows, upsert=upsert)
 
     def _tables_holding(self, states: dict[str, State]) -> dict[str, set[str]]:
         """For each stored partition, the names of the tables its rows are in."""
@@ -161,7 +167,8 @@ class PartitionedFold:
                 states[key] = orjson.loads(blob)
         return states
 
-    def _insert(self, conn: Connection, states: dict[str, State]) -> None:
+    def _rows_by_table(self, states: dict[str, State]) -> dict[str, list[dict[str, Any]]]:
+        """The rows of every table (the state table's included) that show ``states``."""
         by_table: dict[str, list[dict[str, Any]]] = {t.name: [] for t in self.tables}
         state_rows = by_table[self.state.name]
         for key, state in states.items():
@@ -171,13 +178,13 @@ class PartitionedFold:
                 for row in rows:
                     row["partition"] = key
                     target.append(row)
+        return by_table
+
+    def _insert(self, conn: Connection, states: dict[str, State]) -> None:
+        """Insert the rows of partitions that have none (a rebuild's tables start empty)."""
+        by_table = self._rows_by_table(states)
         for table in self.tables:
-            rows = by_table[table.name]
-            if len(rows) >= _COPY_FROM and conn.dialect.name == "postgresql":
-                copy_rows(conn, table, rows)
-                continue
-            for i in range(0, len(rows), _INSERT_BATCH):
-                conn.execute(_insert_rows(table), rows[i : i + _INSERT_BATCH])
+            _write_rows(conn, table, by_table[table.name], upsert=False)
 
 
 class FoldRebuild:
@@ -253,6 +260,28 @@ def _delete_partitions(table: Table) -> Delete:
 @functools.cache
 def _insert_rows(table: Table) -> Insert:
     return insert(table)
+
+
+def _write_rows(conn: Connection, table: Table, rows: list[dict[str, Any]], *, upsert: bool) -> None:
+    if not upsert and len(rows) >= _COPY_FROM and conn.dialect.name == "postgresql":
+        copy_rows(conn, table, rows)
+        return
+    statement = _upsert_rows(table, conn.dialect.name) if upsert else _insert_rows(table)
+    for i in range(0, len(rows), _INSERT_BATCH):
+        conn.execute(statement, rows[i : i + _INSERT_BATCH])
+
+
+def _keyed_by_partition(table: Table) -> bool:
+    return [c.name for c in table.primary_key.columns] == ["partition"]
+
+
+@functools.cache
+def _upsert_rows(table: Table, dialect: str) -> Insert:
+    """INSERT ... ON CONFLICT (partition) DO UPDATE: one statement instead of a delete and an
+    insert for tables holding one row per partition (SQLite and PostgreSQL alike)."""
+    upsert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    changed = {c.name: upsert.excluded[c.name] for c in table.columns if c.name != "partition"}
+    return upsert.on_conflict_do_update(index_elements=[table.c.partition], set_=changed)
 
 
 def copy_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
