@@ -132,19 +132,18 @@ class _IndexedBook(DeadlineBook):
         self._by_source: dict[str, set[str]] = {}
 
     def _put(self, record: DeadlineRecord) -> None:
-        super()._put(record)
-        self._by_source.setdefault(record.deadline.source, set()).add(record.deadline.deadline_id)
-
-    def remember(self, record: DeadlineRecord) -> None:
-        """Hold a stored row (read back), unchanged."""
+        # No set of changed ids: a rebuild writes every record it holds.
         self.records[record.deadline.deadline_id] = record
         self._by_source.setdefault(record.deadline.source, set()).add(record.deadline.deadline_id)
 
+    remember = _put  # hold a stored row (read back)
+
     def _move(self, effect: Cancel | Suspend | Resume, old: tuple, new: DeadlineStatus) -> None:  # type: ignore[override]
-        for deadline_id in list(self._by_source.get(effect.source, ())):
-            record = self.records[deadline_id]
+        records = self.records
+        for deadline_id in self._by_source.get(effect.source, ()):  # same ids and source after
+            record = records[deadline_id]
             if record.status in old and _matches(record.deadline, effect):
-                self._put(record.moved(new))
+                records[deadline_id] = record.moved(new)
 
 
 class DeadlineRebuild:
