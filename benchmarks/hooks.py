@@ -1,23 +1,18 @@
-"""Measurements of parts that are still being written. Each is a hook: it returns a dict of
-figures, or raises ``NotYetAvailable`` (the runner then prints 'not yet available').
+"""Measurements through Casework's own application, projections and HTTP API (the later part
+of ``make bench``). Each hook returns a dict of figures, or raises ``NotYetAvailable`` (the
+runner then prints 'not yet available'); the runner's table and the README refer to the names.
 
-HOOKS TO FILL IN (owners: the teams writing those parts). Keep the figure names; the runner's
-table and the README refer to them.
-
-  hook_application_command(ctx)  domain/application team
-      "Casework single command through the Application (log an intelligence record)":
-      figures  app.command_per_s, app.command_p50_ms, app.command_p99_ms
-  hook_projection_rebuild(ctx)    projections team
-      "full rebuild of every projection from 1,000,000 events" (ctx.sizes.rebuild_events):
-      figures  rebuild.events, rebuild.projections, rebuild.seconds, rebuild.events_per_s,
-               rebuild.peak_mb. Only the generator of realistic events is missing.
-  hook_http_load(ctx)             API team (only the routes and a token are missing)
-      "HTTP API under load from a separate process: 16 concurrent clients on loopback for a
-      bounded time, GET provider view, GET triage inbox, POST intelligence, with p50/p99/rps":
-      figures  http.rps, http.p50_ms, http.p99_ms, http.errors, http.<operation>.{rps,p50_ms,p99_ms}
-      The load generator (benchmarks/http_load.py), the server launcher (``serve``) and the
-      seeding (``casework users add``, POST /api/v1/providers) are written; check the routes
-      and bodies in ``http_spec`` as the API settles.
+  hook_application_command(ctx)
+      one LogIntelligence per transaction through ``Application.execute`` (append and the
+      in-process read-model catch-up): app.command_per_s, app.command_p50_ms, app.command_p99_ms
+  hook_projection_rebuild(ctx)
+      a full rebuild of every projection from about ``ctx.sizes.rebuild_events`` realistic
+      events: rebuild.events, .projections, .seconds, .events_per_s, .peak_mb, .rss_growth_mb,
+      .load_per_s, .load_rss_growth_mb
+  hook_http_load(ctx)
+      the HTTP API under load from a separate process (16 clients on loopback for a bounded
+      time: GET provider view, GET triage inbox, POST intelligence): http.rps, http.p50_ms,
+      http.p99_ms, http.errors, http.<operation>.{rps,p50_ms,p99_ms}
 """
 
 from __future__ import annotations
@@ -74,8 +69,8 @@ def _fresh_pg(ctx: Context, suffix: str) -> str:
 
 # ----------------------------------------------------------------------------- hook 1
 def hook_application_command(ctx: Context) -> dict[str, Any]:
-    """FILL IN / CHECK (domain team): one LogIntelligence command per transaction through
-    ``app.execute``, on PostgreSQL, against a provider that exists."""
+    """One LogIntelligence command per transaction through ``app.execute``, on PostgreSQL,
+    against a provider that exists, for at most 30 s."""
     try:
         from casework.domain.actors import Actor, Role
         from casework.domain.intelligence import LogIntelligence
@@ -112,7 +107,7 @@ def hook_application_command(ctx: Context) -> dict[str, Any]:
 
 
 def _create_provider(cw: Any, app: Any) -> str:
-    """FILL IN (domain team): create one provider through the Application, return its id."""
+    """Register one provider through the Application; returns its id."""
     try:
         from casework.domain.actors import Actor, Role
         from casework.domain.providers import RegisterProvider  # the name may differ
@@ -128,9 +123,9 @@ def _create_provider(cw: Any, app: Any) -> str:
 
 # ----------------------------------------------------------------------------- hook 2
 def hook_projection_rebuild(ctx: Context) -> dict[str, Any]:
-    """FILL IN (projections team): ``_load_realistic_events`` below. The timing is written: it
-    rebuilds every registered projection from position 0 with ``cw.projections.rebuild()``
-    (drop, re-create, replay) and records the peak Python heap while it runs."""
+    """Load realistic events (``_load_realistic_events``), then time ``cw.projections.rebuild()``
+    of every registered projection from position 0 (drop, re-create, replay), with the growth
+    of the process's peak RSS and, up to 300,000 events, the peak Python heap of a second run."""
     from benchmarks.common import peak_mb
 
     url = _fresh_pg(ctx, "rebuild")
