@@ -168,3 +168,17 @@ def test_financial_years_and_north_northamptonshire_groups():
     assert plan_group("care_home_nursing", "LD,PDSI") == "working_age_residential_nursing"
     assert plan_group("supported_living", "MH") == "working_age_supported_living_domiciliary"
     assert plan_group("day_service", "OP") == "day_services"
+
+
+def test_the_filter_of_written_keys_never_forgets_a_key_and_is_rarely_wrong_about_others() -> None:
+    from casework.projections.fold import WrittenKeys
+
+    written = WrittenKeys(first=1000)  # grows through many filters
+    assert not written
+    keys = [f"intelligence-{n:08x}" for n in range(50_000)]
+    written.update(keys[:30_000])
+    written.update(keys[10_000:])  # some written again
+    assert written
+    assert all(k in written for k in keys)
+    others = [f"visit-{n:08x}" for n in range(50_000)]
+    assert sum(k in written for k in others) < 0.01 * len(others)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import Collection
 from datetime import timedelta
@@ -214,3 +215,4 @@ def test_a_rebuild_that_halts_part_way_through_the_log_leaves_no_reader_running(
         casework.projections.rebuild()
     assert not [t for t in threading.enumerate() if t.name == "casework-scan"]
     assert casework.engine.pool.checkedout() == 0
+    assert gc.isenabled()  # paused for the rebuild only, halted or not

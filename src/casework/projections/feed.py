@@ -63,14 +63,16 @@ def scan(conn: Connection, after: int, until: int, size: int) -> Iterator[list[S
     driver's cursor in binary format (the server sends timestamps and integers as they are
     instead of formatting them: half the time of text) and without SQLAlchemy's per-row layer.
     Another connection sees the same events: every position up to ``until`` was committed when
-    the caller read it as the head, and events are never changed. At most two pages wait."""
+    the caller read it as the head, and events are never changed. At most two pages wait, as
+    rows: decoded into events only when their turn comes (decoded, a page takes several times
+    the memory, and decoding needs the interpreter the folds are using anyway)."""
     if conn.dialect.name != "postgresql":
         yield from pages(conn, after, until, None, size)
         return
-    ready: queue.Queue[list[StoredEvent] | BaseException | None] = queue.Queue(maxsize=1)
+    ready: queue.Queue[list[tuple] | BaseException | None] = queue.Queue(maxsize=1)
     stop = threading.Event()
 
-    def hand_over(item: list[StoredEvent] | BaseException | None) -> bool:
+    def hand_over(item: list[tuple] | BaseException | None) -> bool:
         while not stop.is_set():
             try:
                 ready.put(item, timeout=0.1)
@@ -90,10 +92,9 @@ def scan(conn: Connection, after: int, until: int, size: int) -> Iterator[list[S
                     if not rows:
                         break
                     after = rows[-1][0]
-                    batch = [to_event(r) for r in rows]
-                    del rows
-                    if not hand_over(batch) or len(batch) < size:
+                    if not hand_over(rows) or len(rows) < size:
                         break
+                    del rows
             finally:
                 raw.close()
             hand_over(None)
@@ -106,7 +107,9 @@ def scan(conn: Connection, after: int, until: int, size: int) -> Iterator[list[S
         while (item := ready.get()) is not None:
             if isinstance(item, BaseException):
                 raise item
-            yield item
+            batch = [to_event(r) for r in item]
+            del item
+            yield batch
     finally:
         stop.set()
         reader.join()

@@ -18,6 +18,7 @@ from collections.abc import Collection, Iterable, Iterator
 from typing import Any, ClassVar
 
 import orjson
+from rbloom import Bloom
 from sqlalchemy import (
     Column,
     Connection,
@@ -194,14 +195,14 @@ class FoldRebuild:
     Memory stays bounded: once ``limit`` partitions are in memory they are all written and
     dropped (a write-back cache). A partition met again after that is read back from its state
     row first, and its rows are replaced at the next write, as the incremental ``apply`` does;
-    only the keys written so far stay in memory."""
+    of the partitions written only a Bloom filter of their keys stays in memory (WrittenKeys)."""
 
     def __init__(self, projection: PartitionedFold, conn: Connection, limit: int | None = None) -> None:
         self.projection = projection
         self.conn = conn
         self.limit = limit or REBUILD_PARTITIONS_IN_MEMORY
         self.states: dict[str, State] = {}
-        self.written: set[str] = set()
+        self.written = WrittenKeys()
 
     def fold(self, events: list[StoredEvent]) -> None:
         p, states = self.projection, self.states
@@ -216,7 +217,7 @@ class FoldRebuild:
 
     def finish(self) -> None:
         self._write()
-        self.written = set()
+        self.written = WrittenKeys()
 
     def _write(self) -> None:
         """Write every state in memory (replacing rows written before), in chunks released as
@@ -236,8 +237,43 @@ class FoldRebuild:
             p._insert(conn, chunk)
 
 
+class WrittenKeys:
+    """The keys a rebuild has written out and may meet again, in Bloom filters: ~2 bytes a key
+    where a set of strings takes ~100 (a national log has tens of millions of partitions).
+    ``key in written`` is True for every key added; for a key never added it is sometimes True
+    (0.1 % a filter: about 1 % with the ten filters of 60 million keys), which costs a read back
+    that finds nothing and a delete of no rows. Filters are added as keys come, each twice the
+    size of the one before."""
+
+    def __init__(self, first: int | None = None) -> None:
+        self._filters: list[Bloom] = []
+        self._next = first or WRITTEN_FIRST_FILTER
+        self._room = 0
+
+    def __bool__(self) -> bool:
+        return bool(self._filters)
+
+    def __contains__(self, key: str) -> bool:
+        return any(key in f for f in self._filters)
+
+    def update(self, keys: Iterable[str]) -> None:
+        pending = [k for k in keys if k not in self]  # written again: already there
+        while pending:
+            if self._room == 0:
+                self._filters.append(Bloom(self._next, WRITTEN_FALSE_POSITIVES))
+                self._room, self._next = self._next, self._next * 2
+            taken, pending = pending[: self._room], pending[self._room :]
+            self._filters[-1].update(taken)
+            self._room -= len(taken)
+
+
+# How often WrittenKeys may say a key was written when it was not (each filter), and how many
+# keys its first filter holds.
+WRITTEN_FALSE_POSITIVES = 0.001
+WRITTEN_FIRST_FILTER = 1 << 16
+
 # Partitions a rebuild holds in memory before writing them out (see FoldRebuild).
-REBUILD_PARTITIONS_IN_MEMORY = 50_000
+REBUILD_PARTITIONS_IN_MEMORY = 10_000
 _FINISH_CHUNK = 20_000
 
 
@@ -298,4 +334,4 @@ def copy_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> Non
         cursor.close()
 
 
-__all__ = ["FoldRebuild", "PartitionedFold", "State", "current_data", "state_table"]
+__all__ = ["FoldRebuild", "PartitionedFold", "State", "WrittenKeys", "current_data", "state_table"]

@@ -32,7 +32,7 @@ from sqlalchemy import (
 
 from casework.events.store import StoredEvent
 from casework.projections.base import read_models
-from casework.projections.fold import copy_rows
+from casework.projections.fold import WrittenKeys, copy_rows
 from casework.workflows.deadlines import (
     LIVE,
     Cancel,
@@ -158,8 +158,8 @@ class DeadlineRebuild:
         self.conn = conn
         self.limit = limit or REBUILD_DEADLINES_IN_MEMORY
         self.book = _IndexedBook()
-        self.written_ids: set[str] = set()
-        self.written_sources: set[str] = set()
+        self.written_ids = WrittenKeys()
+        self.written_sources = WrittenKeys()
 
     def fold(self, events: list[StoredEvent]) -> None:
         timing, book = self.timing, self.book
@@ -168,8 +168,8 @@ class DeadlineRebuild:
             sources = {e.source for e in effects if isinstance(e, Cancel | Suspend | Resume)}
             ids = {e.deadline.deadline_id for e in effects if isinstance(e, Schedule | Fired)}
             stored = _load_rows(
-                self.conn, sorted(sources & self.written_sources),
-                sorted(i for i in ids & self.written_ids if i not in book.records),
+                self.conn, sorted(s for s in sources if s in self.written_sources),
+                sorted(i for i in ids if i not in book.records and i in self.written_ids),
             )
             for deadline_id, record in stored.items():
                 if deadline_id not in book.records:
@@ -181,7 +181,7 @@ class DeadlineRebuild:
 
     def finish(self) -> None:
         self._write()
-        self.written_ids, self.written_sources = set(), set()
+        self.written_ids, self.written_sources = WrittenKeys(), WrittenKeys()
 
     def _write(self) -> None:
         conn = self.conn
@@ -190,7 +190,7 @@ class DeadlineRebuild:
         for chunk in _chunks(again, 500):
             conn.execute(_DELETE_IDS, {"ids": chunk})
         self.written_ids.update(records)
-        self.written_sources.update(r.deadline.source for r in records.values())
+        self.written_sources.update({r.deadline.source for r in records.values()})
         while records:  # in chunks, releasing each, so all rows are never in memory at once
             rows = [_row(records.popitem()[1]) for _ in range(min(20_000, len(records)))]
             if conn.dialect.name == "postgresql":
@@ -201,7 +201,7 @@ class DeadlineRebuild:
 
 
 # Deadlines a rebuild holds in memory before writing them out (see DeadlineRebuild).
-REBUILD_DEADLINES_IN_MEMORY = 50_000
+REBUILD_DEADLINES_IN_MEMORY = 10_000
 
 
 def _load_touched(conn: Connection, effects: list) -> dict[str, DeadlineRecord]:  # noqa: ANN001
