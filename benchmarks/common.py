@@ -38,6 +38,7 @@ class Sizes:
     rounds: int = 5              # write systems take turns in this many rounds (fair under noise)
     http_seconds: float = 20.0   # bounded time for the HTTP load test
     http_clients: int = 16
+    http_workers: int = 2        # `casework serve --workers` (one per core of this machine)
     rebuild_events: int = 1_000_000
 
     @classmethod

@@ -300,14 +300,15 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serve(database_url: str, extra_env: dict[str, str] | None = None) -> Iterator[str]:
-    """Run ``casework serve`` on a free loopback port in a child process; yield its base URL.
-    Stops the child (by its pid) on exit."""
+def serve(database_url: str, extra_env: dict[str, str] | None = None, workers: int = 1) -> Iterator[str]:
+    """Run ``casework serve --workers N`` on a free loopback port in a child process; yield its
+    base URL. Stops the child (by its pid; it stops its workers) on exit."""
     port = _free_port()
     env = {**os.environ, "CASEWORK_DATABASE_URL": database_url, "CASEWORK_LOG_LEVEL": "WARNING",
            "CASEWORK_SCHEDULER_ENABLED": "false", **(extra_env or {})}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "casework.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "-m", "casework.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+         "--workers", str(workers)],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     base = f"http://127.0.0.1:{port}"
@@ -365,16 +366,17 @@ def http_spec(base: str, token: str, provider_ids: list[str], ctx: Context) -> d
 
 
 def hook_http_load(ctx: Context) -> dict[str, Any]:
-    """CHECK (API team): seeds a manager's token with ``casework users add`` and 20 providers
-    with POST /api/v1/providers, then runs the load from a separate process."""
+    """Seeds a manager's token with ``casework users add`` and 20 providers with POST
+    /api/v1/providers, then runs the load from a separate process against ``casework serve
+    --workers`` ``ctx.sizes.http_workers``."""
     url = _fresh_pg(ctx, "http")
     token = _user_token(url)
-    with serve(url) as base:
+    with serve(url, workers=ctx.sizes.http_workers) as base:
         providers = _seed_providers(base, token, 20)
         result = run_load(http_spec(base, token, providers, ctx))
     if result["requests"] == 0 or result["errors"] == result["requests"]:
         raise NotYetAvailable(f"every request failed: {result.get('error_samples')}")
-    return _flatten_http(result)
+    return {**_flatten_http(result), "http.workers": ctx.sizes.http_workers}
 
 
 def _user_token(url: str) -> str:

@@ -414,8 +414,13 @@ def table(ctx: C.Context) -> str:
         ("  process peak RSS growth during the rebuild (MB)", "rebuild.rss_growth_mb"),
         ("  load through append_batch (events/s)", "rebuild.load_per_s"),
         ("  process peak RSS growth during the load (MB)", "rebuild.load_rss_growth_mb"),
-        ("HTTP 16 clients: requests/s", "http.rps"),
+        (f"HTTP {ctx.sizes.http_clients} clients, {ctx.sizes.http_workers} server processes: "
+         "requests/s", "http.rps"),
         ("  p50 / p99 (ms)", "http.p50_ms"),
+        ("  GET provider view, p50 / p99 (ms)", "http.get_provider_view.p50_ms"),
+        ("  GET triage inbox, p50 / p99 (ms)", "http.get_triage_inbox.p50_ms"),
+        ("  POST intelligence, p50 / p99 (ms)", "http.post_intelligence.p50_ms"),
+        ("  POST intelligence (requests/s)", "http.post_intelligence.rps"),
         ("HTTP load generator self-test, GET /docs (req/s)", "http_selftest.rps"),
         ("  p50 / p99 (ms)", "http_selftest.p50_ms"),
     ]:
@@ -476,6 +481,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeats", type=int, help="repetitions of each read (median reported)")
     p.add_argument("--rounds", type=int, help="interleaved rounds of the write measurements")
     p.add_argument("--http-seconds", type=float, help="duration of the HTTP load")
+    p.add_argument("--http-workers", type=int, help="server processes (casework serve --workers)")
     p.add_argument("--rebuild-events", type=int, help="events for the projection rebuild hook")
     p.add_argument("--pg", default=C.PG_ADMIN_URL, help="an admin URL of the PostgreSQL server")
     p.add_argument("--db", default=C.BENCH_DB, help="scratch database name (casework_bench*)")
@@ -487,7 +493,7 @@ def main(argv: list[str] | None = None) -> int:
 
     sizes = C.Sizes.quick() if args.quick else C.Sizes()
     for name in ("singles", "bulk_events", "chunk", "stream_events", "repeats", "rounds",
-                 "http_seconds", "rebuild_events"):
+                 "http_seconds", "http_workers", "rebuild_events"):
         if getattr(args, name) is not None:
             setattr(sizes, name, getattr(args, name))
     parts = set(args.only or ["pg", "sqlite", "hooks"])

@@ -126,12 +126,14 @@ class Served:
 
 
 @contextmanager
-def serving(url: str, workdir: Path, *, scheduler: bool = False, **env: str) -> Iterator[Served]:
+def serving(
+    url: str, workdir: Path, *, scheduler: bool = False, workers: int = 1, **env: str
+) -> Iterator[Served]:
     """``casework serve`` in a subprocess on a free loopback port; waits for /healthz 200."""
     port = free_port()
     log = workdir / f"serve-{port}.log"
     proc = start(
-        ["serve", "--host", "127.0.0.1", "--port", str(port)], url, log,
+        ["serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)], url, log,
         CASEWORK_SCHEDULER_ENABLED="true" if scheduler else "false",
         CASEWORK_PROJECTION_POLL_SECONDS="0.2", **env,
     )

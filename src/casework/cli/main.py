@@ -4,8 +4,11 @@ casework/cli/ and registers them at the bottom of this file."""
 from __future__ import annotations
 
 import json
+import os
+import secrets
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -13,6 +16,9 @@ from casework.bootstrap import bootstrap
 from casework.db import make_engine, upgrade_schema
 from casework.logs import configure_logging
 from casework.settings import load_settings
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 app = typer.Typer(
     help=(
@@ -69,6 +75,13 @@ def verify(
 def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
+    workers: int = typer.Option(
+        1, min=1, max=64,
+        help="Server processes answering requests. One process answers on one core (Python runs "
+             "one thread at a time); give busy teams about one per core, on PostgreSQL. With "
+             "more than one, the deadline scheduler runs once, in the supervising process, and "
+             "sign-in sessions are shared (CASEWORK_SESSION_SECRET, or a key made at start).",
+    ),
 ) -> None:
     """Serve the HTTP API and web interface, with the deadline scheduler running inside."""
     import uvicorn
@@ -77,17 +90,40 @@ def serve(
 
     settings = load_settings()
     configure_logging(settings.log_level)
+    if workers > 1 and settings.session_secret is None:
+        # Every worker must sign and check sessions with the same key; they inherit this.
+        os.environ["CASEWORK_SESSION_SECRET"] = secrets.token_urlsafe(48)
     cw = bootstrap(settings)
-    typer.echo(f"Casework on http://{host}:{port}/ (store: {cw.engine.dialect.name})", err=True)
+    typer.echo(
+        f"Casework on http://{host}:{port}/ (store: {cw.engine.dialect.name}, "
+        f"{workers} process{'es' if workers > 1 else ''})", err=True,
+    )
     if settings.scheduler_enabled and cw.scheduler is not None:
         cw.scheduler.start()  # fires what fell due while we were down, then polls
-    if cw.projections is not None:
-        cw.projections.start()  # follows appends made by other processes
     try:
+        if workers > 1:
+            uvicorn.run("casework.cli.main:worker_app", factory=True, workers=workers, host=host,
+                        port=port, log_config=None, access_log=False)
+            return
+        if cw.projections is not None:
+            cw.projections.start()  # follows appends made by other processes
         uvicorn.run(create_app(cw), host=host, port=port, log_config=None, access_log=False)
     finally:
         if cw.scheduler is not None:
             cw.scheduler.shutdown()
+
+
+def worker_app() -> FastAPI:
+    """The app of one ``casework serve --workers N`` process (uvicorn calls this in each): its
+    own container, following the others' appends; the scheduler stays in the supervisor."""
+    from casework.api.app import create_app
+
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    cw = bootstrap(settings.model_copy(update={"scheduler_enabled": False}))
+    if cw.projections is not None:
+        cw.projections.start()
+    return create_app(cw)
 
 
 from casework.cli.deadlines import deadlines_app  # noqa: E402
