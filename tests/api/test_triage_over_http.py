@@ -71,3 +71,20 @@ def test_the_triage_inbox_filters_by_state_and_officer(client, as_role):
     logged = client.get("/api/v1/intelligence?state=logged", headers=officer).json()
     assert [i["record_id"] for i in logged] == [second]
     assert logged[0]["has_whistleblower"] is False
+
+
+def test_the_inbox_comes_in_pages_each_linking_to_the_next(client, as_role):
+    officer = as_role("officer")
+    provider_id = register(client, officer)
+    logged = {log_record(client, officer, provider_id)["id"] for _ in range(5)}
+    seen, url, pages = [], "/api/v1/intelligence?state=logged&limit=2", 0
+    while url:
+        answer = client.get(url, headers=officer)
+        assert answer.status_code == 200, answer.text
+        seen += [i["record_id"] for i in answer.json()]
+        url, pages = answer.links.get("next", {}).get("url"), pages + 1
+    assert pages == 3 and len(seen) == 5 and set(seen) == logged
+    last = client.get("/api/v1/intelligence?state=logged&limit=2&offset=4", headers=officer)
+    assert "link" not in last.headers  # nothing after the last page
+    exact = client.get("/api/v1/intelligence?state=logged&limit=5", headers=officer)
+    assert len(exact.json()) == 5 and "link" not in exact.headers
