@@ -430,8 +430,8 @@ def http_selftest(ctx: Context) -> dict[str, Any]:
             "http_selftest.p99_ms": result["p99_ms"], "http_selftest.errors": result["errors"]}
 
 
-HOOKS = [
-    ("Application: log intelligence (1 command/txn, PG)", hook_application_command),
-    ("Projections: rebuild all from N events (PG)", hook_projection_rebuild),
-    ("HTTP: 16 clients, provider view / inbox / POST intelligence", hook_http_load),
+HOOKS = [  # (name for run.py --hooks, label, hook)
+    ("application", "Application: log intelligence (1 command/txn, PG)", hook_application_command),
+    ("rebuild", "Projections: rebuild all from N events (PG)", hook_projection_rebuild),
+    ("http", "HTTP: 16 clients, provider view / inbox / POST intelligence", hook_http_load),
 ]

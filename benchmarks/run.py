@@ -234,8 +234,10 @@ def profile_casework(ctx: C.Context, cw: CaseworkStore, backend: str) -> None:
 
 
 # ----------------------------------------------------------------------------- hooks
-def measure_hooks(ctx: C.Context, with_selftest: bool) -> None:
-    for label, hook in HOOKS:
+def measure_hooks(ctx: C.Context, names: set[str]) -> None:
+    for name, label, hook in HOOKS:
+        if name not in names:
+            continue
         say(f"hook: {label}")
         try:
             ctx.figures.update(hook(ctx))
@@ -245,7 +247,7 @@ def measure_hooks(ctx: C.Context, with_selftest: bool) -> None:
         except Exception as exc:  # a part under construction must not hide the other figures
             ctx.notes.append(f"{label}: failed ({type(exc).__name__}: {str(exc)[:300]})")
             print(f"  {label}: failed: {exc!r}", file=sys.stderr)
-    if with_selftest:
+    if "http" in names:
         say("HTTP load generator self-test against GET /docs")
         try:
             ctx.figures.update(http_selftest(ctx))
@@ -474,6 +476,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true", help="small smoke run (under a minute)")
     p.add_argument("--only", choices=["pg", "sqlite", "hooks"], action="append",
                    help="run only these parts (repeatable); default: all")
+    p.add_argument("--hooks", choices=[name for name, _, _ in HOOKS], action="append",
+                   help="run only these hooks (repeatable; adds hooks to --only); default: all")
     p.add_argument("--singles", type=int, help="single-event appends per system")
     p.add_argument("--bulk-events", type=int, help="events appended in bulk per system")
     p.add_argument("--chunk", type=int, help="events per bulk transaction (default 1000)")
@@ -496,7 +500,8 @@ def main(argv: list[str] | None = None) -> int:
                  "http_seconds", "http_workers", "rebuild_events"):
         if getattr(args, name) is not None:
             setattr(sizes, name, getattr(args, name))
-    parts = set(args.only or ["pg", "sqlite", "hooks"])
+    parts = set(args.only or []) | ({"hooks"} if args.hooks else set())
+    parts = parts or {"pg", "sqlite", "hooks"}
     ctx = C.Context(sizes=sizes, pg_admin_url=args.pg, bench_db=args.db, profile=args.profile)
     machine(ctx)
     started = time.perf_counter()
@@ -508,7 +513,7 @@ def main(argv: list[str] | None = None) -> int:
             if "sqlite" in parts:
                 measure_sqlite(ctx)
             if "hooks" in parts:
-                measure_hooks(ctx, with_selftest=True)
+                measure_hooks(ctx, set(args.hooks or [name for name, _, _ in HOOKS]))
         finally:
             if not args.keep:
                 _drop_scratch(ctx)
