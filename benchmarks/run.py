@@ -432,7 +432,7 @@ def table(ctx: C.Context) -> str:
         elif key.endswith("p50_ms") and value is not None:
             text = f"{_fmt(value)} / {_fmt(f.get(key.replace('p50', 'p99')))}"
         else:
-            text = _fmt(value) if value is not None else "not yet available"
+            text = _fmt(value) if value is not None else "not measured"  # hook not run, or see the notes
         rows.append((label, text, "", "", "", ""))
 
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
