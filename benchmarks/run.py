@@ -556,8 +556,11 @@ def _drop_scratch(ctx: C.Context) -> None:
 
     try:
         with psycopg.connect(ctx.pg_admin_url, autocommit=True) as conn:
+            # Only the names this run makes: a prefix would also drop another run's databases
+            # (casework_bench is a prefix of every scratch name) in the middle of its work.
+            mine = [ctx.bench_db] + [f"{ctx.bench_db}_{s}" for s in ("app", "rebuild", "http")]
             names = [r[0] for r in conn.execute(
-                "SELECT datname FROM pg_database WHERE datname LIKE %s", (ctx.bench_db + "%",))]
+                "SELECT datname FROM pg_database WHERE datname = ANY(%s)", (mine,))]
         for name in names:
             C.drop_database(ctx.pg_admin_url, name)
     except Exception as exc:  # best effort: a leftover scratch database harms nothing
