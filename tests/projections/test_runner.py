@@ -216,3 +216,26 @@ def test_a_rebuild_that_halts_part_way_through_the_log_leaves_no_reader_running(
     assert not [t for t in threading.enumerate() if t.name == "casework-scan"]
     assert casework.engine.pool.checkedout() == 0
     assert gc.isenabled()  # paused for the rebuild only, halted or not
+
+
+def test_the_follower_asks_whether_anything_is_new_only_after_a_catch_up_in_flight_ends(
+    casework,
+) -> None:
+    # This process's own NOTIFY wakes its follower while the append's catch-up still runs; were
+    # the follower to judge then, it would see a lag and run a whole second pass.
+    runner, store = casework.projections, casework.store
+    r = Recorder(store)
+    pid = r.provider()
+    hooks = [f for f in store.listeners if getattr(f, "__self__", None) is runner]
+    for f in hooks:
+        store.listeners.remove(f)
+    r.record(pid)  # appended; this process's catch-up not run yet
+    for f in hooks:
+        store.listeners.append(f)
+    answers: list[bool] = []
+    with runner._local:  # a catch-up in flight holds it
+        follower = threading.Thread(target=lambda: answers.append(runner._nothing_new()))
+        follower.start()
+        runner.catch_up()
+    follower.join()
+    assert answers == [True]
