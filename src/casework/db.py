@@ -7,17 +7,17 @@ never has to upgrade its lock half-way through a transaction. PostgreSQL uses ps
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
-
-from casework.events.errors import SchemaOutOfDate, StoreUnavailable
 
 # Any constant works; it only has to be the same in every process.
 MIGRATION_LOCK_KEY = 0x6361_7365_0001
@@ -45,6 +45,17 @@ def make_engine(url: str, *, sqlite_synchronous: str = "FULL", **kw: Any) -> Eng
         connect_args.setdefault("options", "-c TimeZone=UTC")
         kw["connect_args"] = connect_args
     return create_engine(url, **kw)
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Connection]:
+    """A connection for queries only. On PostgreSQL in autocommit: READ COMMITTED gives each
+    statement its own snapshot anyway, so a transaction would only add BEGIN and ROLLBACK round
+    trips."""
+    with engine.connect() as conn:
+        if is_postgres(engine):
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        yield conn
 
 
 def _sqlite_engine(url: str, synchronous: str, **kw: Any) -> Engine:
@@ -105,6 +116,8 @@ def upgrade_schema(engine: Engine) -> set[str]:
                 command.upgrade(_alembic_config(conn), "heads")
     except DBAPIError as exc:
         if exc.connection_invalidated or "could not connect" in str(exc) or "Connection refused" in str(exc):
+            from casework.events.errors import StoreUnavailable  # the store imports this module
+
             raise StoreUnavailable(f"database unreachable: {exc.orig}") from exc
         raise
     return current_revisions(engine)
@@ -118,6 +131,8 @@ def ensure_schema(engine: Engine) -> None:
         return
     unknown = current - _all_revisions()
     if unknown:
+        from casework.events.errors import SchemaOutOfDate  # the store imports this module
+
         raise SchemaOutOfDate(
             f"the database has migrations this version of Casework does not know ({sorted(unknown)}): "
             "upgrade Casework"

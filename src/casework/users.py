@@ -35,6 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from casework.clock import Clock
+from casework.db import reading
 from casework.domain.actors import Actor, Role
 from casework.domain.errors import InvalidInput, NotFound
 from casework.events import ConcurrencyError, EventStore, Metadata, to_new_event
@@ -232,9 +233,7 @@ class UserDirectory:
                     with conn.begin():
                         yield conn
             else:
-                with self.engine.connect() as conn:
-                    if conn.dialect.name == "postgresql":  # a query needs no BEGIN and ROLLBACK
-                        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+                with reading(self.engine) as conn:
                     yield conn
         except IntegrityError:
             raise

@@ -32,6 +32,7 @@ from sqlalchemy import Connection, Dialect, Engine, Select, and_, bindparam, fun
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from casework.clock import Clock, SystemClock
+from casework.db import reading
 from casework.events.base import DomainEvent, NewEvent, decode
 from casework.events.errors import (
     ConcurrencyError,
@@ -590,11 +591,7 @@ class EventStore:
     @contextmanager
     def _read(self) -> Iterator[Connection]:
         try:
-            with self.engine.connect() as conn:
-                if self.postgres:
-                    # Reads need no transaction (READ COMMITTED gives each statement its own
-                    # snapshot anyway): autocommit saves the BEGIN and ROLLBACK round trips.
-                    conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            with reading(self.engine) as conn:
                 yield conn
         except DBAPIError as exc:
             raise _translate(exc) from exc

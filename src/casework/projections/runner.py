@@ -36,6 +36,7 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from casework.clock import Clock, SystemClock
+from casework.db import reading
 from casework.events.store import NOTIFY_CHANNEL, StoredEvent
 from casework.projections import checkpoints, feed
 from casework.projections.base import Projection
@@ -345,9 +346,7 @@ class ProjectionRunner:
         process's own append arrives while that append's catch-up is still running, so the
         answer waits for any catch-up in flight here (else the follower ran a whole second
         pass after nearly every write: a third of a lone POST's time)."""
-        with self.engine.connect() as conn:
-            if self.postgres:
-                conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        with reading(self.engine) as conn:
             head = feed.head(conn)
         with self._local:
             return all(

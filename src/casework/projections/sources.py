@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Engine
 
 from casework.clock import SystemClock
+from casework.db import reading
 from casework.events.store import EventStore
 
 # Dates (due dates, "today", statistics periods) are the council's local dates.
@@ -33,11 +34,7 @@ def connect(source: Any) -> Iterator[Connection]:
         yield source
         return
     engine: Engine = source if isinstance(source, Engine) else source.engine
-    with engine.connect() as conn:
-        if engine.dialect.name == "postgresql":
-            # Queries only: no transaction needed (READ COMMITTED snapshots each statement
-            # anyway), so no BEGIN and ROLLBACK round trips.
-            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+    with reading(engine) as conn:
         yield conn
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, bindparam, select
 
+from casework.db import reading
 from casework.domain.actors import Actor, Role
 from casework.users import api_tokens, hash_token, users
 
@@ -113,9 +114,7 @@ _ACTIVE_TOKEN = (
 
 def actor_for_token_hash(engine: Engine, user_name: str, token_hash: str) -> Actor | None:
     """The user behind an active token, with their current role; None once it is revoked."""
-    with engine.connect() as conn:
-        if conn.dialect.name == "postgresql":  # a query needs no BEGIN and ROLLBACK
-            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+    with reading(engine) as conn:
         row = conn.execute(_ACTIVE_TOKEN, {"hash": token_hash, "user": user_name}).first()
     return Actor(row[0], Role(row[1])) if row else None
 
