@@ -412,6 +412,8 @@ def table(ctx: C.Context) -> str:
         ("  cost in single appends of the same run (x)", "ratio.app_command_cost_in_appends"),
         ("Projections: rebuild all (events/s)", "rebuild.events_per_s"),
         ("  events / seconds", "rebuild.events"),
+        ("  the floor: the log read and decoded, no fold (events/s)", "rebuild.read_decode_per_s"),
+        ("  shared with a worker process, REBUILD_WORKERS=2 (events/s)", "rebuild.workers2_events_per_s"),
         ("  peak Python heap of a rebuild (MB, tracemalloc)", "rebuild.peak_mb"),
         ("  process peak RSS growth during the rebuild (MB)", "rebuild.rss_growth_mb"),
         ("  load through append_batch (events/s)", "rebuild.load_per_s"),

@@ -58,7 +58,11 @@ class Casework:
 
 
 def bootstrap(
-    settings: Settings | None = None, clock: Clock | None = None, *, migrate: bool = True
+    settings: Settings | None = None,
+    clock: Clock | None = None,
+    *,
+    migrate: bool = True,
+    catch_up: bool = True,
 ) -> Casework:
     settings = settings or load_settings()
     clock = clock or SystemClock()
@@ -69,5 +73,5 @@ def bootstrap(
     cw = Casework(settings=settings, clock=clock, engine=engine, store=store)
     wire_application(cw)
     wire_workflows(cw)
-    cw.projections = wire_projections(cw)
+    cw.projections = wire_projections(cw, catch_up=catch_up)
     return cw

@@ -27,6 +27,11 @@ class Settings(BaseSettings):
     # JSON file overriding the default deadline policy (casework.workflows.policy.DeadlinePolicy).
     deadline_policy_file: str | None = None
     projection_poll_seconds: float = 0.5
+    # Processes a rebuild of the read models may use on PostgreSQL (1: this process alone; 0:
+    # one per core). Worth it where PostgreSQL has cores of its own: on 2 cores shared with the
+    # server it measured no faster (benchmarks/README.md). Logs under 100,000 events always
+    # rebuild in one process.
+    rebuild_workers: int = Field(default=1, ge=0, le=64)
     # Web sessions: cookies are marked Secure unless explicitly served over plain HTTP locally.
     secure_cookies: bool = False
     # Key that signs web session cookies (32+ characters). Unset: a random key per process, so

@@ -37,7 +37,7 @@ def rebuild(
     """Drop and rebuild read models from the event log (a progress bar on a terminal)."""
     settings = load_settings()
     configure_logging(settings.log_level)
-    cw = bootstrap(settings)
+    cw = bootstrap(settings, catch_up=False)  # no catch-up: the rebuild replaces them
     runner = cw.projections
     assert runner is not None
     known = {p.name for p in runner.projections()}

@@ -17,9 +17,11 @@ Queries (``source`` is a Connection, an Engine or the Casework container):
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 from casework.projections.history import HistoryEntry, ProviderHistory, history
+from casework.projections.parallel import Spawn
 from casework.projections.provider_view import (
     ProviderView,
     ProviderViewProjection,
@@ -38,16 +40,21 @@ if TYPE_CHECKING:
     from casework.bootstrap import Casework
 
 
-def wire_projections(cw: Casework) -> ProjectionRunner:
-    """Register the read models, build the runner, follow appends in-process, catch up once."""
+def wire_projections(cw: Casework, *, catch_up: bool = True) -> ProjectionRunner:
+    """Register the read models, build the runner, follow appends in-process, catch up once
+    (unless ``catch_up`` is False: a rebuild is about to replace them)."""
     REGISTRY.register(ProviderViewProjection())
     REGISTRY.register(TriageProjection(cw.policy))
     REGISTRY.register(StatisticsProjection())
     runner = ProjectionRunner(
         cw.engine, cw.clock, REGISTRY, poll_seconds=cw.settings.projection_poll_seconds
     )
+    # A rebuild may share the work among processes that bootstrap from the same settings.
+    runner.spawn = Spawn(cw.settings, cw.clock)
+    runner.rebuild_workers = cw.settings.rebuild_workers or os.cpu_count() or 1
     cw.store.listeners.append(runner.on_appended)
-    runner.catch_up()
+    if catch_up:
+        runner.catch_up()
     return runner
 
 

@@ -383,6 +383,7 @@ def view_of(state: State, now: datetime, as_of: datetime | None = None) -> Provi
 class ProviderViewProjection(PartitionedFold):
     name: ClassVar[str] = "provider_view"
     version: ClassVar[int] = 1
+    rebuild_cost: ClassVar[float] = 8.0  # us per event, for sharing a rebuild (parallel.py)
     event_types: ClassVar[frozenset[str]] = frozenset(HANDLERS) | {"ProviderRegistered"}
     query_tables: ClassVar[list[Table]] = [rm_providers]
 

@@ -38,7 +38,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from casework.clock import Clock, SystemClock
 from casework.db import reading
 from casework.events.store import NOTIFY_CHANNEL, StoredEvent
-from casework.projections import checkpoints, feed
+from casework.projections import checkpoints, feed, parallel
 from casework.projections.base import Projection
 from casework.projections.registry import REGISTRY, Registry
 
@@ -69,6 +69,17 @@ class ProjectionHalted(RuntimeError):
             f"model is stale but consistent; fix the cause, then `casework rebuild --projection "
             f"{name}` (or restart)"
         )
+
+    @classmethod
+    def reported(
+        cls, name: str, position: int | None, event_type: str | None, message: str
+    ) -> ProjectionHalted:
+        """The halt another process reported (a rebuild worker), with its own message."""
+        exc = cls.__new__(cls)
+        RuntimeError.__init__(exc, message)
+        exc.projection, exc.position, exc.event_type = name, position, event_type
+        exc.cause = RuntimeError(message)
+        return exc
 
 
 @dataclass(frozen=True)
@@ -122,6 +133,12 @@ class ProjectionRunner:
         self._table_ready = False
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # A rebuild shared among processes (projections/parallel.py): how many at most (1: this
+        # process alone), what a worker builds its projections from (None: this runner's
+        # projections cannot be built elsewhere, so it rebuilds alone), and from which log size.
+        self.rebuild_workers = 1
+        self.spawn: parallel.Spawn | None = None
+        self.parallel_from = parallel.PARALLEL_FROM
 
     # ------------------------------------------------------------------------------ public
     def projections(self, names: Iterable[str] | None = None) -> list[Projection]:
@@ -197,29 +214,126 @@ class ProjectionRunner:
         self, names: Iterable[str] | None = None, *, progress: Progress | None = None
     ) -> dict[str, int]:
         """Drop and rebuild projections from the whole log, each in one transaction (readers see
-        the old read model until it commits). Returns the events folded by each."""
+        the old read model until it commits). Returns the events folded by each.
+
+        Those with a ``rebuilder()`` share one pass over the log; on PostgreSQL, with
+        ``rebuild_workers`` above 1 and a log of ``parallel_from`` events or more, they are
+        shared among that many processes instead, a group and a pass each (parallel.py)."""
         folded: dict[str, int] = {}
         with self._local, _cycle_collector_paused():
             self._ensure_table()
             chosen = sorted(self.projections(names), key=lambda p: p.name)
             together = [p for p in chosen if hasattr(p, "rebuilder")]
-            if len(together) > 1:
+            groups = self._rebuild_groups(together) if len(together) > 1 else []
+            if len(groups) > 1:
+                folded.update(self._rebuild_in_processes(groups, progress))
+                chosen = [p for p in chosen if p not in together]
+            elif len(together) > 1:
                 try:
                     folded.update(self._rebuild_together(together, progress))
                     chosen = [p for p in chosen if p not in together]
                 except ProjectionHalted:
                     pass  # one by one below: those before the culprit commit, it halts
-            for projection in chosen:
-                self.halted.pop(projection.name, None)
-                with self._transaction() as conn:
-                    self._lock(conn, projection, wait=None)
-                    head = feed.head(conn)
-                    try:
-                        folded[projection.name] = self._rebuild_in(conn, projection, head, progress)
-                    except ProjectionHalted as exc:
-                        self.halted[projection.name] = str(exc)
-                        raise
-                self._note_reached({projection.name: head})
+            folded.update(self._rebuild_one_by_one(chosen, progress))
+        return folded
+
+    def _rebuild_groups(self, projections: list[Projection]) -> list[list[Projection]]:
+        """How to share a rebuild of ``projections`` among processes: one group (this process
+        alone) on SQLite, for a short log, or when workers cannot build these projections."""
+        workers = min(self.rebuild_workers, len(projections))
+        if workers < 2 or not self.postgres or self.spawn is None:
+            return [projections]
+        spawned = set(self.registry.names())  # a worker builds the registry bootstrap builds
+        if any(p.name not in spawned or self.registry.get(p.name) is not p for p in projections):
+            return [projections]
+        with reading(self.engine) as conn:
+            by_type = dict(conn.exec_driver_sql("SELECT type, count(*) FROM events GROUP BY type").all())
+        if sum(by_type.values()) < self.parallel_from:
+            return [projections]
+        return parallel.plan(projections, by_type, workers)
+
+    def _rebuild_in_processes(
+        self, groups: list[list[Projection]], progress: Progress | None
+    ) -> dict[str, int]:
+        """Rebuild the first group here and each other in a worker process of its own, at the
+        same time (projections/parallel.py). Returns the events folded by each projection once
+        every group has ended; raises the first halt (by projection name) after that, or a
+        RuntimeError naming the projections of a worker that failed or died."""
+        assert self.spawn is not None
+        folded: dict[str, int] = {}
+        halts: list[ProjectionHalted] = []
+        workers: list[parallel.Worker] = []
+        try:
+            for group in groups[1:]:
+                for projection in group:
+                    self.halted.pop(projection.name, None)
+                worker = parallel.Worker(self.spawn, [p.name for p in group], progress is not None)
+                workers.append(worker)
+                log.info("projection_rebuild_worker_started", pid=worker.pid, projections=worker.names)
+
+            def relay(name: str, done: int, total: int) -> None:
+                for worker in workers:
+                    worker.listen(progress)
+                if progress:
+                    progress(name, done, total)
+
+            try:
+                folded.update(self._rebuild_group(groups[0], relay if progress else None))
+            except ProjectionHalted as exc:
+                halts.append(exc)
+            for worker in workers:
+                worker.wait(progress)
+        finally:
+            for worker in workers:  # still running only if this process is being interrupted
+                worker.stop()
+        failures = []
+        for worker in workers:
+            message, names = worker.ended, ", ".join(worker.names)
+            if message is None:
+                failures.append(
+                    f"the worker rebuilding {names} ended without finishing (exit code "
+                    f"{worker.process.returncode}): their read models are as they were"
+                )
+            elif message[0] == "done":
+                folded.update(message[1])
+            elif message[0] == "halted":
+                halts.append(ProjectionHalted.reported(*message[1:]))
+            else:
+                failures.append(f"the worker rebuilding {names} failed: {message[1]}")
+        for exc in halts:
+            self.halted[exc.projection] = str(exc)
+        if failures:
+            raise RuntimeError("; ".join(failures) + "; run `casework rebuild` again")
+        if halts:
+            raise min(halts, key=lambda e: e.projection)
+        return folded
+
+    def _rebuild_group(self, projections: list[Projection], progress: Progress | None) -> dict[str, int]:
+        """Rebuild ``projections`` in this process: together in one pass over the log, or, when
+        a fold fails there, one by one so that those before the culprit commit and it halts."""
+        if len(projections) > 1:
+            try:
+                return self._rebuild_together(projections, progress)
+            except ProjectionHalted:
+                pass
+        return self._rebuild_one_by_one(projections, progress)
+
+    def _rebuild_one_by_one(
+        self, projections: list[Projection], progress: Progress | None
+    ) -> dict[str, int]:
+        """Each in a transaction of its own, in order; raises the first halt."""
+        folded: dict[str, int] = {}
+        for projection in projections:
+            self.halted.pop(projection.name, None)
+            with self._transaction() as conn:
+                self._lock(conn, projection, wait=None)
+                head = feed.head(conn)
+                try:
+                    folded[projection.name] = self._rebuild_in(conn, projection, head, progress)
+                except ProjectionHalted as exc:
+                    self.halted[projection.name] = str(exc)
+                    raise
+            self._note_reached({projection.name: head})
         return folded
 
     def _rebuild_together(

@@ -224,6 +224,7 @@ def _rows(partition: str, s: State) -> dict[str, list[dict[str, Any]]]:
 class StatisticsProjection(PartitionedFold):
     name: ClassVar[str] = "statistics"
     version: ClassVar[int] = 1
+    rebuild_cost: ClassVar[float] = 12.0  # us per event, for sharing a rebuild (parallel.py)
     event_types: ClassVar[frozenset[str]] = frozenset({
         "ProviderRegistered", "ProviderDetailsChanged", "CqcRatingPublished",
         "IntelligenceLogged", "RiskAssessed", "IntelligenceActionTaken", "IntelligenceClosed",
