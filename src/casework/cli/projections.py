@@ -34,7 +34,11 @@ def rebuild(
         None, "--projection", "-p", help="Rebuild only this read model (repeatable); default all."
     ),
 ) -> None:
-    """Drop and rebuild read models from the event log (a progress bar on a terminal)."""
+    """Drop and rebuild read models from the event log (a progress bar on a terminal).
+
+    Readers keep the old rows until each read model's new ones commit.
+
+    On PostgreSQL, CASEWORK_REBUILD_WORKERS=N (0: one per core) shares it among N processes."""
     settings = load_settings()
     configure_logging(settings.log_level)
     cw = bootstrap(settings, catch_up=False)  # no catch-up: the rebuild replaces them
