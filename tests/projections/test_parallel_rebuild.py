@@ -53,6 +53,13 @@ def _history(casework) -> Recorder:  # noqa: ANN001
     return r
 
 
+def _rebuilt_in_this_process(casework) -> dict[str, list]:  # noqa: ANN001
+    """The read models of a small history, rebuilt by this process alone."""
+    _history(casework)
+    casework.projections.rebuild()
+    return snapshot(casework)
+
+
 def _parallel(casework, monkeypatch, workers: int) -> None:  # noqa: ANN001
     runner = casework.projections
     monkeypatch.setattr(runner, "rebuild_workers", workers)
@@ -73,9 +80,7 @@ def _workers_started(monkeypatch) -> list[parallel.Worker]:  # noqa: ANN001
 
 @postgres_only
 def test_a_rebuild_shared_among_processes_equals_one_in_this_process(casework, monkeypatch) -> None:
-    _history(casework)
-    casework.projections.rebuild()
-    alone = snapshot(casework)
+    alone = _rebuilt_in_this_process(casework)
     _parallel(casework, monkeypatch, 4)
     started = _workers_started(monkeypatch)
     seen: list[tuple[str, int, int]] = []
@@ -135,9 +140,7 @@ def test_a_fold_failing_in_a_worker_halts_what_one_process_would_halt(casework, 
 
 @postgres_only
 def test_a_killed_worker_leaves_its_read_models_as_they_were(casework, monkeypatch) -> None:
-    _history(casework)
-    casework.projections.rebuild()
-    before = snapshot(casework)
+    before = _rebuilt_in_this_process(casework)
     _parallel(casework, monkeypatch, 2)
     started = _workers_started(monkeypatch)
     real = casework.projections._rebuild_group
