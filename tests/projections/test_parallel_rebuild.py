@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import signal
 import threading
-from typing import ClassVar
 
 import pytest
 
@@ -25,8 +24,6 @@ postgres_only = pytest.mark.parametrize(
 
 
 class _P:
-    rebuild_cost: ClassVar[float] = 10.0
-
     def __init__(self, name: str, types: set[str] | None, cost: float = 10.0) -> None:
         self.name, self.event_types, self.rebuild_cost = name, types, cost
 

@@ -224,17 +224,13 @@ class ProjectionRunner:
             self._ensure_table()
             chosen = sorted(self.projections(names), key=lambda p: p.name)
             together = [p for p in chosen if hasattr(p, "rebuilder")]
-            groups = self._rebuild_groups(together) if len(together) > 1 else []
+            groups = self._rebuild_groups(together) if len(together) > 1 else [together]
             if len(groups) > 1:
                 folded.update(self._rebuild_in_processes(groups, progress))
-                chosen = [p for p in chosen if p not in together]
-            elif len(together) > 1:
-                try:
-                    folded.update(self._rebuild_together(together, progress))
-                    chosen = [p for p in chosen if p not in together]
-                except ProjectionHalted:
-                    pass  # one by one below: those before the culprit commit, it halts
-            folded.update(self._rebuild_one_by_one(chosen, progress))
+            else:
+                folded.update(self._rebuild_group(together, progress))
+            alone = [p for p in chosen if p not in together]
+            folded.update(self._rebuild_one_by_one(alone, progress))
         return folded
 
     def _rebuild_groups(self, projections: list[Projection]) -> list[list[Projection]]:
@@ -242,9 +238,6 @@ class ProjectionRunner:
         alone) on SQLite, for a short log, or when workers cannot build these projections."""
         workers = min(self.rebuild_workers, len(projections))
         if workers < 2 or not self.postgres or self.spawn is None:
-            return [projections]
-        spawned = set(self.registry.names())  # a worker builds the registry bootstrap builds
-        if any(p.name not in spawned or self.registry.get(p.name) is not p for p in projections):
             return [projections]
         with reading(self.engine) as conn:
             by_type = dict(conn.exec_driver_sql("SELECT type, count(*) FROM events GROUP BY type").all())
@@ -274,8 +267,7 @@ class ProjectionRunner:
             def relay(name: str, done: int, total: int) -> None:
                 for worker in workers:
                     worker.listen(progress)
-                if progress:
-                    progress(name, done, total)
+                progress(name, done, total)  # type: ignore[misc]  # relayed only with a progress
 
             try:
                 folded.update(self._rebuild_group(groups[0], relay if progress else None))
