@@ -52,12 +52,8 @@ def _bootstrap(url: str) -> Any:
 
 
 def _application(cw: Any) -> Any:
-    """Find the Application (command bus) on the Casework container."""
-    for name in ("app", "application", "commands"):
-        found = getattr(cw, name, None) or cw.extras.get(name)
-        if found is not None and hasattr(found, "execute"):
-            return found
-    raise NotYetAvailable("the Casework container has no Application (cw.app / extras['app'])")
+    """The Application (command bus) on the Casework container."""
+    return cw.application
 
 
 def _fresh_pg(ctx: Context, suffix: str) -> str:

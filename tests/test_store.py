@@ -9,16 +9,15 @@ import pytest
 from sqlalchemy import text
 
 from casework.events import (
-    AppendRequest,
     ConcurrencyError,
     DomainEvent,
     DuplicateEventError,
-    EventStore,
     Metadata,
     to_new_event,
     upcaster,
 )
 from casework.events.base import decode
+from casework.events.store import AppendRequest, EventStore
 
 
 class NoteRecorded(DomainEvent, type_name="TestNoteRecorded", version=2):

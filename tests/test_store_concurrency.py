@@ -14,8 +14,9 @@ import pytest
 
 from casework.clock import SystemClock
 from casework.db import make_engine
-from casework.events import ConcurrencyError, EventStore, Metadata, to_new_event
+from casework.events import ConcurrencyError, Metadata, to_new_event
 from casework.events.base import DomainEvent
+from casework.events.store import EventStore
 
 
 class Tick(DomainEvent, type_name="TestTick"):

@@ -1,60 +1,84 @@
 """The one composition root: ``serve``, the CLI and the tests all build Casework here.
 
-Tests call ``bootstrap(settings, clock=FixedClock(...))`` with a temporary store.
+``bootstrap(settings, clock)`` builds a complete container in one pass, in the order below;
+nothing is registered by import side effect and nothing is process-global, so two containers
+in one process (a test's two stores) share nothing. Tests call it with a temporary store and
+``clock=FixedClock(...)``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+import os
+from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
-from casework.application_wiring import wire_application
+from casework.application.bus import Application
 from casework.clock import Clock, SystemClock
 from casework.db import ensure_schema, make_engine
-from casework.domain.application import Application
+from casework.domain.action_plans import ACTION_PLAN
+from casework.domain.aggregate import Aggregate
+from casework.domain.escalation import ESCALATION
 from casework.domain.frameworks import FrameworkRegistry
+from casework.domain.intelligence import INTELLIGENCE
+from casework.domain.notices import NOTICE
 from casework.domain.personal_data import PersonVault
+from casework.domain.policy import DeadlinePolicy, load_policy
+from casework.domain.provider_failure import PROVIDER_FAILURE
+from casework.domain.providers import PROVIDER
+from casework.domain.safeguarding import SAFEGUARDING
+from casework.domain.visits import ASSESSMENT, VISIT
 from casework.events.store import EventStore
-from casework.projections import ProjectionRunner, wire_projections
+from casework.personal_data_store import SqlKeyStore, read_key_file
+from casework.projections.parallel import Spawn
+from casework.projections.provider_view import ProviderViewProjection
+from casework.projections.registry import Registry
+from casework.projections.runner import ProjectionRunner
+from casework.projections.statistics import StatisticsProjection
+from casework.projections.triage import TriageProjection
 from casework.settings import Settings, load_settings
 from casework.users import UserDirectory
-from casework.workflows.policy import DEFAULT_POLICY, DeadlinePolicy
+from casework.workflows.deadline_calendar import DeadlineProjection
 from casework.workflows.scheduler import DeadlineScheduler
-from casework.workflows.wiring import wire_workflows
+
+# Every aggregate the command bus runs, listed once.
+AGGREGATES: tuple[Aggregate, ...] = (
+    PROVIDER, INTELLIGENCE, SAFEGUARDING, VISIT, ASSESSMENT, ACTION_PLAN,
+    ESCALATION, NOTICE, PROVIDER_FAILURE,
+)
 
 
 @dataclass
 class Casework:
-    """Everything a process needs, wired once."""
+    """Everything a process needs, wired once by ``bootstrap``."""
 
     settings: Settings
     clock: Clock
     engine: Engine
     store: EventStore
-    extras: dict[str, Any] = field(default_factory=dict)
-    policy: DeadlinePolicy = DEFAULT_POLICY
-    # Built stopped; ``serve`` starts it when settings.scheduler_enabled.
-    scheduler: DeadlineScheduler | None = None
-    # Users and their API tokens (``casework users``, HTTP authentication).
-    users: UserDirectory = field(init=False)
-    # The command bus and the sealed personal data (casework.application_wiring).
-    application: Application = field(init=False)
-    vault: PersonVault = field(init=False)
-    frameworks: FrameworkRegistry = field(init=False)
-    # The read models' runner (casework.projections); ``serve`` also starts its follower.
-    projections: ProjectionRunner | None = None
-
-    def __post_init__(self) -> None:
-        self.users = UserDirectory(self.engine, self.store, self.clock)
+    policy: DeadlinePolicy
+    vault: PersonVault  # restricted personal data, sealed per person
+    frameworks: FrameworkRegistry  # quality assurance frameworks
+    application: Application  # the command bus
+    users: UserDirectory  # users and their API tokens
+    projections: ProjectionRunner  # the read models; ``serve`` also starts its follower
+    scheduler: DeadlineScheduler  # built stopped; ``serve`` starts it
 
     def close(self) -> None:
-        if self.projections is not None:
-            self.projections.stop()
-        if self.scheduler is not None:
-            self.scheduler.shutdown()
+        self.projections.stop()
+        self.scheduler.shutdown()
         self.engine.dispose()
+
+
+def read_models(policy: DeadlinePolicy) -> Registry:
+    """Every read model the runner keeps, in the order they are caught up."""
+    registry = Registry()
+    for projection in (
+        DeadlineProjection(policy), ProviderViewProjection(), TriageProjection(policy),
+        StatisticsProjection(),
+    ):
+        registry.register(projection)
+    return registry
 
 
 def bootstrap(
@@ -64,14 +88,36 @@ def bootstrap(
     migrate: bool = True,
     catch_up: bool = True,
 ) -> Casework:
+    """Build Casework. ``migrate``: create or upgrade the schema first. ``catch_up``: bring the
+    read models up to the head of the log before returning (False when a rebuild is about to
+    replace them)."""
     settings = settings or load_settings()
     clock = clock or SystemClock()
     engine = make_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
     if migrate:
         ensure_schema(engine)
     store = EventStore(engine, clock)
-    cw = Casework(settings=settings, clock=clock, engine=engine, store=store)
-    wire_application(cw)
-    wire_workflows(cw)
-    cw.projections = wire_projections(cw, catch_up=catch_up)
+    policy = load_policy(settings.deadline_policy_file)
+
+    master_key = read_key_file(settings.key_file) if settings.key_file else None
+    vault = PersonVault(SqlKeyStore(engine, master_key))
+    frameworks = FrameworkRegistry.load()
+    application = Application(store, clock, vault=vault, frameworks=frameworks, aggregates=AGGREGATES)
+
+    runner = ProjectionRunner(
+        engine, clock, read_models(policy), poll_seconds=settings.projection_poll_seconds
+    )
+    # A rebuild may share the work among worker processes that bootstrap from the same settings.
+    runner.spawn = Spawn(settings, clock, build=f"{__name__}:bootstrap")
+    runner.rebuild_workers = settings.rebuild_workers or os.cpu_count() or 1
+    store.listeners.append(runner.on_appended)  # this process reads its own writes
+
+    scheduler = DeadlineScheduler(store, clock, policy, interval_seconds=settings.scheduler_interval_seconds)
+    cw = Casework(
+        settings=settings, clock=clock, engine=engine, store=store, policy=policy, vault=vault,
+        frameworks=frameworks, application=application, users=UserDirectory(engine, store, clock),
+        projections=runner, scheduler=scheduler,
+    )
+    if catch_up:
+        runner.catch_up()
     return cw

@@ -24,10 +24,10 @@ from sqlalchemy import select
 from casework.domain.actors import Actor, Role
 from casework.domain.errors import Forbidden, InvalidInput, NotFound
 from casework.domain.personal_data import PersonVault
-from casework.events import ConcurrencyError, EventStore, Metadata, to_new_event
+from casework.events import ConcurrencyError, Metadata, to_new_event
 from casework.events.personal_data import PersonErased
 from casework.events.schema import events as T
-from casework.events.store import StoredEvent
+from casework.events.store import EventStore, StoredEvent
 
 log = structlog.get_logger("casework.erasure")
 

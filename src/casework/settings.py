@@ -24,7 +24,7 @@ class Settings(BaseSettings):
     council_name: str = "Casework demonstration council"
     scheduler_enabled: bool = True
     scheduler_interval_seconds: int = 30
-    # JSON file overriding the default deadline policy (casework.workflows.policy.DeadlinePolicy).
+    # JSON file overriding the default deadline policy (casework.domain.policy.DeadlinePolicy).
     deadline_policy_file: str | None = None
     projection_poll_seconds: float = 0.5
     # Processes a rebuild of the read models may use on PostgreSQL (1: this process alone; 0:

@@ -18,8 +18,8 @@ from casework.domain.commands import (
     RecordRef,
     RegisterProvider,
 )
-from casework.workflows.notices import IssueRemedyNotice
-from casework.workflows.provider_failure import IdentifyFailureConcern
+from casework.domain.notices import IssueRemedyNotice
+from casework.domain.provider_failure import IdentifyFailureConcern
 
 MANAGER = Actor("manager", Role.manager)
 

@@ -46,14 +46,14 @@ from casework.domain.commands import (
     VerifyActionItem,
 )
 from casework.domain.errors import InvalidInput, NotAllowed
-from casework.workflows.escalation import EscalateContract, LiftSanction, TerminateContract
-from casework.workflows.notices import (
+from casework.domain.escalation import EscalateContract, LiftSanction, TerminateContract
+from casework.domain.notices import (
     ExtendRemedyNotice,
     IssueRemedyNotice,
     RecordNoticeComplied,
     RecordNoticeFailed,
 )
-from casework.workflows.provider_failure import (
+from casework.domain.provider_failure import (
     CloseProcedure,
     IdentifyFailureConcern,
     InitiateProcedure,

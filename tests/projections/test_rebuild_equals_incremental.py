@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 import casework.projections.fold as fold_module
-import casework.workflows.deadline_projection as deadline_projection
+import casework.workflows.deadline_calendar as deadline_projection
 
 from .builders import T0, Recorder
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
-from casework.events import AppendRequest, Metadata, to_new_event
+from casework.events import Metadata, to_new_event
 from casework.events.action_plans import ActionItem, ActionPlanRaised
 from casework.events.intelligence import IntelligenceLogged, RiskAssessed
 from casework.events.links import RecordKind, RecordRef
 from casework.events.providers import ProviderRegistered
+from casework.events.store import AppendRequest
 from casework.events.visits import (
     AssessmentConcluded,
     AssessmentOpened,

@@ -28,15 +28,15 @@ import structlog
 from sqlalchemy import Engine, select, text
 from typer.testing import CliRunner, Result
 
-from casework.bootstrap import bootstrap
+from casework.bootstrap import bootstrap, read_models
 from casework.cli.main import app as cli
 from casework.clock import FixedClock
 from casework.db import make_engine
 from casework.domain.actors import SYSTEM, Role
+from casework.domain.policy import DEFAULT_POLICY
 from casework.events import Metadata, to_new_event
 from casework.events.sanctions import FinalNoticeIssued, SanctionStage
 from casework.events.store import AppendRequest, EventStore
-from casework.projections.registry import REGISTRY
 from casework.settings import Settings
 from casework.workflows.scheduler import DeadlineScheduler
 
@@ -263,11 +263,11 @@ def check_integrity(engine: Engine, dense: bool = True) -> Integrity:
 
 
 def read_model_rows(engine: Engine) -> dict[str, list[tuple]]:
-    """Every row of every registered read model's tables, in primary-key order."""
+    """Every row of every read model's tables (``casework.bootstrap.read_models``), in primary-key
+    order."""
     rows: dict[str, list[tuple]] = {}
-    assert REGISTRY.all(), "bootstrap Casework in this process first: it registers the read models"
     with engine.connect() as conn:
-        for projection in REGISTRY.all():
+        for projection in read_models(DEFAULT_POLICY).all():
             for table in projection.tables:
                 keys = list(table.primary_key.columns) or list(table.columns)
                 rows[table.name] = [tuple(r) for r in conn.execute(select(table).order_by(*keys))]

@@ -10,8 +10,8 @@ import pytest
 from playwright.sync_api import expect
 
 from casework.domain.actors import Actor, Role
+from casework.domain.escalation import EscalateContract
 from casework.domain.providers import RegisterProvider
-from casework.workflows.escalation import EscalateContract
 
 from .conftest import Live
 from .support import screenshot, sign_in

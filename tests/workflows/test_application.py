@@ -8,12 +8,12 @@ import pytest
 
 from casework.domain.actors import Actor, Role
 from casework.domain.errors import Forbidden, NotAllowed
+from casework.domain.escalation import EscalateContract, LiftSanction
+from casework.domain.notices import IssueRemedyNotice, RecordNoticeFailed
+from casework.domain.provider_failure import IdentifyFailureConcern, InitiateProcedure
 from casework.domain.providers import RegisterProvider
 from casework.events.errors import ConcurrencyError
 from casework.workflows.deadlines import DeadlineKind
-from casework.workflows.escalation import EscalateContract, LiftSanction
-from casework.workflows.notices import IssueRemedyNotice, RecordNoticeFailed
-from casework.workflows.provider_failure import IdentifyFailureConcern, InitiateProcedure
 from casework.workflows.status import escalation_status
 
 MANAGER = Actor("mia", Role.manager)

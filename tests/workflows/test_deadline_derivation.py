@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from casework.domain.policy import DeadlinePolicy, Period
 from casework.events.action_plans import (
     ActionItem,
     ActionItemCompleted,
@@ -37,8 +38,8 @@ from casework.events.sanctions import (
     SanctionLifted,
     SanctionStage,
 )
-from casework.workflows.deadlines import DeadlineKind, derive
-from casework.workflows.policy import DeadlinePolicy, Period
+from casework.workflows.deadlines import DeadlineKind
+from casework.workflows.rulebook import derive
 
 from .helpers import History
 

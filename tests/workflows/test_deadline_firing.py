@@ -11,13 +11,14 @@ from sqlalchemy import select
 from casework.events.notices import RemedyNoticeIssued
 from casework.events.sanctions import ContractSuspended, FinalNoticeIssued, SanctionLifted, SanctionStage
 from casework.projections.base import read_models
-from casework.workflows.deadline_projection import (
+from casework.workflows.deadline_calendar import (
     DeadlineProjection,
     deadlines_table,
     fired_alerts,
     pending_deadlines,
 )
-from casework.workflows.deadlines import DeadlineKind, derive
+from casework.workflows.deadlines import DeadlineKind
+from casework.workflows.rulebook import derive
 from casework.workflows.scheduler import DeadlineScheduler
 
 from .helpers import record

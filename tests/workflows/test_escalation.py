@@ -5,16 +5,8 @@ from __future__ import annotations
 import pytest
 
 from casework.domain.errors import InvalidInput, NotAllowed
-from casework.events.sanctions import (
-    ContractSuspended,
-    ContractTerminated,
-    FinalNoticeIssued,
-    RequirementToImproveIssued,
-    SanctionLifted,
-    SanctionStage,
-)
-from casework.workflows.escalation import (
-    ESCALATION,
+from casework.domain.escalation import (
+    ESCALATION_LIFECYCLE,
     EscalateContract,
     EscalationState,
     LiftSanction,
@@ -22,6 +14,14 @@ from casework.workflows.escalation import (
     closed_to_new_placements,
     decide,
     evolve,
+)
+from casework.events.sanctions import (
+    ContractSuspended,
+    ContractTerminated,
+    FinalNoticeIssued,
+    RequirementToImproveIssued,
+    SanctionLifted,
+    SanctionStage,
 )
 
 S = SanctionStage
@@ -126,6 +126,8 @@ def test_provider_is_closed_to_new_placements_from_suspension_on(stage, closed) 
 
 
 def test_allowed_actions_come_from_the_one_lifecycle_table() -> None:
-    assert ESCALATION.allowed_actions("monitoring") == {"escalate", "terminate"}
-    assert ESCALATION.allowed_actions("contract_suspension") == {"escalate", "terminate", "lift"}
-    assert ESCALATION.destinations("final_notice_90_day", "lift") == ["monitoring", "contract_suspension"]
+    assert ESCALATION_LIFECYCLE.allowed_actions("monitoring") == {"escalate", "terminate"}
+    assert ESCALATION_LIFECYCLE.allowed_actions("contract_suspension") == {"escalate", "terminate", "lift"}
+    assert ESCALATION_LIFECYCLE.destinations("final_notice_90_day", "lift") == [
+        "monitoring", "contract_suspension",
+    ]

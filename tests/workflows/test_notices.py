@@ -8,13 +8,7 @@ import pytest
 
 from casework.domain.aggregate import Context
 from casework.domain.errors import InvalidInput, NotAllowed
-from casework.events.notices import (
-    RemedyNoticeComplied,
-    RemedyNoticeExtended,
-    RemedyNoticeFailed,
-    RemedyNoticeIssued,
-)
-from casework.workflows.notices import (
+from casework.domain.notices import (
     ExtendRemedyNotice,
     IssueRemedyNotice,
     Notice,
@@ -23,6 +17,12 @@ from casework.workflows.notices import (
     RecordNoticeFailed,
     decide,
     replay,
+)
+from casework.events.notices import (
+    RemedyNoticeComplied,
+    RemedyNoticeExtended,
+    RemedyNoticeFailed,
+    RemedyNoticeIssued,
 )
 
 N = NoticeState

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from casework.domain.errors import NotAllowed
-from casework.events.provider_failure import FailureKind, FailureOutcome, FailureTrigger
-from casework.workflows.provider_failure import (
+from casework.domain.provider_failure import (
     CloseProcedure,
     FailureStage,
     IdentifyFailureConcern,
@@ -18,6 +17,7 @@ from casework.workflows.provider_failure import (
     decide,
     evolve,
 )
+from casework.events.provider_failure import FailureKind, FailureOutcome, FailureTrigger
 
 F = FailureStage
 OPEN = IdentifyFailureConcern(procedure_id="f1", provider_id="p1", trigger=FailureTrigger.financial_collapse,

@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from casework.workflows.working_days import WorkingCalendar
+from casework.domain.working_days import WorkingCalendar
 
 CAL = WorkingCalendar()
 

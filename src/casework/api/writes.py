@@ -12,9 +12,9 @@ from fastapi import Depends, Request
 from casework.api.auth import writer
 from casework.api.idempotency import Idempotency, idempotency
 from casework.api.schemas.common import WriteResult
+from casework.application.bus import CommandResult
 from casework.bootstrap import Casework
 from casework.domain.actors import Actor
-from casework.domain.application import CommandResult
 
 
 class WriteContext:

@@ -33,6 +33,8 @@ from casework.domain.commands import (
     ReferSafeguardingConcern,
     VerifyActionItem,
 )
+from casework.domain.escalation import EscalateContract
+from casework.domain.notices import IssueRemedyNotice, RecordNoticeComplied
 from casework.events.action_plans import ActionTheme
 from casework.events.intelligence import IntelligenceAction
 from casework.events.links import RecordKind
@@ -41,8 +43,6 @@ from casework.events.providers import CqcRating
 from casework.events.providers import ServiceType as T
 from casework.events.safeguarding import SafeguardingCategory, SafeguardingOutcome
 from casework.events.visits import VisitReason
-from casework.workflows.escalation import EscalateContract
-from casework.workflows.notices import IssueRemedyNotice, RecordNoticeComplied
 
 NAME = "leicester-2018"
 SEED = 2018

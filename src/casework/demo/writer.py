@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from casework.application.batch import CommandBatch
 from casework.domain.actors import Actor, Role
-from casework.domain.batch import CommandBatch
 from casework.domain.commands import (
     AllocateIntelligence,
     AssessRisk,

@@ -67,6 +67,24 @@ class Lifecycle:
             raise NotAllowed(self.kind, ident, str(state), action, self.allowed_actions(state), hint)
         return dest
 
+    def destinations(self, state: str, action: str) -> list[str]:
+        """Every state ``action`` may lead to from ``state``, in table order (escalation's
+        ``escalate`` may go to any later stage; ``lift`` to monitoring or one stage down)."""
+        return [t.dest for t in self._machine.get_transitions(trigger=action, source=str(state))]
+
+    def check_to(self, ident: str, state: str, action: str, dest: str, hint: str = "") -> str:
+        """``dest`` when ``action`` may lead there from ``state``; else ``NotAllowed`` naming the
+        state, the allowed actions and where this action could go."""
+        options = self.destinations(state, action)
+        if str(dest) in options:
+            return str(dest)
+        if options:
+            where = f"from '{state}' it may go to {', '.join(options)}"
+            hint = f"{hint}; {where}" if hint else where
+        raise NotAllowed(
+            self.kind, ident, str(state), f"{action} to {dest}", self.allowed_actions(state), hint
+        )
+
     def replay(self, ident: str, state: str, action: str) -> str:
         """The state after a stored event. A stored event the table refuses means the history was
         written by other rules: say so loudly rather than guess."""

@@ -1,4 +1,5 @@
-"""Event types and the append-only event store."""
+"""Event types: pure data, one module per area. The append-only store that keeps them is
+``casework.events.store`` (imported on its own: importing an event type loads no database code)."""
 
 from casework.events.base import (
     DomainEvent,
@@ -18,22 +19,17 @@ from casework.events.errors import (
     StoreUnavailable,
     UnknownEventType,
 )
-from casework.events.store import AppendRequest, EventStore, StoredEvent, VerifyReport
 
 __all__ = [
-    "AppendRequest",
     "ConcurrencyError",
     "DomainEvent",
     "DuplicateEventError",
-    "EventStore",
     "Metadata",
     "NewEvent",
     "SchemaOutOfDate",
     "StoreError",
     "StoreUnavailable",
-    "StoredEvent",
     "UnknownEventType",
-    "VerifyReport",
     "command_event_id",
     "decode",
     "registered_types",

@@ -25,9 +25,9 @@ from pathlib import Path
 
 import structlog
 
+from casework.application.batch import CommandBatch, deterministic_id
+from casework.application.bus import Application
 from casework.domain.actors import SYSTEM, Actor
-from casework.domain.application import Application
-from casework.domain.batch import CommandBatch, deterministic_id
 from casework.domain.errors import DomainError
 from casework.domain.intelligence import LogIntelligence
 from casework.domain.providers import PublishCqcRating, RegisterProvider, UpdateProviderDetails

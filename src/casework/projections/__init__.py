@@ -10,18 +10,12 @@ Queries (``source`` is a Connection, an Engine or the Casework container):
     statistics(source, from_date, to_date) -> Statistics
     history(source, provider_id, as_of=None) -> ProviderHistory | None  (the auditor's replay)
 
-``wire_projections(cw)`` (called by bootstrap) registers this package's projections, builds
-``cw.projections`` (a ProjectionRunner over every registered projection) and hooks it on
-``cw.store.listeners``.
+The runner over them is built by ``casework.bootstrap`` (``read_models`` lists every one).
 """
 
 from __future__ import annotations
 
-import os
-from typing import TYPE_CHECKING
-
 from casework.projections.history import HistoryEntry, ProviderHistory, history
-from casework.projections.parallel import Spawn
 from casework.projections.provider_view import (
     ProviderView,
     ProviderViewProjection,
@@ -30,36 +24,13 @@ from casework.projections.provider_view import (
     ranked_providers,
     risk_matrix,
 )
-from casework.projections.registry import REGISTRY, Registry, register
+from casework.projections.registry import Registry
 from casework.projections.risk_matrix import Criterion, RiskMatrix
 from casework.projections.runner import ProjectionHalted, ProjectionRunner, ProjectionStatus
 from casework.projections.statistics import Statistics, StatisticsProjection, statistics
 from casework.projections.triage import TriageFilters, TriageItem, TriageProjection, triage_inbox
 
-if TYPE_CHECKING:
-    from casework.bootstrap import Casework
-
-
-def wire_projections(cw: Casework, *, catch_up: bool = True) -> ProjectionRunner:
-    """Register the read models, build the runner, follow appends in-process, catch up once
-    (unless ``catch_up`` is False: a rebuild is about to replace them)."""
-    REGISTRY.register(ProviderViewProjection())
-    REGISTRY.register(TriageProjection(cw.policy))
-    REGISTRY.register(StatisticsProjection())
-    runner = ProjectionRunner(
-        cw.engine, cw.clock, REGISTRY, poll_seconds=cw.settings.projection_poll_seconds
-    )
-    # A rebuild may share the work among processes that bootstrap from the same settings.
-    runner.spawn = Spawn(cw.settings, cw.clock)
-    runner.rebuild_workers = cw.settings.rebuild_workers or os.cpu_count() or 1
-    cw.store.listeners.append(runner.on_appended)
-    if catch_up:
-        runner.catch_up()
-    return runner
-
-
 __all__ = [
-    "REGISTRY",
     "Criterion",
     "HistoryEntry",
     "ProjectionHalted",
@@ -67,18 +38,19 @@ __all__ = [
     "ProjectionStatus",
     "ProviderHistory",
     "ProviderView",
+    "ProviderViewProjection",
     "Registry",
     "RiskMatrix",
     "Statistics",
+    "StatisticsProjection",
     "TriageFilters",
+    "TriageProjection",
     "TriageItem",
     "history",
     "list_providers",
     "provider_view",
     "ranked_providers",
-    "register",
     "risk_matrix",
     "statistics",
     "triage_inbox",
-    "wire_projections",
 ]

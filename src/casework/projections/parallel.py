@@ -21,6 +21,7 @@ SQLite keeps one process: its single write lock would serialise the groups anywa
 
 from __future__ import annotations
 
+import importlib
 import pickle
 import queue
 import subprocess
@@ -45,10 +46,19 @@ PARALLEL_FROM = 100_000
 
 @dataclass(frozen=True)
 class Spawn:
-    """What a worker needs to build the same projections as the process that started it."""
+    """What a worker needs to build the same projections as the process that started it:
+    the settings, the clock, and the composition root that builds them (``module:function``,
+    given by that root itself, so this layer never imports the one above it)."""
 
     settings: Settings
     clock: Clock
+    build: str = "casework.bootstrap:bootstrap"
+
+    def bootstrap(self, settings: Settings) -> Any:
+        module, _, function = self.build.partition(":")
+        return getattr(importlib.import_module(module), function)(
+            settings, self.clock, migrate=False, catch_up=False
+        )
 
 
 def cost(projection: Projection, events_by_type: Mapping[str, int]) -> float:
@@ -143,14 +153,12 @@ class Worker:
 def work(spawn: Spawn, names: list[str], say: Callable[[Message], None], report_progress: bool) -> None:
     """In the worker: rebuild ``names`` in this process, as ``rebuild`` would, saying how it
     went with ``say``."""
-    from casework.bootstrap import bootstrap
     from casework.projections.runner import ProjectionHalted
 
     settings = spawn.settings.model_copy(update={"scheduler_enabled": False})
     cw = None
     try:
-        cw = bootstrap(settings, spawn.clock, migrate=False, catch_up=False)
-        assert cw.projections is not None
+        cw = spawn.bootstrap(settings)
         cw.projections.rebuild_workers = 1
 
         def progress(name: str, done: int, total: int) -> None:

@@ -1,11 +1,6 @@
-"""Which projections exist. Each area registers its own; the runner drives every one registered.
-
-    from casework.projections.registry import register
-    register(DeadlineCalendar())          # an instance following projections.base.Projection
-
-The runner reads the registry on every pass, so a projection registered after the runner was
-built (another area's ``wire_…`` call in bootstrap) is driven too.
-"""
+"""The read models one runner drives, by name. ``casework.bootstrap.read_models`` builds the one a
+process uses, listing every projection explicitly; tests build their own. There is no
+process-wide registry: two containers in one process never share a projection."""
 
 from __future__ import annotations
 
@@ -51,13 +46,4 @@ class Registry:
         return [p.name for p in self.all()]
 
 
-# The process-wide registry bootstrap wires into the runner.
-REGISTRY = Registry()
-
-
-def register(projection: P) -> P:
-    """Register with the process-wide registry (usable as a class decorator)."""
-    return REGISTRY.register(projection)
-
-
-__all__ = ["REGISTRY", "Registry", "register"]
+__all__ = ["Registry"]

@@ -35,12 +35,12 @@ import structlog
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-from casework.clock import Clock, SystemClock
+from casework.clock import Clock
 from casework.db import reading
 from casework.events.store import NOTIFY_CHANNEL, StoredEvent
 from casework.projections import checkpoints, feed, parallel
 from casework.projections.base import Projection
-from casework.projections.registry import REGISTRY, Registry
+from casework.projections.registry import Registry
 
 log = structlog.get_logger("casework.projections")
 
@@ -107,8 +107,8 @@ class ProjectionRunner:
     def __init__(
         self,
         engine: Engine,
-        clock: Clock | None = None,
-        registry: Registry = REGISTRY,
+        clock: Clock,
+        registry: Registry,
         *,
         page_size: int = 5000,
         rebuild_page_size: int = 20000,
@@ -116,7 +116,7 @@ class ProjectionRunner:
         lock_wait_seconds: float = 5.0,
     ) -> None:
         self.engine = engine
-        self.clock = clock or SystemClock()
+        self.clock = clock
         self.registry = registry
         self.page_size = page_size
         self.rebuild_page_size = rebuild_page_size

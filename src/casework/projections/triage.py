@@ -21,13 +21,12 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, TypeAdapter
 from sqlalchemy import Boolean, Column, DateTime, Index, Integer, String, Table, Text, select
 
+from casework.domain.policy import DEFAULT_POLICY, DeadlinePolicy, Timing
 from casework.events.store import StoredEvent
 from casework.projections.base import read_models
 from casework.projections.fold import PartitionedFold, State, current_data
 from casework.projections.provider_view import rm_providers
 from casework.projections.sources import connect, now_of
-from casework.workflows.deadlines import Timing
-from casework.workflows.policy import DEFAULT_POLICY, DeadlinePolicy
 
 URGENT = frozenset({"high", "critical"})
 OPEN_STATES = frozenset({"logged", "allocated", "risk_assessed", "actioned"})

@@ -1,37 +1,34 @@
-"""Long-running workflows with deadlines: contract escalation, notices to remedy breach, the
-provider failure procedure and service levels; deadline derivation and exactly-once firing.
+"""Deadlines and the workflows that keep them: which events set, resolve and fire deadlines
+(contract escalation, notices to remedy breach, the provider failure procedure, intelligence
+service levels, action-plan items), the deadline read model, and exactly-once firing.
+
+The state machines themselves are aggregates in ``casework.domain`` (``escalation``,
+``notices``, ``provider_failure``); the council's periods are ``casework.domain.policy``.
 
 Nothing runs on import. Public names:
-- state machines: ``escalation``, ``notices``, ``provider_failure`` modules (decide/evolve/replay,
-  commands, ``ESCALATION.allowed_actions(stage)``, ``closed_to_new_placements(stage)``)
-- ``DeadlinePolicy``, ``load_policy``, ``WorkingCalendar``
-- ``Deadline``, ``derive`` (events + policy -> book of pending/cancelled/fired deadlines)
-- ``DeadlineScheduler`` (``fire_due(now)``, ``start()``, ``shutdown()``)
+- ``Deadline``, ``DeadlineKind``, ``DeadlineBook``, ``DeadlineRecord`` (``workflows.deadlines``)
+- ``RULES``, ``effects_of``, ``derive`` (``workflows.rulebook``: every rule, listed once)
 - ``DeadlineProjection``, ``pending_deadlines(source, before, provider_id)``,
-  ``fired_alerts(source, provider_id, since)``
+  ``fired_alerts(source, provider_id, since)`` (``workflows.deadline_calendar``)
+- ``DeadlineScheduler`` (``fire_due(now)``, ``start()``, ``shutdown()``)
 """
 
-from casework.workflows.deadline_projection import DeadlineProjection, fired_alerts, pending_deadlines
-from casework.workflows.deadlines import Deadline, DeadlineBook, DeadlineKind, DeadlineRecord, derive
-from casework.workflows.policy import DEFAULT_POLICY, DeadlinePolicy, Period, load_policy
+from casework.workflows.deadline_calendar import DeadlineProjection, fired_alerts, pending_deadlines
+from casework.workflows.deadlines import Deadline, DeadlineBook, DeadlineKind, DeadlineRecord
+from casework.workflows.rulebook import RULES, derive, effects_of
 from casework.workflows.scheduler import DeadlineScheduler, FiringReport
-from casework.workflows.working_days import ENGLAND, WorkingCalendar
 
 __all__ = [
-    "DEFAULT_POLICY",
-    "ENGLAND",
+    "RULES",
     "Deadline",
     "DeadlineBook",
     "DeadlineKind",
-    "DeadlinePolicy",
     "DeadlineProjection",
     "DeadlineRecord",
     "DeadlineScheduler",
     "FiringReport",
-    "Period",
-    "WorkingCalendar",
     "derive",
+    "effects_of",
     "fired_alerts",
-    "load_policy",
     "pending_deadlines",
 ]

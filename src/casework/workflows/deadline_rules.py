@@ -4,20 +4,18 @@ and the provider failure procedure. (Intelligence and action-plan service levels
 
 from __future__ import annotations
 
+from casework.domain.policy import Timing
 from casework.events.notices import RemedyNoticeExtended, RemedyNoticeIssued
 from casework.events.provider_failure import ProviderFailureProcedureInitiated
 from casework.events.sanctions import STAGE_ENTERED, SanctionIssued, SanctionLifted, SanctionStage
 from casework.events.store import StoredEvent
-from casework.workflows import service_levels  # noqa: F401  (registers its rules)
 from casework.workflows.deadlines import (
     Cancel,
     Deadline,
     DeadlineKind,
     Effect,
     Schedule,
-    Timing,
     deadline_id,
-    rule,
 )
 
 K = DeadlineKind
@@ -37,7 +35,6 @@ def _deadline(event: StoredEvent, kind: K, title: str, due_at, *parts: object, *
 
 
 # ------------------------------------------------------------------ contract escalation
-@rule(*(cls.type_name for cls in STAGE_ENTERED), SanctionLifted.type_name)
 def sanction_stage_entered(event: StoredEvent, timing: Timing) -> list[Effect]:
     """Leaving a stage ends its deadlines; entering one sets the new stage's."""
     typed = event.event
@@ -71,7 +68,6 @@ def sanction_stage_entered(event: StoredEvent, timing: Timing) -> list[Effect]:
 
 
 # ------------------------------------------------------------------ notices to remedy breach
-@rule(RemedyNoticeIssued.type_name, RemedyNoticeExtended.type_name)
 def remedy_notice_dated(event: StoredEvent, timing: Timing) -> list[Effect]:
     typed = event.event
     assert isinstance(typed, RemedyNoticeIssued | RemedyNoticeExtended)
@@ -91,12 +87,10 @@ def remedy_notice_dated(event: StoredEvent, timing: Timing) -> list[Effect]:
     return effects
 
 
-@rule("RemedyNoticeComplied")
 def remedy_notice_complied(event: StoredEvent, timing: Timing) -> list[Effect]:
     return [Cancel(event.stream)]
 
 
-@rule("RemedyNoticeFailed")
 def remedy_notice_failed(event: StoredEvent, timing: Timing) -> list[Effect]:
     """A failed notice raises an alert (at once) proposing escalation of the contract sanction."""
     return [
@@ -108,7 +102,6 @@ def remedy_notice_failed(event: StoredEvent, timing: Timing) -> list[Effect]:
 
 
 # ------------------------------------------------------------------ provider failure procedure
-@rule(ProviderFailureProcedureInitiated.type_name)
 def strategy_meeting(event: StoredEvent, timing: Timing) -> list[Effect]:
     typed = event.event
     assert isinstance(typed, ProviderFailureProcedureInitiated)
@@ -118,7 +111,6 @@ def strategy_meeting(event: StoredEvent, timing: Timing) -> list[Effect]:
     ))]
 
 
-@rule("ContingencyPlanningStarted", "ContingencyPlanReviewed")
 def contingency_review(event: StoredEvent, timing: Timing) -> list[Effect]:
     """Reviews every 7 days, counted from the last review (or the start of planning)."""
     period = timing.policy.contingency_review_every
@@ -129,6 +121,5 @@ def contingency_review(event: StoredEvent, timing: Timing) -> list[Effect]:
     ]
 
 
-@rule("ResidentsMovingStarted", "ProviderFailureProcedureClosed")
 def procedure_moved_on(event: StoredEvent, timing: Timing) -> list[Effect]:
     return [Cancel(event.stream)]

@@ -9,7 +9,7 @@ Each rule turns one stored event into effects on the book of deadlines:
 - ``Fired(deadline)``: a ``DeadlineReached`` was recorded; a recurring deadline (a review every
   28 days) schedules its next occurrence, unless it had been cancelled.
 
-``derive(events, policy)`` folds a history into a ``DeadlineBook``; the deadline read model
+``rulebook.derive(events, policy)`` folds a history into a ``DeadlineBook``; the deadline read model
 (``deadline_projection``) applies the very same effects to its tables, so it rebuilds exactly.
 Deadline ids are deterministic (``<source>:<version>:<kind>[:<n>]``) and the firing appends to
 stream ``deadline-<id>`` with expected version 0: a deadline fires once, whoever fires it.
@@ -17,15 +17,14 @@ stream ``deadline-<id>`` with expected version 0: a deadline fires once, whoever
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
+from casework.domain.policy import Timing
 from casework.events.deadlines import DeadlineReached
 from casework.events.store import StoredEvent
-from casework.workflows.policy import DEFAULT_POLICY, DeadlinePolicy, Period
-from casework.workflows.working_days import ENGLAND, WorkingCalendar
 
 
 class DeadlineKind(StrEnum):
@@ -212,51 +211,14 @@ def next_occurrence(deadline: Deadline) -> Deadline:
 
 
 # ------------------------------------------------------------------------------------ rules
-@dataclass(frozen=True)
-class Timing:
-    """Date arithmetic in the council's zone and working calendar."""
-
-    policy: DeadlinePolicy = DEFAULT_POLICY
-    calendar: WorkingCalendar = ENGLAND
-
-    def after(self, instant: datetime, period: Period) -> datetime:
-        """``period`` after ``instant``, keeping the local time of day."""
-        local = instant.astimezone(self.policy.zone)
-        day = self.calendar.add_days(local.date(), period.days, working=period.working_days)
-        return datetime.combine(day, local.time(), self.policy.zone).astimezone(UTC)
-
-    def days_before(self, instant: datetime, days: int) -> datetime:
-        """``days`` calendar days before ``instant``, at the same local time of day."""
-        local = instant.astimezone(self.policy.zone)
-        day = local.date() - timedelta(days=days)
-        return datetime.combine(day, local.time(), self.policy.zone).astimezone(UTC)
-
-    def start_of(self, day: date) -> datetime:
-        """Midnight at the start of ``day`` in the council's zone: when a dated deadline falls due."""
-        return datetime.combine(day, time(0), self.policy.zone).astimezone(UTC)
-
-
 Rule = Callable[[StoredEvent, Timing], list[Effect]]
-RULES: dict[str, Rule] = {}
-
-
-def rule(*type_names: str) -> Callable[[Rule], Rule]:
-    """Register a rule for these event types (the workflows' modules declare theirs)."""
-
-    def register(fn: Rule) -> Rule:
-        for name in type_names:
-            RULES[name] = fn
-        return fn
-
-    return register
 
 
 def deadline_id(event: StoredEvent, kind: str, *parts: object) -> str:
     return ":".join([event.stream, str(event.version), kind, *(str(p) for p in parts)])
 
 
-@rule("DeadlineReached")
-def _deadline_reached(event: StoredEvent, timing: Timing) -> list[Effect]:
+def deadline_reached(event: StoredEvent, timing: Timing) -> list[Effect]:
     d = event.event
     assert isinstance(d, DeadlineReached)
     deadline = Deadline(
@@ -265,36 +227,3 @@ def _deadline_reached(event: StoredEvent, timing: Timing) -> list[Effect]:
         scope=d.scope, repeat_every_days=d.repeat_every_days,
     )
     return [Fired(deadline, event.recorded_at)]
-
-
-def effects_of(event: StoredEvent, timing: Timing) -> list[Effect]:
-    """The deadline effects of one stored event ([] for events no deadline depends on)."""
-    fn = RULES.get(event.type)
-    return fn(event, timing) if fn else []
-
-
-def deadline_event_types() -> frozenset[str]:
-    """The event types that set, resolve or fire deadlines (what the projection folds)."""
-    _load_rules()
-    return frozenset(RULES)
-
-
-def derive(
-    events: Iterable[StoredEvent],
-    policy: DeadlinePolicy = DEFAULT_POLICY,
-    calendar: WorkingCalendar = ENGLAND,
-    book: DeadlineBook | None = None,
-) -> DeadlineBook:
-    """Fold a history (position order) into the book of pending, cancelled and fired deadlines."""
-    _load_rules()
-    book = book or DeadlineBook()
-    timing = Timing(policy, calendar)
-    for event in events:
-        for effect in effects_of(event, timing):
-            book.apply(effect)
-    return book
-
-
-def _load_rules() -> None:
-    # The workflows declare their rules beside their state machines; importing registers them.
-    from casework.workflows import deadline_rules  # noqa: F401

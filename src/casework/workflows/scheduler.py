@@ -21,12 +21,13 @@ import structlog
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from casework.clock import Clock
+from casework.domain.policy import DEFAULT_POLICY, DeadlinePolicy, Timing
+from casework.domain.working_days import ENGLAND, WorkingCalendar
 from casework.events.base import Metadata, to_new_event
 from casework.events.errors import ConcurrencyError, StoreError
 from casework.events.store import EventStore
-from casework.workflows.deadlines import Deadline, DeadlineBook, Timing, deadline_event_types, effects_of
-from casework.workflows.policy import DEFAULT_POLICY, DeadlinePolicy
-from casework.workflows.working_days import ENGLAND, WorkingCalendar
+from casework.workflows.deadlines import Deadline, DeadlineBook
+from casework.workflows.rulebook import deadline_event_types, effects_of
 
 log = structlog.get_logger("casework.deadlines")
 

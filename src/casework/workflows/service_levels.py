@@ -11,21 +11,16 @@ ends them; returned (verification failed) resumes them, firing at once if alread
 
 from __future__ import annotations
 
+from casework.domain.policy import Timing
 from casework.events.action_plans import (
     ActionItem,
     ActionItemAdded,
-    ActionItemCompleted,
     ActionItemDueDateChanged,
-    ActionItemReturned,
-    ActionItemVerified,
     ActionPlanRaised,
 )
 from casework.events.intelligence import (
-    IntelligenceActionTaken,
     IntelligenceAllocated,
-    IntelligenceClosed,
     IntelligenceLogged,
-    IntelligenceReopened,
     RiskAssessed,
     RiskLevel,
 )
@@ -38,9 +33,7 @@ from casework.workflows.deadlines import (
     Resume,
     Schedule,
     Suspend,
-    Timing,
     deadline_id,
-    rule,
 )
 
 K = DeadlineKind
@@ -57,7 +50,6 @@ def _deadline(event: StoredEvent, kind: K, title: str, due_at, owner: str | None
 
 
 # ------------------------------------------------------------------ intelligence
-@rule(IntelligenceLogged.type_name)
 def intelligence_logged(event: StoredEvent, timing: Timing) -> list[Effect]:
     typed = event.event
     assert isinstance(typed, IntelligenceLogged)
@@ -66,7 +58,6 @@ def intelligence_logged(event: StoredEvent, timing: Timing) -> list[Effect]:
                                due, None))]
 
 
-@rule(IntelligenceAllocated.type_name)
 def intelligence_allocated(event: StoredEvent, timing: Timing) -> list[Effect]:
     """Allocation meets its service level; risk assessment is due 2 working days after it.
     A re-allocation restarts the assessment clock for the new officer."""
@@ -80,7 +71,6 @@ def intelligence_allocated(event: StoredEvent, timing: Timing) -> list[Effect]:
     ]
 
 
-@rule(IntelligenceReopened.type_name)
 def intelligence_reopened(event: StoredEvent, timing: Timing) -> list[Effect]:
     due = timing.after(event.occurred_at, timing.policy.intelligence_risk_assessment)
     return [
@@ -90,7 +80,6 @@ def intelligence_reopened(event: StoredEvent, timing: Timing) -> list[Effect]:
     ]
 
 
-@rule(RiskAssessed.type_name)
 def risk_assessed(event: StoredEvent, timing: Timing) -> list[Effect]:
     typed = event.event
     assert isinstance(typed, RiskAssessed)
@@ -103,12 +92,10 @@ def risk_assessed(event: StoredEvent, timing: Timing) -> list[Effect]:
     return effects
 
 
-@rule(IntelligenceActionTaken.type_name)
 def intelligence_action_taken(event: StoredEvent, timing: Timing) -> list[Effect]:
     return [Cancel(event.stream, kinds=frozenset({K.high_risk_first_action}))]
 
 
-@rule(IntelligenceClosed.type_name)
 def intelligence_closed(event: StoredEvent, timing: Timing) -> list[Effect]:
     return [Cancel(event.stream)]
 
@@ -133,21 +120,18 @@ def _items(event: StoredEvent, timing: Timing, items: list[ActionItem]) -> list[
     return [e for item in items for e in _item_deadlines(event, timing, item.item_id, item.due, item.owner)]
 
 
-@rule(ActionPlanRaised.type_name)
 def action_plan_raised(event: StoredEvent, timing: Timing) -> list[Effect]:
     typed = event.event
     assert isinstance(typed, ActionPlanRaised)
     return _items(event, timing, typed.items)
 
 
-@rule(ActionItemAdded.type_name)
 def action_item_added(event: StoredEvent, timing: Timing) -> list[Effect]:
     typed = event.event
     assert isinstance(typed, ActionItemAdded)
     return _items(event, timing, [typed.item])
 
 
-@rule(ActionItemDueDateChanged.type_name)
 def action_item_due_date_changed(event: StoredEvent, timing: Timing) -> list[Effect]:
     typed = event.event
     assert isinstance(typed, ActionItemDueDateChanged)
@@ -155,16 +139,13 @@ def action_item_due_date_changed(event: StoredEvent, timing: Timing) -> list[Eff
             *_item_deadlines(event, timing, typed.item_id, typed.due, None)]
 
 
-@rule(ActionItemCompleted.type_name)
 def action_item_completed(event: StoredEvent, timing: Timing) -> list[Effect]:
     return [Suspend(event.stream, scope=event.data["item_id"])]
 
 
-@rule(ActionItemReturned.type_name)
 def action_item_returned(event: StoredEvent, timing: Timing) -> list[Effect]:
     return [Resume(event.stream, scope=event.data["item_id"])]
 
 
-@rule(ActionItemVerified.type_name)
 def action_item_verified(event: StoredEvent, timing: Timing) -> list[Effect]:
     return [Cancel(event.stream, scope=event.data["item_id"])]

@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from casework.domain.escalation import ESCALATION, closed_to_new_placements, escalation_stream
 from casework.events.sanctions import SanctionStage
-from casework.workflows.aggregates import ESCALATION
 from casework.workflows.deadlines import Deadline
-from casework.workflows.escalation import closed_to_new_placements, escalation_stream
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from casework.api.schemas.workflows import EscalationAction, EscalationIn, Escal
 from casework.api.writes import WriteContext
 from casework.domain.actors import Actor
 from casework.domain.errors import NotFound
-from casework.workflows.escalation import EscalateContract, LiftSanction, TerminateContract
+from casework.domain.escalation import EscalateContract, LiftSanction, TerminateContract
 from casework.workflows.status import escalation_status
 
 router = APIRouter(prefix=f"{API_PREFIX}/providers", tags=["escalation"], route_class=IdempotentRoute)

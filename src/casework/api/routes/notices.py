@@ -10,7 +10,7 @@ from casework.api.problems import WRITE_ERRORS
 from casework.api.schemas.common import WriteResult
 from casework.api.schemas.workflows import NoticeExtendIn, NoticeIn, NoticeNoteIn
 from casework.api.writes import WriteContext
-from casework.workflows.notices import (
+from casework.domain.notices import (
     ExtendRemedyNotice,
     IssueRemedyNotice,
     RecordNoticeComplied,

@@ -17,7 +17,7 @@ from casework.api.schemas.workflows import (
     ReviewIn,
 )
 from casework.api.writes import WriteContext
-from casework.workflows.provider_failure import (
+from casework.domain.provider_failure import (
     CloseProcedure,
     IdentifyFailureConcern,
     InitiateProcedure,

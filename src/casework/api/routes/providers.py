@@ -21,6 +21,7 @@ from casework.api.writes import WriteContext
 from casework.domain.actors import Actor
 from casework.domain.enums import Rag, ServiceType
 from casework.domain.errors import NotFound
+from casework.domain.escalation import SanctionStage
 from casework.domain.providers import (
     CloseProvider,
     PublishCqcRating,
@@ -30,7 +31,6 @@ from casework.domain.providers import (
 from casework.projections.history import history
 from casework.projections.provider_view import list_providers as query_providers
 from casework.projections.provider_view import provider_view
-from casework.workflows.escalation import SanctionStage
 
 router = APIRouter(prefix=f"{API_PREFIX}/providers", tags=["providers"], route_class=IdempotentRoute)
 

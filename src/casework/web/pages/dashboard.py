@@ -13,7 +13,7 @@ from casework.projections.provider_view import ranked_providers
 from casework.projections.statistics import statistics
 from casework.web.filters import LOCAL, label
 from casework.web.page import Page, signed_in
-from casework.workflows.deadline_projection import pending_deadlines
+from casework.workflows.deadline_calendar import pending_deadlines
 
 router = APIRouter()
 

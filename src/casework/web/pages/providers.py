@@ -16,6 +16,9 @@ from casework.domain.action_plans import (
     VerifyActionItem,
 )
 from casework.domain.errors import DomainError, InvalidInput, NotFound
+from casework.domain.escalation import ESCALATION_LIFECYCLE as STAGES
+from casework.domain.escalation import EscalateContract, LiftSanction, TerminateContract
+from casework.domain.notices import IssueRemedyNotice
 from casework.domain.personal_data import PersonDetails
 from casework.domain.safeguarding import (
     SAFEGUARDING,
@@ -43,9 +46,6 @@ from casework.web.actions import may, offered
 from casework.web.filters import LOCAL, label
 from casework.web.forms import FormState, command_data, form_values, local_datetime, parse_command
 from casework.web.page import Page, posted, signed_in
-from casework.workflows.escalation import ESCALATION as STAGES
-from casework.workflows.escalation import EscalateContract, LiftSanction, TerminateContract
-from casework.workflows.notices import IssueRemedyNotice
 from casework.workflows.status import escalation_status
 
 router = APIRouter()

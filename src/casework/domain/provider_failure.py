@@ -15,6 +15,7 @@ from typing import ClassVar
 from pydantic import Field
 
 from casework.domain.actors import Role
+from casework.domain.aggregate import Aggregate, Command, Route
 from casework.domain.errors import InvalidInput
 from casework.domain.lifecycle import Lifecycle
 from casework.events.base import DomainEvent
@@ -29,7 +30,6 @@ from casework.events.provider_failure import (
     ProviderFailureProcedureInitiated,
     ResidentsMovingStarted,
 )
-from casework.workflows.commands import WorkflowCommand
 
 MAX_RESIDENTS = 10_000
 
@@ -46,7 +46,7 @@ class FailureStage(StrEnum):
 
 F = FailureStage
 _OPEN = (F.concern_identified, F.procedure_initiated, F.contingency_planning, F.residents_moving)
-PROVIDER_FAILURE = Lifecycle(
+PROVIDER_FAILURE_LIFECYCLE = Lifecycle(
     "provider failure procedure",
     FailureStage,
     [
@@ -76,13 +76,13 @@ class Procedure:
 
     @property
     def allowed_actions(self) -> set[str]:
-        return PROVIDER_FAILURE.allowed_actions(self.stage)
+        return PROVIDER_FAILURE_LIFECYCLE.allowed_actions(self.stage)
 
 
 _MANAGERS = frozenset({Role.manager})
 
 
-class IdentifyFailureConcern(WorkflowCommand):
+class IdentifyFailureConcern(Command):
     permitted: ClassVar[frozenset[Role]] = _MANAGERS
     procedure_id: str | None = None  # None: the Application makes a new id
     provider_id: str
@@ -91,29 +91,29 @@ class IdentifyFailureConcern(WorkflowCommand):
     summary: str
 
 
-class InitiateProcedure(WorkflowCommand):
+class InitiateProcedure(Command):
     permitted: ClassVar[frozenset[Role]] = _MANAGERS
     procedure_id: str
     lead: str = Field(min_length=1, max_length=200)  # owns the deadlines (a 200-character column)
 
 
-class StartContingencyPlanning(WorkflowCommand):
+class StartContingencyPlanning(Command):
     procedure_id: str
     strategy_meeting_notes: str
 
 
-class ReviewContingencyPlan(WorkflowCommand):
+class ReviewContingencyPlan(Command):
     procedure_id: str
     note: str
     residents_moves_planned: int = Field(default=0, ge=0, le=MAX_RESIDENTS)
 
 
-class StartResidentsMoving(WorkflowCommand):
+class StartResidentsMoving(Command):
     procedure_id: str
     residents_to_move: int = Field(le=MAX_RESIDENTS)
 
 
-class CloseProcedure(WorkflowCommand):
+class CloseProcedure(Command):
     permitted: ClassVar[frozenset[Role]] = _MANAGERS
     procedure_id: str
     outcome: FailureOutcome
@@ -142,28 +142,28 @@ def evolve(proc: Procedure, event: DomainEvent) -> Procedure:
     return proc
 
 
-def decide(proc: Procedure, command: WorkflowCommand) -> list[DomainEvent]:
+def decide(proc: Procedure, command: Command) -> list[DomainEvent]:
     pid, ident = proc.provider_id, proc.procedure_id
     match command:
         case IdentifyFailureConcern():
-            PROVIDER_FAILURE.check(ident, proc.stage, "identify_concern", hint="it is open already")
+            PROVIDER_FAILURE_LIFECYCLE.check(ident, proc.stage, "identify_concern", hint="it is open already")
             return [ProviderFailureConcernIdentified(
                 procedure_id=ident, provider_id=command.provider_id, kind=command.kind,
                 trigger=command.trigger, summary=command.summary)]
         case InitiateProcedure():
-            PROVIDER_FAILURE.check(ident, proc.stage, "initiate")
+            PROVIDER_FAILURE_LIFECYCLE.check(ident, proc.stage, "initiate")
             return [ProviderFailureProcedureInitiated(procedure_id=ident, provider_id=pid, lead=command.lead)]
         case StartContingencyPlanning():
-            PROVIDER_FAILURE.check(ident, proc.stage, "plan_contingency",
+            PROVIDER_FAILURE_LIFECYCLE.check(ident, proc.stage, "plan_contingency",
                                    hint="initiate the procedure and hold the strategy meeting first")
             return [ContingencyPlanningStarted(procedure_id=ident, provider_id=pid,
                                                strategy_meeting_notes=command.strategy_meeting_notes)]
         case ReviewContingencyPlan():
-            PROVIDER_FAILURE.check(ident, proc.stage, "review_contingency")
+            PROVIDER_FAILURE_LIFECYCLE.check(ident, proc.stage, "review_contingency")
             return [ContingencyPlanReviewed(procedure_id=ident, provider_id=pid, note=command.note,
                                             residents_moves_planned=command.residents_moves_planned)]
         case StartResidentsMoving():
-            PROVIDER_FAILURE.check(ident, proc.stage, "move_residents",
+            PROVIDER_FAILURE_LIFECYCLE.check(ident, proc.stage, "move_residents",
                                    hint="plan the residents' moves in contingency planning first")
             if command.residents_to_move < 0:
                 raise InvalidInput("residents_to_move", "cannot be negative")
@@ -172,7 +172,7 @@ def decide(proc: Procedure, command: WorkflowCommand) -> list[DomainEvent]:
         case CloseProcedure():
             action = ("close_recovered" if command.outcome is FailureOutcome.recovered
                       else "close_provider_exited")
-            PROVIDER_FAILURE.check(ident, proc.stage, action)
+            PROVIDER_FAILURE_LIFECYCLE.check(ident, proc.stage, action)
             return [ProviderFailureProcedureClosed(procedure_id=ident, provider_id=pid,
                                                    outcome=command.outcome, note=command.note)]
     raise TypeError(f"provider failure cannot handle {type(command).__name__}")
@@ -183,3 +183,26 @@ def replay(procedure_id: str, events: list[DomainEvent]) -> Procedure:
     for event in events:
         proc = evolve(proc, event)
     return proc
+
+
+_PROCEDURE = Route(lambda c: c.procedure_id)
+
+PROVIDER_FAILURE = Aggregate(
+    kind="provider failure procedure",
+    stream_prefix="provider-failure",
+    initial=Procedure,
+    evolve=evolve,
+    decide=decide,
+    routes={
+        IdentifyFailureConcern: Route(
+            lambda c: c.procedure_id, creates=True, provider_of=lambda c: c.provider_id
+        ),
+        InitiateProcedure: _PROCEDURE,
+        StartContingencyPlanning: _PROCEDURE,
+        ReviewContingencyPlan: _PROCEDURE,
+        StartResidentsMoving: _PROCEDURE,
+        CloseProcedure: _PROCEDURE,
+    },
+    lifecycle=PROVIDER_FAILURE_LIFECYCLE,
+    state_of=lambda s: s.stage,
+)

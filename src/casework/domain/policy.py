@@ -8,10 +8,14 @@ derived on the next rebuild, since every deadline is computed from events plus t
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from casework.domain.working_days import ENGLAND, WorkingCalendar
 
 
 class Period(BaseModel):
@@ -83,3 +87,27 @@ def load_policy(path: str | Path | None = None) -> DeadlinePolicy:
     if path is None:
         return DEFAULT_POLICY
     return DeadlinePolicy.model_validate(json.loads(Path(path).read_text(encoding="utf-8")))
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Date arithmetic in the council's zone and working calendar."""
+
+    policy: DeadlinePolicy = DEFAULT_POLICY
+    calendar: WorkingCalendar = ENGLAND
+
+    def after(self, instant: datetime, period: Period) -> datetime:
+        """``period`` after ``instant``, keeping the local time of day."""
+        local = instant.astimezone(self.policy.zone)
+        day = self.calendar.add_days(local.date(), period.days, working=period.working_days)
+        return datetime.combine(day, local.time(), self.policy.zone).astimezone(UTC)
+
+    def days_before(self, instant: datetime, days: int) -> datetime:
+        """``days`` calendar days before ``instant``, at the same local time of day."""
+        local = instant.astimezone(self.policy.zone)
+        day = local.date() - timedelta(days=days)
+        return datetime.combine(day, local.time(), self.policy.zone).astimezone(UTC)
+
+    def start_of(self, day: date) -> datetime:
+        """Midnight at the start of ``day`` in the council's zone: when a dated deadline falls due."""
+        return datetime.combine(day, time(0), self.policy.zone).astimezone(UTC)

@@ -30,6 +30,8 @@ from sqlalchemy import (
     select,
 )
 
+from casework.domain.policy import DEFAULT_POLICY, DeadlinePolicy, Timing
+from casework.domain.working_days import ENGLAND, WorkingCalendar
 from casework.events.store import StoredEvent
 from casework.projections.base import read_models
 from casework.projections.fold import WrittenKeys, copy_rows
@@ -44,13 +46,9 @@ from casework.workflows.deadlines import (
     Resume,
     Schedule,
     Suspend,
-    Timing,
     _matches,
-    deadline_event_types,
-    effects_of,
 )
-from casework.workflows.policy import DEFAULT_POLICY, DeadlinePolicy
-from casework.workflows.working_days import ENGLAND, WorkingCalendar
+from casework.workflows.rulebook import deadline_event_types, effects_of
 
 deadlines_table = Table(
     "rm_deadlines",

@@ -24,9 +24,9 @@ import uuid
 from dataclasses import dataclass, replace
 from typing import Any
 
+from casework.application.bus import Application
 from casework.domain.actors import Actor
 from casework.domain.aggregate import Aggregate, Context, with_version
-from casework.domain.application import Application
 from casework.domain.errors import Forbidden, InvalidInput
 from casework.events.base import DomainEvent, Metadata, NewEvent, command_event_id, to_new_event
 from casework.events.links import RecordsLinked

@@ -11,7 +11,7 @@ from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 from casework.domain.actors import Role
-from casework.domain.aggregate import Context
+from casework.domain.aggregate import Aggregate, Command, Context, Route
 from casework.domain.errors import InvalidInput
 from casework.domain.lifecycle import Lifecycle
 from casework.events.base import DomainEvent
@@ -21,7 +21,6 @@ from casework.events.notices import (
     RemedyNoticeFailed,
     RemedyNoticeIssued,
 )
-from casework.workflows.commands import WorkflowCommand
 
 
 class NoticeState(StrEnum):
@@ -34,7 +33,7 @@ class NoticeState(StrEnum):
 
 N = NoticeState
 OPEN = (N.issued, N.extended)
-NOTICE = Lifecycle(
+NOTICE_LIFECYCLE = Lifecycle(
     "notice to remedy breach",
     NoticeState,
     [
@@ -60,7 +59,7 @@ class Notice:
     version: int = 0
 
 
-class IssueRemedyNotice(WorkflowCommand):
+class IssueRemedyNotice(Command):
     permitted: ClassVar[frozenset[Role]] = frozenset({Role.manager})
     notice_id: str | None = None  # None: the Application makes a new id
     provider_id: str
@@ -69,19 +68,19 @@ class IssueRemedyNotice(WorkflowCommand):
     remedy_by: date
 
 
-class RecordNoticeComplied(WorkflowCommand):
+class RecordNoticeComplied(Command):
     notice_id: str
     note: str = ""
 
 
-class ExtendRemedyNotice(WorkflowCommand):
+class ExtendRemedyNotice(Command):
     permitted: ClassVar[frozenset[Role]] = frozenset({Role.manager})
     notice_id: str
     remedy_by: date
     reason: str
 
 
-class RecordNoticeFailed(WorkflowCommand):
+class RecordNoticeFailed(Command):
     notice_id: str
     note: str = ""
 
@@ -104,10 +103,10 @@ def evolve(notice: Notice, event: DomainEvent) -> Notice:
 ENGLAND = ZoneInfo("Europe/London")
 
 
-def decide(notice: Notice, command: WorkflowCommand, ctx: Context | None = None) -> list[DomainEvent]:
+def decide(notice: Notice, command: Command, ctx: Context | None = None) -> list[DomainEvent]:
     match command:
         case IssueRemedyNotice():
-            NOTICE.check(notice.notice_id, notice.state, "issue", hint="it was issued already")
+            NOTICE_LIFECYCLE.check(notice.notice_id, notice.state, "issue", hint="it was issued already")
             issued_on = ctx.occurred_at.astimezone(ENGLAND).date() if ctx is not None else None
             if issued_on is not None and command.remedy_by < issued_on:
                 raise InvalidInput(
@@ -123,11 +122,11 @@ def decide(notice: Notice, command: WorkflowCommand, ctx: Context | None = None)
                 breach=command.breach, actions=command.actions, remedy_by=command.remedy_by,
             )]
         case RecordNoticeComplied():
-            NOTICE.check(notice.notice_id, notice.state, "comply")
+            NOTICE_LIFECYCLE.check(notice.notice_id, notice.state, "comply")
             return [RemedyNoticeComplied(
                 notice_id=notice.notice_id, provider_id=notice.provider_id, note=command.note)]
         case ExtendRemedyNotice():
-            NOTICE.check(notice.notice_id, notice.state, "extend")
+            NOTICE_LIFECYCLE.check(notice.notice_id, notice.state, "extend")
             if not command.reason.strip():
                 raise InvalidInput("reason", "an extension needs a reason")
             if notice.remedy_by and command.remedy_by <= notice.remedy_by:
@@ -139,7 +138,7 @@ def decide(notice: Notice, command: WorkflowCommand, ctx: Context | None = None)
                 remedy_by=command.remedy_by, reason=command.reason,
             )]
         case RecordNoticeFailed():
-            NOTICE.check(notice.notice_id, notice.state, "fail")
+            NOTICE_LIFECYCLE.check(notice.notice_id, notice.state, "fail")
             return [RemedyNoticeFailed(
                 notice_id=notice.notice_id, provider_id=notice.provider_id, note=command.note)]
     raise TypeError(f"notice cannot handle {type(command).__name__}")
@@ -150,3 +149,20 @@ def replay(notice_id: str, events: list[DomainEvent]) -> Notice:
     for event in events:
         notice = evolve(notice, event)
     return notice
+
+
+NOTICE = Aggregate(
+    kind="notice to remedy breach",
+    stream_prefix="notice",
+    initial=Notice,
+    evolve=evolve,
+    decide=decide,
+    routes={
+        IssueRemedyNotice: Route(lambda c: c.notice_id, creates=True, provider_of=lambda c: c.provider_id),
+        RecordNoticeComplied: Route(lambda c: c.notice_id),
+        ExtendRemedyNotice: Route(lambda c: c.notice_id),
+        RecordNoticeFailed: Route(lambda c: c.notice_id),
+    },
+    lifecycle=NOTICE_LIFECYCLE,
+    state_of=lambda s: s.state,
+)

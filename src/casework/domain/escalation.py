@@ -12,7 +12,9 @@ from dataclasses import dataclass, replace
 from typing import ClassVar
 
 from casework.domain.actors import Role
+from casework.domain.aggregate import Aggregate, Command, Route
 from casework.domain.errors import InvalidInput, NotAllowed
+from casework.domain.lifecycle import Lifecycle, Row
 from casework.events.base import DomainEvent
 from casework.events.sanctions import (
     ISSUED_BY_STAGE,
@@ -22,8 +24,6 @@ from casework.events.sanctions import (
     SanctionLifted,
     SanctionStage,
 )
-from casework.workflows.commands import WorkflowCommand
-from casework.workflows.lifecycle import Row, WorkflowLifecycle
 
 S = SanctionStage
 
@@ -45,7 +45,7 @@ def _escalation_rows() -> list[Row]:
     return rows
 
 
-ESCALATION = WorkflowLifecycle("contract escalation", STAGE_ORDER, _escalation_rows(), S.monitoring)
+ESCALATION_LIFECYCLE = Lifecycle("contract escalation", STAGE_ORDER, _escalation_rows(), S.monitoring)
 
 CLOSED_TO_PLACEMENTS = frozenset({S.contract_suspension, S.final_notice_90_day, S.terminated})
 
@@ -67,14 +67,14 @@ class EscalationState:
 
     @property
     def allowed_actions(self) -> set[str]:
-        return ESCALATION.allowed_actions(self.stage)
+        return ESCALATION_LIFECYCLE.allowed_actions(self.stage)
 
     @property
     def closed_to_new_placements(self) -> bool:
         return closed_to_new_placements(self.stage)
 
 
-class EscalateContract(WorkflowCommand):
+class EscalateContract(Command):
     """Escalate to ``to`` (default: the next stage). Skipping stages needs a reason."""
 
     permitted: ClassVar[frozenset[Role]] = frozenset({Role.manager})
@@ -83,13 +83,13 @@ class EscalateContract(WorkflowCommand):
     reason: str = ""
 
 
-class TerminateContract(WorkflowCommand):
+class TerminateContract(Command):
     permitted: ClassVar[frozenset[Role]] = frozenset({Role.manager})
     provider_id: str
     reason: str = ""
 
 
-class LiftSanction(WorkflowCommand):
+class LiftSanction(Command):
     """Verified improvement: back to ``to`` (monitoring, the default, or one stage down)."""
 
     permitted: ClassVar[frozenset[Role]] = frozenset({Role.manager})
@@ -108,7 +108,7 @@ def evolve(state: EscalationState, event: DomainEvent) -> EscalationState:
     return replace(state, stage=stage, version=state.version + 1)
 
 
-def decide(state: EscalationState, command: WorkflowCommand) -> list[DomainEvent]:
+def decide(state: EscalationState, command: Command) -> list[DomainEvent]:
     if isinstance(command, EscalateContract | TerminateContract):
         return _escalate(state, command)
     if isinstance(command, LiftSanction):
@@ -118,18 +118,18 @@ def decide(state: EscalationState, command: WorkflowCommand) -> list[DomainEvent
 
 def _escalate(state: EscalationState, command: EscalateContract | TerminateContract) -> list[DomainEvent]:
     action = "terminate" if isinstance(command, TerminateContract) else "escalate"
-    if ESCALATION.is_final(state.stage):
-        ESCALATION.check(state.provider_id, state.stage, action)  # raises: terminated is final
+    if ESCALATION_LIFECYCLE.is_final(state.stage):
+        ESCALATION_LIFECYCLE.check(state.provider_id, state.stage, action)  # raises: terminated is final
     wanted = S.terminated if action == "terminate" else command.to
     if wanted is None:
         wanted = STAGE_ORDER[_rank(state.stage) + 1]
     if _rank(wanted) <= _rank(state.stage):
         raise NotAllowed(
-            ESCALATION.kind, state.provider_id, state.stage, f"escalate to {wanted}",
-            ESCALATION.allowed_actions(state.stage),
+            ESCALATION_LIFECYCLE.kind, state.provider_id, state.stage, f"escalate to {wanted}",
+            ESCALATION_LIFECYCLE.allowed_actions(state.stage),
             "escalation only moves up; to go down, lift the sanction with the verified improvement",
         )
-    ESCALATION.check_to(state.provider_id, state.stage, action, wanted)
+    ESCALATION_LIFECYCLE.check_to(state.provider_id, state.stage, action, wanted)
     skipped = list(STAGE_ORDER[_rank(state.stage) + 1 : _rank(wanted)])
     if skipped and not command.reason.strip():
         raise InvalidInput(
@@ -146,7 +146,7 @@ def _escalate(state: EscalationState, command: EscalateContract | TerminateContr
 
 
 def _lift(state: EscalationState, command: LiftSanction) -> list[DomainEvent]:
-    ESCALATION.check_to(
+    ESCALATION_LIFECYCLE.check_to(
         state.provider_id, state.stage, "lift", command.to,
         hint="lift returns to monitoring or one stage down",
     )
@@ -169,9 +169,25 @@ def replay(provider_id: str, events: list[DomainEvent]) -> EscalationState:
     return state
 
 
+_BY_PROVIDER = Route(lambda c: c.provider_id, provider_of=lambda c: c.provider_id)
+
+ESCALATION = Aggregate(
+    kind="contract escalation",
+    stream_prefix="escalation",
+    initial=EscalationState,
+    evolve=evolve,
+    decide=decide,
+    routes={EscalateContract: _BY_PROVIDER, TerminateContract: _BY_PROVIDER, LiftSanction: _BY_PROVIDER},
+    lifecycle=ESCALATION_LIFECYCLE,
+    state_of=lambda s: s.stage,
+    exists_without_events=True,  # every provider is in 'monitoring' before its first sanction
+)
+
+
 __all__ = [
     "CLOSED_TO_PLACEMENTS",
     "ESCALATION",
+    "ESCALATION_LIFECYCLE",
     "EscalateContract",
     "EscalationState",
     "LiftSanction",
