@@ -1,6 +1,7 @@
 # Casework: two commands do all the set-up on a fresh machine with Python 3.11+ and make.
 #   make demo   installs into .venv, loads the demonstration data into ./casework.db, serves it
-#   make test   installs into .venv with the dev extra, runs ruff and the whole test suite
+#   make test   installs into .venv with the dev extra, runs the linters (ruff, mypy, import
+#               contracts) and the whole test suite
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -30,6 +31,8 @@ serve: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 test: $(STAMP) lint
 	$(BIN)/pytest

@@ -107,12 +107,13 @@ def schema_is_current(engine: Engine) -> bool:
 
 
 def upgrade_schema(engine: Engine) -> set[str]:
-    """Apply every pending migration (all branches). Safe to run from several processes at once."""
+    """Apply every pending migration. Safe to run from several processes at once."""
     try:
         with engine.connect().execution_options(casework_write=True) as conn:
             with conn.begin():
                 if is_postgres(engine):
                     conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
+                _forget_superseded(conn)
                 command.upgrade(_alembic_config(conn), "heads")
     except DBAPIError as exc:
         if exc.connection_invalidated or "could not connect" in str(exc) or "Connection refused" in str(exc):
@@ -121,6 +122,25 @@ def upgrade_schema(engine: Engine) -> set[str]:
             raise StoreUnavailable(f"database unreachable: {exc.orig}") from exc
         raise
     return current_revisions(engine)
+
+
+def _forget_superseded(conn: Any) -> None:
+    """Until 0.1 the migrations were three branches off 0001, so a database upgraded then records
+    three heads (0002, 0003, 0004). They now form one chain; a recorded revision that another
+    recorded one descends from is already applied, so only the newest is kept."""
+    recorded = set(MigrationContext.configure(conn).get_current_heads())
+    if len(recorded) < 2:
+        return
+    script = ScriptDirectory.from_config(_alembic_config(None))
+    known = recorded & _all_revisions()
+    superseded = {
+        older
+        for newer in known
+        for rev in script.iterate_revisions(newer, "base")
+        if (older := rev.revision) != newer and older in known
+    }
+    for revision in sorted(superseded):
+        conn.execute(text("DELETE FROM alembic_version WHERE version_num = :v"), {"v": revision})
 
 
 def ensure_schema(engine: Engine) -> None:

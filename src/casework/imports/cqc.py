@@ -32,8 +32,8 @@ import orjson
 
 from casework.events.providers import CqcRating, KeyQuestion
 
-# 421 Devon and Plymouth care homes as CQC published them in January 2021 (see its README in
-# ../shared/data/cqc/); used by ``make demo`` and the tests.
+# 421 Devon and Plymouth care homes as CQC published them in January 2021 (CQC's public API,
+# location objects as JSON Lines); used by ``make demo`` and the tests.
 BUNDLED_CQC_FILE = Path(__file__).resolve().parent.parent / "data" / "cqc-devon-plymouth-2021.jsonl"
 
 # CQC's words for the key questions -> Casework's.

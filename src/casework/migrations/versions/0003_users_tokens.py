@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_users_tokens"
-down_revision = "0001_event_store"
+down_revision = "0002_person_keys"
 branch_labels = None
 depends_on = None
 

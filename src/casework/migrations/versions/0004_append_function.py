@@ -17,7 +17,7 @@ Revision ID: 0004_append_function
 from alembic import op
 
 revision = "0004_append_function"
-down_revision = "0001_event_store"
+down_revision = "0003_users_tokens"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,25 @@
+"""The schema's migrations form one chain, and a database migrated when they were three branches
+(0002, 0003 and 0004 each off 0001) upgrades onto it without re-running anything."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from casework.db import current_revisions, make_engine, schema_heads, upgrade_schema
+
+
+def test_the_migrations_form_one_chain_with_one_head() -> None:
+    assert schema_heads() == {"0004_append_function"}
+
+
+def test_a_database_recorded_at_the_three_old_branch_heads_upgrades_to_the_one_head(database_url: str) -> None:
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM alembic_version"))
+            for revision in ("0002_person_keys", "0003_users_tokens", "0004_append_function"):
+                conn.execute(text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": revision})
+        assert upgrade_schema(engine) == {"0004_append_function"}
+        assert current_revisions(engine) == schema_heads()
+    finally:
+        engine.dispose()
