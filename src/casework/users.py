@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -211,7 +211,7 @@ class UserDirectory:
         return name
 
     def _record(
-        self, name: str, events: list[DomainEvent], by: Actor, expected_version: int | None = None
+        self, name: str, events: Sequence[DomainEvent], by: Actor, expected_version: int | None = None
     ) -> None:
         now = self.clock.now()
         new = [to_new_event(e, metadata=Metadata(actor=by.name), occurred_at=now) for e in events]

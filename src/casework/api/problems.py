@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import structlog
@@ -99,7 +100,7 @@ WRITE_ERRORS = {
 
 
 def problem_response(
-    request_scope: dict[str, Any] | None,
+    request_scope: Mapping[str, Any] | None,
     status: int,
     slug: str,
     title: str,

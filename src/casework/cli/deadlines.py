@@ -33,7 +33,7 @@ def _line(d: Deadline) -> str:
 
 @deadlines_app.command("run")
 def run(
-    now: str = typer.Option(
+    now: str | None = typer.Option(
         None, "--now", help="Fire what is due at or before this instant (ISO 8601; default: now)."
     ),
 ) -> None:
@@ -54,7 +54,7 @@ def run(
 
 @deadlines_app.command("list")
 def list_pending(
-    before: str = typer.Option(None, "--before", help="Only those due at or before (ISO 8601)."),
+    before: str | None = typer.Option(None, "--before", help="Only those due at or before (ISO 8601)."),
 ) -> None:
     """Pending deadlines, soonest first, as derived from the log."""
     settings = load_settings(scheduler_enabled=False)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from casework.bootstrap import bootstrap
+from casework.bootstrap import Casework, bootstrap
 from casework.logs import configure_logging
 from casework.settings import load_settings
 
@@ -14,11 +14,14 @@ BUNDLED = "bundled"
 # Who a new user can sign in as after `make demo`: one user of each role.
 DEMO_USERS = [("demo.manager", "manager"), ("demo.officer", "officer"), ("demo.auditor", "auditor"),
               ("demo.admin", "admin")]
+# Computed here rather than inside demo()'s defaults: mypy does not see the names a comprehension
+# binds when it sits in a default argument (python/mypy#9346), though Python runs it fine.
+_DEMO_USERS_LISTED = ", ".join(f"{name} ({role})" for name, role in DEMO_USERS)
 
 
 def demo(
-    scenario: str = typer.Option(None, "--scenario", help="Which scenario (default: leicester-2018)."),
-    with_cqc: str = typer.Option(
+    scenario: str | None = typer.Option(None, "--scenario", help="Which scenario (default: leicester-2018)."),
+    with_cqc: str | None = typer.Option(
         None, "--with-cqc", metavar="FILE",
         help=f"Also import CQC location records from FILE ('{BUNDLED}': the Devon and Plymouth file "
         "packaged with Casework).",
@@ -26,8 +29,8 @@ def demo(
     list_scenarios: bool = typer.Option(False, "--list", help="List the scenarios and exit."),
     with_users: bool = typer.Option(
         False, "--users",
-        help="Also create demonstration users (" + ", ".join(f"{n} ({r})" for n, r in DEMO_USERS)
-        + ") and print a new sign-in token for each, for the web pages and the API.",
+        help=f"Also create demonstration users ({_DEMO_USERS_LISTED}) and print a new sign-in token "
+        "for each, for the web pages and the API.",
     ),
 ) -> None:
     """Load a demonstration data set into the store and print what it loaded.
@@ -76,7 +79,7 @@ def _cqc_file(value: str | None) -> Path | None:
     return path
 
 
-def _demo_users(cw) -> None:  # noqa: ANN001
+def _demo_users(cw: Casework) -> None:
     """Create the demonstration users that are missing and print a new token for each."""
     from casework.cli.users import _operator
     from casework.domain.errors import NotFound

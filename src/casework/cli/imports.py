@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from casework.bootstrap import bootstrap
+from casework.bootstrap import Casework, bootstrap
 from casework.logs import configure_logging
 from casework.settings import load_settings
+
+if TYPE_CHECKING:
+    from casework.imports.cqc_importer import ImportReport
 
 import_app = typer.Typer(help="Bring outside data in.", no_args_is_help=True)
 
@@ -34,7 +38,7 @@ def import_cqc(
         raise typer.Exit(1)
 
 
-def run_import(cw, file: Path, *, progress: bool):  # noqa: ANN001, ANN201
+def run_import(cw: Casework, file: Path, *, progress: bool) -> ImportReport:
     """Import ``file`` into ``cw`` (with a progress bar on a terminal); returns the ImportReport."""
     from casework.imports.cqc_importer import CqcImporter
 
@@ -51,7 +55,7 @@ def run_import(cw, file: Path, *, progress: bool):  # noqa: ANN001, ANN201
         return importer.import_file(file, progress=lambda n: bar.advance(task, n))
 
 
-def print_report(report) -> None:  # noqa: ANN001
+def print_report(report: ImportReport) -> None:
     typer.echo(
         f"{report.locations} locations read ({report.beds:,} beds; {report.current_ratings} current "
         f"and {report.historic_ratings} historic ratings listed)"

@@ -45,10 +45,10 @@ def db_upgrade() -> None:
 
 @app.command()
 def verify(
-    against: Path = typer.Option(
+    against: Path | None = typer.Option(
         None, "--against", help="HEADS.json exported earlier: also detect a log cut short."
     ),
-    export_heads: Path = typer.Option(
+    export_heads: Path | None = typer.Option(
         None, "--export-heads", help="Write every stream's last version and hash to this file."
     ),
 ) -> None:

@@ -10,7 +10,14 @@ from datetime import UTC, datetime
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
 
 from casework.bootstrap import bootstrap
 from casework.logs import configure_logging
@@ -30,7 +37,7 @@ def _parse_instant(value: str | None) -> datetime | None:
 
 
 def rebuild(
-    projection: list[str] = typer.Option(
+    projection: list[str] | None = typer.Option(
         None, "--projection", "-p", help="Rebuild only this read model (repeatable); default all."
     ),
 ) -> None:
@@ -57,7 +64,7 @@ def rebuild(
             columns = (TextColumn("{task.description:<16}"), BarColumn(), MofNCompleteColumn(),
                        TimeRemainingColumn())
             with Progress(*columns, console=console) as bar:
-                tasks: dict[str, int] = {}
+                tasks: dict[str, TaskID] = {}
 
                 def progress(name: str, done: int, total: int) -> None:
                     if name not in tasks:
@@ -104,7 +111,7 @@ def _print_text(found: ProviderHistory) -> None:
 
 def history_command(
     provider_id: str = typer.Argument(..., help="The provider's id."),
-    as_of: str = typer.Option(
+    as_of: str | None = typer.Option(
         None, "--as-of",
         help="Only what had been recorded by this instant (ISO 8601; without offset: UTC).",
     ),

@@ -27,7 +27,7 @@ def annual(
     date_from: str = typer.Option(..., "--from", help="First day of the period (yyyy-mm-dd)."),
     date_to: str = typer.Option(..., "--to", help="Last day of the period, inclusive (yyyy-mm-dd)."),
     fmt: ReportFormat = typer.Option(ReportFormat.html, "--format", help="html, csv or json."),
-    out: Path = typer.Option(None, "--out", help="Write to this file (default: standard output)."),
+    out: Path | None = typer.Option(None, "--out", help="Write to this file (default: standard output)."),
 ) -> None:
     """The annual quality report's figures for the period: intelligence logged and actioned,
     visits by kind and month, QAF outcomes by service type, the CQC rating profile, sanctions in

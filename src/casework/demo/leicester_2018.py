@@ -155,9 +155,9 @@ def _assessments(w: Writer, providers: list[tuple[str, T]]) -> None:
     by_type: dict[T, list[str]] = {}
     for pid, service_type in providers:
         by_type.setdefault(service_type, []).append(pid)
-    for service_type, _, _, compliant, non_compliant, ongoing in CONTRACTS:
+    for service_type, _, _, n_compliant, n_non_compliant, n_ongoing in CONTRACTS:
         pids = by_type[service_type]
-        outcomes = [True] * compliant + [False] * non_compliant + [None] * ongoing
+        outcomes: list[bool | None] = [True] * n_compliant + [False] * n_non_compliant + [None] * n_ongoing
         cases += list(zip(pids, outcomes, strict=True))
     ongoing = [c for c in cases if c[1] is None]
     concluded = [c for c in cases if c[1] is not None]

@@ -17,7 +17,7 @@ reason; the rest import.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from itertools import islice
@@ -243,7 +243,7 @@ def _fall(reports: tuple[CqcReport, ...]) -> str | None:
     )
 
 
-def _changed(provider: object, details: dict[str, object]) -> dict[str, object]:
+def _changed(provider: object, details: Mapping[str, object]) -> dict[str, object]:
     changed: dict[str, object] = {}
     for name, value in details.items():
         current = getattr(provider, name, None)

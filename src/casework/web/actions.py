@@ -5,14 +5,14 @@ refused."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 
-from casework.domain.actors import Actor
+from casework.domain.actors import Actor, Role
 
 
 def may(actor: Actor | None, command_type: type) -> bool:
     """True when ``actor``'s role is one the command permits."""
-    permitted = getattr(command_type, "permitted", frozenset())
+    permitted: Collection[Role] = getattr(command_type, "permitted", frozenset())
     return actor is not None and actor.role in permitted
 
 

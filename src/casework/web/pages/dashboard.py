@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 from casework.projections.provider_view import ranked_providers
-from casework.projections.statistics import statistics
+from casework.projections.statistics import Statistics, statistics
 from casework.web.filters import LOCAL, label
 from casework.web.page import Page, signed_in
 from casework.workflows.deadline_calendar import pending_deadlines
@@ -58,8 +58,7 @@ def _single(ident: str, title: str, counts: dict[str, int], series: str, note: s
     return Chart(ident, title, "bar", [series], rows, note)
 
 
-def charts_of(stats: object) -> list[Chart]:
-    s = stats
+def charts_of(s: Statistics) -> list[Chart]:
     qaf = [
         (label(kind), [o.compliant, o.non_compliant, o.ongoing])
         for kind, o in sorted(s.qaf_by_service_type.items())

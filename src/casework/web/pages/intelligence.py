@@ -13,6 +13,7 @@ from casework.domain.actors import Role
 from casework.domain.errors import DomainError, NotFound
 from casework.domain.intelligence import (
     INTELLIGENCE,
+    RECORD_LIFECYCLE,
     AllocateIntelligence,
     AssessRisk,
     CloseIntelligence,
@@ -101,7 +102,7 @@ def _inbox_items(p: Page, show: str, mine: bool, overdue: bool) -> list[TriageIt
 
 def _actions_of(p: Page, items: list[TriageItem]) -> dict[str, list[str]]:
     return {
-        i.record_id: offered(p.actor, INTELLIGENCE.lifecycle.allowed_actions(i.state), COMMANDS)
+        i.record_id: offered(p.actor, RECORD_LIFECYCLE.allowed_actions(i.state), COMMANDS)
         for i in items
     }
 
