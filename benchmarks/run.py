@@ -23,9 +23,9 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make ``benchmarks`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import common as C  # noqa: E402
-from benchmarks.hooks import HOOKS, NotYetAvailable, http_selftest  # noqa: E402
-from benchmarks.systems import (  # noqa: E402
+from benchmarks import common as C
+from benchmarks.hooks import HOOKS, NotYetAvailable, http_selftest
+from benchmarks.systems import (
     CaseworkStore,
     Peer,
     RawPostgres,

@@ -37,7 +37,7 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"casework store backends: sqlite only. {PG_HOWTO}"
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # noqa: ANN001
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     if not PG_URL:
         terminalreporter.write_line(f"NOTE: {PG_HOWTO}", yellow=True)
 
@@ -108,7 +108,7 @@ def truncate_everything(url: str) -> None:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:  # noqa: ANN001
+def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
     """A fresh, empty, migrated store on each backend."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'casework.db'}"

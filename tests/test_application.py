@@ -250,12 +250,12 @@ def test_a_command_refused_at_append_keeps_no_key_for_the_people_it_sealed(
         assert conn.execute(text("SELECT count(*) FROM person_keys")).scalar() == 0
 
 
-def _racing(casework, monkeypatch, rival):  # noqa: ANN001, ANN202
+def _racing(casework, monkeypatch, rival):
     """Make another writer append ``rival()`` between this command's read and its append, once."""
     real = casework.store.append_batch
     calls = []
 
-    def append_batch(requests):  # noqa: ANN001, ANN202
+    def append_batch(requests):
         calls.append(requests)
         if len(calls) == 1:
             with monkeypatch.context() as m:

@@ -95,7 +95,7 @@ def test_every_scenario_is_registered_under_its_cli_name() -> None:
 
 
 def test_casework_demo_prints_what_it_loaded_and_refuses_nothing_on_a_second_run(
-    settings, monkeypatch  # noqa: ANN001
+    settings, monkeypatch
 ) -> None:
     monkeypatch.setenv("CASEWORK_DATABASE_URL", settings.database_url)
     first = CliRunner().invoke(cli, ["demo", "--scenario", "nottingham-city"])
@@ -109,7 +109,7 @@ def test_casework_demo_prints_what_it_loaded_and_refuses_nothing_on_a_second_run
 
 
 def test_casework_demo_users_prints_a_token_per_role_that_signs_in_and_a_new_one_each_run(
-    settings, monkeypatch  # noqa: ANN001
+    settings, monkeypatch
 ) -> None:
     monkeypatch.setenv("CASEWORK_DATABASE_URL", settings.database_url)
     runs = [CliRunner().invoke(cli, ["demo", "--scenario", "nottingham-city", "--users"]) for _ in "ab"]

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import casework.domain.commands  # noqa: F401 - registers every command class
-import casework.domain.escalation  # noqa: F401
-import casework.domain.notices  # noqa: F401
+import casework.domain.commands
+import casework.domain.escalation
+import casework.domain.notices
 import casework.domain.provider_failure  # noqa: F401
 from casework.domain.aggregate import Command
 from casework.domain.errors import InvalidInput

@@ -34,7 +34,7 @@ def _records(*changes: tuple[int, dict]) -> list[str]:
     return lines
 
 
-def _import(cw: Casework, lines: list[str], tmp_path) -> object:  # noqa: ANN001
+def _import(cw: Casework, lines: list[str], tmp_path) -> object:
     path = tmp_path / f"cqc-{len(list(tmp_path.iterdir()))}.jsonl"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return CqcImporter(cw.application).import_file(path)
@@ -91,7 +91,7 @@ def test_each_rating_is_in_the_providers_timeline_at_its_report_date(casework: C
 
 def test_a_newer_file_appends_only_what_changed_and_a_fall_is_logged_for_triage(
     casework: Casework, tmp_path
-) -> None:  # noqa: ANN001
+) -> None:
     _import(casework, _records(), tmp_path)
     head = casework.store.head_position()
     new_report = {"overall": {"rating": "Inadequate", "reportDate": "2021-02-01", "reportLinkId": "new-1",
@@ -124,7 +124,7 @@ def test_an_unreadable_record_is_reported_by_line_while_the_rest_import(casework
     assert report.locations == 5
 
 
-def test_casework_import_cqc_exits_1_naming_the_rejected_lines(settings, tmp_path, monkeypatch) -> None:  # noqa: ANN001
+def test_casework_import_cqc_exits_1_naming_the_rejected_lines(settings, tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("CASEWORK_DATABASE_URL", settings.database_url)
     path = tmp_path / "cqc.jsonl"
     path.write_text("\n".join([*_records(), "[]"]) + "\n", encoding="utf-8")

@@ -47,7 +47,7 @@ def test_as_of_is_by_recorded_time_so_a_back_dated_event_shows_only_once_recorde
     assert provider_view(casework, pid, as_of=T0 + timedelta(days=31)).open_intelligence == 1
 
 
-def _provider_with_everything(casework) -> tuple[str, Recorder]:  # noqa: ANN001
+def _provider_with_everything(casework) -> tuple[str, Recorder]:
     r = Recorder(casework.store)
     pid = r.provider(at=T0)
     r.record(pid, T0 + timedelta(days=1), risk="high", action_required=True, whistleblower=True)

@@ -38,7 +38,7 @@ def test_groups_are_balanced_by_estimated_cost_heaviest_first_and_never_empty() 
     assert [[p.name for p in g] for g in parallel.plan([a, b, c], counts, 1)] == [["a", "b", "c"]]
 
 
-def _history(casework) -> Recorder:  # noqa: ANN001
+def _history(casework) -> Recorder:
     r = Recorder(casework.store)
     for n in range(3):
         pid = r.provider(name=f"Home {n}")
@@ -50,24 +50,24 @@ def _history(casework) -> Recorder:  # noqa: ANN001
     return r
 
 
-def _rebuilt_in_this_process(casework) -> dict[str, list]:  # noqa: ANN001
+def _rebuilt_in_this_process(casework) -> dict[str, list]:
     """The read models of a small history, rebuilt by this process alone."""
     _history(casework)
     casework.projections.rebuild()
     return snapshot(casework)
 
 
-def _parallel(casework, monkeypatch, workers: int) -> None:  # noqa: ANN001
+def _parallel(casework, monkeypatch, workers: int) -> None:
     runner = casework.projections
     monkeypatch.setattr(runner, "rebuild_workers", workers)
     monkeypatch.setattr(runner, "parallel_from", 0)
 
 
-def _workers_started(monkeypatch) -> list[parallel.Worker]:  # noqa: ANN001
+def _workers_started(monkeypatch) -> list[parallel.Worker]:
     started: list[parallel.Worker] = []
     real = parallel.Worker.__init__
 
-    def init(self, *args, **kw) -> None:  # noqa: ANN001, ANN002, ANN003
+    def init(self, *args, **kw) -> None:
         real(self, *args, **kw)
         started.append(self)
 
@@ -103,7 +103,7 @@ def test_on_a_short_log_or_sqlite_the_rebuild_stays_in_this_process(casework, mo
     assert started == []
 
 
-def _bad_visit(casework, r: Recorder, pid: str) -> None:  # noqa: ANN001
+def _bad_visit(casework, r: Recorder, pid: str) -> None:
     """A VisitPlanned without its reason: a fold that needs the reason cannot apply it."""
     new = to_new_event(VisitPlanned(visit_id="v-bad", provider_id=pid, reason="responsive",
                                     planned_for=T0), metadata=Metadata(actor="amy", provider_id=pid),
@@ -142,7 +142,7 @@ def test_a_killed_worker_leaves_its_read_models_as_they_were(casework, monkeypat
     started = _workers_started(monkeypatch)
     real = casework.projections._rebuild_group
 
-    def kill_the_worker_first(projections, progress):  # noqa: ANN001, ANN202
+    def kill_the_worker_first(projections, progress):
         for worker in started:
             os.kill(worker.pid, signal.SIGKILL)
             worker.process.wait()

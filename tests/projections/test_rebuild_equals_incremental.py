@@ -71,7 +71,7 @@ def play(r: Recorder, providers: list[str], history: list) -> None:
             r.criterion(pid, "fire_safety", args[0], at)
 
 
-def snapshot(cw) -> dict[str, list]:  # noqa: ANN001
+def snapshot(cw) -> dict[str, list]:
     rows = {}
     with cw.engine.connect() as conn:
         for projection in cw.projections.projections():

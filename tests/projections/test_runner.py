@@ -53,7 +53,7 @@ class Refusing(Counting):
         super().apply(conn, events)
 
 
-def counted(engine) -> int:  # noqa: ANN001
+def counted(engine) -> int:
     with engine.connect() as conn:
         return conn.execute(select(counter.c.n)).scalar() or 0
 
@@ -205,7 +205,7 @@ def test_a_rebuild_that_halts_part_way_through_the_log_leaves_no_reader_running(
     view = casework.projections.projections(["provider_view"])[0]
     real_fold = view.fold
 
-    def fold(state, event):  # noqa: ANN001, ANN202
+    def fold(state, event):
         if event.type == "VisitPlanned":
             raise ValueError("no idea what a visit is")
         return real_fold(state, event)

@@ -76,11 +76,11 @@ class Writer:
         return [status for _, status in self.sent[:]]
 
 
-def _admin(url: str):  # noqa: ANN202
+def _admin(url: str):
     return create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
 
 
-def _cut(admin, name: str) -> None:  # noqa: ANN001
+def _cut(admin, name: str) -> None:
     """Refuse new connections to the test database and drop every open one (ours only)."""
     with admin.connect() as conn:
         conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false'))
@@ -88,7 +88,7 @@ def _cut(admin, name: str) -> None:  # noqa: ANN001
                           "WHERE datname = :n AND pid <> pg_backend_pid()"), {"n": name})
 
 
-def _restore(admin, name: str) -> None:  # noqa: ANN001
+def _restore(admin, name: str) -> None:
     with admin.connect() as conn:
         conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
 
@@ -214,18 +214,18 @@ print("done", flush=True)
 """
 
 
-def _versions(engine) -> dict[str, int]:  # noqa: ANN001
+def _versions(engine) -> dict[str, int]:
     with engine.connect() as conn:
         return dict(conn.execute(text("SELECT stream, max(version) FROM events GROUP BY stream")).all())
 
 
-def _by_type(engine) -> dict[str, int]:  # noqa: ANN001
+def _by_type(engine) -> dict[str, int]:
     with engine.connect() as conn:
         return dict(conn.execute(text("SELECT type, count(*) FROM events GROUP BY type")).all())
 
 
 @pytest.fixture(scope="module")
-def never_killed(tmp_path_factory) -> dict[str, Any]:  # noqa: ANN001
+def never_killed(tmp_path_factory) -> dict[str, Any]:
     """The bundled CQC import run once, undisturbed, in this process: events per stream, per type,
     and in the store after each chunk of 50 locations (what each transaction leaves)."""
     url = f"sqlite:///{tmp_path_factory.mktemp('reference') / 'reference.db'}"
@@ -433,7 +433,7 @@ class _FlakyCounting:
     def __init__(self) -> None:
         self.failures = 1
 
-    def apply(self, conn, events) -> None:  # noqa: ANN001
+    def apply(self, conn, events) -> None:
         if self.failures:
             self.failures -= 1
             raise OperationalError("SELECT ...", {}, Exception("server closed the connection unexpectedly"))

@@ -155,7 +155,7 @@ def test_many_clients_over_http_lose_nothing_duplicate_nothing_and_the_read_mode
             body = _escalation_body(status["stage"], status["version"])
             barrier = threading.Barrier(CLIENTS)
 
-            def racer(client: Client, body: dict[str, Any] = body, barrier=barrier) -> Outcome:  # noqa: ANN001
+            def racer(client: Client, body: dict[str, Any] = body, barrier=barrier) -> Outcome:
                 barrier.wait()
                 return client.post("escalation", f"/api/v1/providers/{pid}/escalation", body)
 

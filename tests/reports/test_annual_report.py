@@ -102,7 +102,7 @@ def test_exempt_information_is_left_out_of_every_format(casework: Casework) -> N
             assert secret not in text, (fmt, secret)
 
 
-def test_casework_report_annual_writes_the_chosen_format(settings, tmp_path, monkeypatch) -> None:  # noqa: ANN001
+def test_casework_report_annual_writes_the_chosen_format(settings, tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("CASEWORK_DATABASE_URL", settings.database_url)
     assert CliRunner().invoke(cli, ["demo", "--scenario", "nottingham-city"]).exit_code == 0
     out = tmp_path / "report.json"

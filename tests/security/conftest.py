@@ -79,10 +79,10 @@ class Http:
     def headers(self, role: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[role]}"}
 
-    def get(self, role: str, path: str, **kw) -> object:  # noqa: ANN003
+    def get(self, role: str, path: str, **kw) -> object:
         return self.client.get(f"/api/v1{path}", headers=self.headers(role), **kw)
 
-    def post(self, role: str, path: str, body: dict, **kw) -> object:  # noqa: ANN003
+    def post(self, role: str, path: str, body: dict, **kw) -> object:
         return self.client.post(f"/api/v1{path}", json=body, headers=self.headers(role), **kw)
 
     def created(self, role: str, path: str, body: dict) -> str:
@@ -124,7 +124,7 @@ class Cli:
 
 
 @pytest.fixture
-def cli(settings, logs: Logs, monkeypatch: pytest.MonkeyPatch) -> Cli:  # noqa: ANN001
+def cli(settings, logs: Logs, monkeypatch: pytest.MonkeyPatch) -> Cli:
     monkeypatch.setenv("CASEWORK_DATABASE_URL", settings.database_url)
     monkeypatch.setenv("CASEWORK_LOG_LEVEL", "DEBUG")
     monkeypatch.setenv("CASEWORK_SCHEDULER_ENABLED", "false")

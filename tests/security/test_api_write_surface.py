@@ -5,14 +5,14 @@ GET route an auditor may call appends anything."""
 from __future__ import annotations
 
 
-def test_every_write_route_is_a_post_covered_by_the_role_matrix(site) -> None:  # noqa: ANN001
+def test_every_write_route_is_a_post_covered_by_the_role_matrix(site) -> None:
     _, http = site
     spec = http.client.get("/openapi.json").json()
     methods = {m for ops in spec["paths"].values() for m in ops}
     assert methods <= {"get", "post"}, methods
 
 
-def test_an_auditor_reading_every_get_route_appends_nothing(site) -> None:  # noqa: ANN001
+def test_an_auditor_reading_every_get_route_appends_nothing(site) -> None:
     cw, http = site
     spec = http.client.get("/openapi.json").json()
     provider = http.created("manager", "/providers", {"name": "Elm Court", "service_type": "home_care"})

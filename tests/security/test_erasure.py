@@ -16,7 +16,7 @@ from .conftest import Cli, Http, Logs
 from .scenario import ADULT, WHEN, WHISTLEBLOWER, build_case, leaks
 
 
-def everything_shown(http: Http, cli: Cli, case) -> dict[str, str]:  # noqa: ANN001
+def everything_shown(http: Http, cli: Cli, case) -> dict[str, str]:
     """Every answer, page and export that could show the identities, by where it came from."""
     shown: dict[str, str] = {}
     for role in ("officer", "manager", "auditor", "admin"):
@@ -56,7 +56,7 @@ def every_stored_value(casework: Casework) -> str:
     return "\n".join(out)
 
 
-def person_ids(http: Http, case) -> tuple[str, str]:  # noqa: ANN001
+def person_ids(http: Http, case) -> tuple[str, str]:
     record = http.get("manager", f"/intelligence/{case.record_id}").json()
     concern = http.get("manager", f"/safeguarding-concerns/{case.concern_id}").json()
     assert record["whistleblower"]["name"] == WHISTLEBLOWER["name"]
@@ -178,7 +178,7 @@ def test_only_managers_may_erase_over_http(casework: Casework, http: Http) -> No
             assert whistleblower_id not in record.text
 
 
-def test_managers_find_the_person_id_beside_the_name_and_no_one_else_sees_it(site) -> None:  # noqa: ANN001
+def test_managers_find_the_person_id_beside_the_name_and_no_one_else_sees_it(site) -> None:
     _, http = site
     pid = http.created("officer", "/providers", {"name": "Larchfield", "service_type": "care_home_nursing"})
     rid = http.created("officer", "/intelligence", {"provider_id": pid, "source": "whistleblowing",

@@ -10,7 +10,7 @@ import re
 from .conftest import csrf_of
 
 
-def assert_protected(headers, what: str) -> None:  # noqa: ANN001
+def assert_protected(headers, what: str) -> None:
     csp = headers.get("content-security-policy", "")
     directives = dict(d.strip().split(" ", 1) for d in csp.split(";") if " " in d.strip())
     assert "unsafe-inline" not in directives.get("script-src", "unsafe-inline"), what
@@ -20,7 +20,7 @@ def assert_protected(headers, what: str) -> None:  # noqa: ANN001
     assert headers.get("referrer-policy"), what
 
 
-def test_every_kind_of_web_answer_carries_the_security_headers(site) -> None:  # noqa: ANN001
+def test_every_kind_of_web_answer_carries_the_security_headers(site) -> None:
     cw, http = site
     provider = http.created("manager", "/providers", {"name": "Elm Court", "service_type": "home_care"})
     answers = {"anonymous /inbox": http.client.get("/inbox", follow_redirects=False),
@@ -37,7 +37,7 @@ def test_every_kind_of_web_answer_carries_the_security_headers(site) -> None:  #
         assert_protected(answer.headers, what)
 
 
-def test_no_page_has_inline_script_or_inline_event_handlers(site) -> None:  # noqa: ANN001
+def test_no_page_has_inline_script_or_inline_event_handlers(site) -> None:
     cw, http = site
     provider = http.created("manager", "/providers", {"name": "Elm Court", "service_type": "home_care"})
     pages = [http.client.get("/signin").text]
@@ -53,7 +53,7 @@ def test_no_page_has_inline_script_or_inline_event_handlers(site) -> None:  # no
         assert not re.search(r"href\s*=\s*[\"']javascript:", html, flags=re.I)
 
 
-def test_a_case_changing_post_without_the_csrf_token_is_refused_and_appends_nothing(site) -> None:  # noqa: ANN001
+def test_a_case_changing_post_without_the_csrf_token_is_refused_and_appends_nothing(site) -> None:
     cw, http = site
     provider = http.created("manager", "/providers", {"name": "Elm Court", "service_type": "home_care"})
     csrf = http.sign_in("manager")

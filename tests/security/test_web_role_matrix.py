@@ -135,7 +135,7 @@ def _fill(value: object, ids: dict) -> object:
     return value.format(**ids) if isinstance(value, str) else value
 
 
-def _post(http: Http, csrf: str, post: Post, ids: dict):  # noqa: ANN202
+def _post(http: Http, csrf: str, post: Post, ids: dict):
     form = {k: _fill(v, ids) for k, v in post.form.items()}
     return http.client.post(_fill(post.path, ids), data={**form, "csrf_token": csrf}, follow_redirects=False)
 
@@ -166,7 +166,7 @@ def test_the_matrix_covers_every_form_post_of_the_web_pages() -> None:
 
 
 @pytest.mark.parametrize("name", list(POSTS))
-def test_each_role_may_or_may_not_post_each_form(name: str, site) -> None:  # noqa: ANN001
+def test_each_role_may_or_may_not_post_each_form(name: str, site) -> None:
     cw, http = site
     post = POSTS[name]
     setup = Setup(http)

@@ -192,7 +192,7 @@ def browser(browser_executable: str) -> Iterator[object]:
         chromium.close()
 
 
-def open_tab(browser, base_url: str):  # noqa: ANN001, ANN201
+def open_tab(browser, base_url: str):
     context = browser.new_context(
         viewport={"width": 1280, "height": 900}, base_url=base_url,
         locale="en-GB", timezone_id="Europe/London",
@@ -211,7 +211,7 @@ def open_tab(browser, base_url: str):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def page(browser, live: Live) -> Iterator[object]:  # noqa: ANN001
+def page(browser, live: Live) -> Iterator[object]:
     """A browser tab on the live server; fails the test if the page logs a script error."""
     context, tab, errors = open_tab(browser, live.url)
     yield tab
@@ -220,7 +220,7 @@ def page(browser, live: Live) -> Iterator[object]:  # noqa: ANN001
 
 
 @pytest.fixture
-def demo_page(browser, demo_live: Live) -> Iterator[object]:  # noqa: ANN001
+def demo_page(browser, demo_live: Live) -> Iterator[object]:
     context, tab, errors = open_tab(browser, demo_live.url)
     yield tab
     context.close()

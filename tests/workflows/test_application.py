@@ -21,14 +21,14 @@ OFFICER = Actor("amy", Role.officer)
 
 
 @pytest.fixture
-def provider_id(casework) -> str:  # noqa: ANN001
+def provider_id(casework) -> str:
     result = casework.application.execute(
         RegisterProvider(name="Rose Court", service_type="care_home_nursing"), MANAGER
     )
     return result.aggregate_id
 
 
-def test_escalating_answers_the_stage_and_its_deadlines(casework, provider_id) -> None:  # noqa: ANN001
+def test_escalating_answers_the_stage_and_its_deadlines(casework, provider_id) -> None:
     result = casework.application.execute(
         EscalateContract(
             provider_id=provider_id, to="final_notice_90_day", reason="serious safeguarding risk"
@@ -47,24 +47,24 @@ def test_escalating_answers_the_stage_and_its_deadlines(casework, provider_id) -
     assert result.events[0].provider_id == provider_id  # in the provider's history
 
 
-def test_only_managers_issue_sanctions(casework, provider_id) -> None:  # noqa: ANN001
+def test_only_managers_issue_sanctions(casework, provider_id) -> None:
     with pytest.raises(Forbidden):
         casework.application.execute(EscalateContract(provider_id=provider_id), OFFICER)
 
 
-def test_a_stale_expected_version_is_refused(casework, provider_id) -> None:  # noqa: ANN001
+def test_a_stale_expected_version_is_refused(casework, provider_id) -> None:
     casework.application.execute(EscalateContract(provider_id=provider_id), MANAGER)
     with pytest.raises(ConcurrencyError):
         casework.application.execute(EscalateContract(provider_id=provider_id), MANAGER, expected_version=0)
 
 
-def test_lifting_from_monitoring_is_refused_naming_allowed_actions(casework, provider_id) -> None:  # noqa: ANN001
+def test_lifting_from_monitoring_is_refused_naming_allowed_actions(casework, provider_id) -> None:
     with pytest.raises(NotAllowed) as refused:
         casework.application.execute(LiftSanction(provider_id=provider_id, improvement="x"), MANAGER)
     assert refused.value.allowed == ["escalate", "terminate"]
 
 
-def test_a_failed_notice_fires_an_alert_proposing_escalation(casework, provider_id) -> None:  # noqa: ANN001
+def test_a_failed_notice_fires_an_alert_proposing_escalation(casework, provider_id) -> None:
     issued = casework.application.execute(
         IssueRemedyNotice(
             provider_id=provider_id, breach="staffing", actions=["recruit"], remedy_by=date(2026, 3, 20)
@@ -78,7 +78,7 @@ def test_a_failed_notice_fires_an_alert_proposing_escalation(casework, provider_
     assert [(d.kind, d.owner) for d in fired] == [(DeadlineKind.escalation_proposed, "amy")]
 
 
-def test_only_managers_open_provider_failure_procedures(casework, provider_id) -> None:  # noqa: ANN001
+def test_only_managers_open_provider_failure_procedures(casework, provider_id) -> None:
     command = IdentifyFailureConcern(provider_id=provider_id, trigger="financial_collapse", summary="admin")
     with pytest.raises(Forbidden):
         casework.application.execute(command, OFFICER)

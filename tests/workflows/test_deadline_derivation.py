@@ -56,12 +56,12 @@ def local(instant: datetime) -> datetime:
     return instant.astimezone(LONDON)
 
 
-def kinds_and_dates(book) -> list[tuple[str, date]]:  # noqa: ANN001
+def kinds_and_dates(book) -> list[tuple[str, date]]:
     """Kinds and local due dates (a dated deadline falls due at midnight, London time)."""
     return [(d.kind, local(d.due_at).date()) for d in book.pending()]
 
 
-def fire(history: History, book, deadline, at: datetime) -> None:  # noqa: ANN001
+def fire(history: History, book, deadline, at: datetime) -> None:
     history.record(deadline.stream, deadline.to_event(), at, actor="system")
 
 

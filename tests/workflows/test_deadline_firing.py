@@ -30,7 +30,7 @@ ISSUED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 EXPIRY = ISSUED + timedelta(days=90) - timedelta(hours=1)  # 09:00 London time, in summer time
 
 
-def issue_final_notice(cw) -> None:  # noqa: ANN001
+def issue_final_notice(cw) -> None:
     record(
         cw.store,
         f"escalation-{P}",
@@ -39,7 +39,7 @@ def issue_final_notice(cw) -> None:  # noqa: ANN001
     )
 
 
-def deadline_streams(cw) -> list[str]:  # noqa: ANN001
+def deadline_streams(cw) -> list[str]:
     return sorted(e.stream for e in cw.store.read_all(types=["DeadlineReached"]))
 
 

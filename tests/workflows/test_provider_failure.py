@@ -30,7 +30,7 @@ EXITED = CloseProcedure(procedure_id="f1", outcome=FailureOutcome.provider_exite
 RECOVERED = CloseProcedure(procedure_id="f1", outcome=FailureOutcome.recovered, note="buyer found")
 
 
-def walk(*commands) -> Procedure:  # noqa: ANN002
+def walk(*commands) -> Procedure:
     proc = Procedure("f1")
     for command in commands:
         for event in decide(proc, command):
