@@ -12,7 +12,7 @@ def test_the_migrations_form_one_chain_with_one_head() -> None:
     assert schema_heads() == {"0004_append_function"}
 
 
-def test_a_database_recorded_at_the_three_old_branch_heads_upgrades_to_the_one_head(database_url: str) -> None:
+def test_a_database_at_the_three_old_branch_heads_upgrades_to_the_one_head(database_url: str) -> None:
     engine = make_engine(database_url)
     try:
         with engine.begin() as conn:
