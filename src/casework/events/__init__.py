@@ -1,4 +1,10 @@
-"""Event types and the append-only event store."""
+"""Event types and the append-only event store.
+
+``EventStore`` and ``VerifyReport`` load the store (SQLAlchemy, psycopg) on first use, so that
+importing an event module or ``StoredEvent`` keeps domain code free of database libraries.
+"""
+
+from typing import TYPE_CHECKING, Any
 
 from casework.events.base import (
     DomainEvent,
@@ -18,7 +24,10 @@ from casework.events.errors import (
     StoreUnavailable,
     UnknownEventType,
 )
-from casework.events.store import AppendRequest, EventStore, StoredEvent, VerifyReport
+from casework.events.stored import AppendRequest, StoredEvent
+
+if TYPE_CHECKING:
+    from casework.events.store import EventStore, VerifyReport
 
 __all__ = [
     "AppendRequest",
@@ -40,3 +49,11 @@ __all__ = [
     "to_new_event",
     "upcaster",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("EventStore", "VerifyReport"):
+        from casework.events import store
+
+        return getattr(store, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
