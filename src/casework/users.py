@@ -40,8 +40,7 @@ from casework.domain.actors import Actor, Role
 from casework.domain.errors import InvalidInput, NotFound
 from casework.events import ConcurrencyError, Metadata, to_new_event
 from casework.events.base import DomainEvent
-from casework.events.store import EventStore
-from casework.events.store import _translate as translate_db_error
+from casework.events.store import EventStore, translate_db_error
 from casework.events.users import TokenIssued, TokenRevoked, UserAdded, UserRoleChanged
 
 TOKEN_PREFIX = "cw_"

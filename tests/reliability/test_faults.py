@@ -188,7 +188,8 @@ def test_the_database_going_away_gives_503_problems_then_casework_recovers_by_it
 IMPORT_DRIVER = """
 import time
 from casework.bootstrap import bootstrap
-from casework.events.store import EventStore
+from casework.events.store.postgres_writer import PostgresWriter
+from casework.events.store.sqlite_writer import SqliteWriter
 from casework.imports.cqc import BUNDLED_CQC_FILE
 from casework.projections.registry import Registry
 from casework.projections.runner import ProjectionRunner
@@ -196,17 +197,18 @@ from casework.settings import Settings
 from casework.imports.cqc_importer import CqcImporter
 from casework.settings import load_settings
 
-insert = EventStore._insert
+
+def lingering(insert):
+    def insert_then_linger(self, conn, rows):
+        positions = insert(self, conn, rows)
+        print("rows written", len(rows), flush=True)
+        time.sleep(0.3)
+        return positions
+    return insert_then_linger
 
 
-def insert_then_linger(self, conn, rows):
-    positions = insert(self, conn, rows)
-    print("rows written", len(rows), flush=True)
-    time.sleep(0.3)
-    return positions
-
-
-EventStore._insert = insert_then_linger
+SqliteWriter.insert = lingering(SqliteWriter.insert)
+PostgresWriter.insert = lingering(PostgresWriter.insert)
 cw = bootstrap(load_settings(scheduler_enabled=False))
 importer = CqcImporter(cw.application, chunk=50)
 importer.import_file(BUNDLED_CQC_FILE, progress=lambda n: print("ack", cw.store.count(), flush=True))

@@ -40,7 +40,7 @@ from casework.api.auth import current_actor
 from casework.clock import Clock
 from casework.domain.actors import Actor
 from casework.domain.errors import InvalidInput
-from casework.events.store import _translate as translate_db_error
+from casework.events.store import translate_db_error
 
 KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,200}$")
 REPLAYED_HEADER = "Idempotent-Replayed"

@@ -1,0 +1,67 @@
+"""The event as the store holds it, and a request to append to one stream.
+
+Pure data: no database library is imported here, so domain code, folds and deadline rules can
+type against ``StoredEvent`` without loading SQLAlchemy or a driver.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from casework.events.base import DomainEvent, NewEvent, decode
+from casework.events.hashing import iso
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """An event as the store holds it. ``event`` decodes it into its typed domain event."""
+
+    position: int
+    event_id: str
+    stream: str
+    version: int
+    type: str
+    schema_version: int
+    data: dict[str, Any]
+    metadata: dict[str, Any]
+    provider_id: str | None
+    occurred_at: datetime
+    recorded_at: datetime
+    hash: str
+
+    @property
+    def event(self) -> DomainEvent:
+        return decode(self.type, self.schema_version, self.data)
+
+    @property
+    def actor(self) -> str | None:
+        return self.metadata.get("actor")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "position": self.position,
+            "event_id": self.event_id,
+            "stream": self.stream,
+            "version": self.version,
+            "type": self.type,
+            "schema_version": self.schema_version,
+            "occurred_at": iso(self.occurred_at),
+            "recorded_at": iso(self.recorded_at),
+            "actor": self.actor,
+            "provider_id": self.provider_id,
+            "data": self.data,
+            "metadata": self.metadata,
+            "hash": self.hash,
+        }
+
+
+@dataclass(frozen=True)
+class AppendRequest:
+    """Events for one stream. ``expected_version``: the version read (0 = new stream); None = any."""
+
+    stream: str
+    events: Sequence[NewEvent]
+    expected_version: int | None = None
