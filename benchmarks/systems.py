@@ -276,8 +276,8 @@ class CaseworkStore:
     """``casework.events.store.EventStore`` exactly as the application uses it."""
 
     def __init__(self, url: str, label: str) -> None:
-        from casework.db import make_engine, upgrade_schema
         from casework.events.store import EventStore
+        from casework.events.store.database import make_engine, upgrade_schema
 
         self.name = label
         self.engine = make_engine(url)

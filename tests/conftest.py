@@ -17,8 +17,8 @@ from sqlalchemy.engine import make_url
 
 from casework.bootstrap import Casework, bootstrap
 from casework.clock import FixedClock
-from casework.db import make_engine, upgrade_schema
 from casework.domain.actors import Actor, Role
+from casework.events.store.database import make_engine, upgrade_schema
 from casework.settings import Settings
 
 PG_URL = os.environ.get("CASEWORK_TEST_DATABASE_URL", "")
@@ -111,7 +111,7 @@ def truncate_everything(url: str) -> None:
 def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
     """A fresh, empty, migrated store on each backend."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'casework.db'}"
+        url = f"sqlite:///{tmp_path / 'casework.events.store.database'}"
         engine = make_engine(url)
         upgrade_schema(engine)
         engine.dispose()

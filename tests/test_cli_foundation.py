@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 
 from sqlalchemy import text
 
-from casework.db import make_engine
 from casework.events import Metadata, to_new_event
 from casework.events.base import DomainEvent
 from casework.events.store import EventStore
+from casework.events.store.database import make_engine
 
 
 class Remark(DomainEvent, type_name="TestRemark"):

@@ -228,7 +228,7 @@ def test_a_one_statement_append_hands_its_connection_back_to_the_pool_transactio
     # serialising positions with commits.
     from sqlalchemy.pool import QueuePool
 
-    from casework.db import make_engine
+    from casework.events.store.database import make_engine
 
     one = make_engine(store.engine.url.render_as_string(hide_password=False),
                       poolclass=QueuePool, pool_size=1, max_overflow=0)

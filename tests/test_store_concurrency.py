@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 import pytest
 
 from casework.clock import SystemClock
-from casework.db import make_engine
 from casework.events import ConcurrencyError, Metadata, to_new_event
 from casework.events.base import DomainEvent
 from casework.events.store import EventStore
+from casework.events.store.database import make_engine
 
 
 class Tick(DomainEvent, type_name="TestTick"):

@@ -15,7 +15,6 @@ from sqlalchemy import Engine
 
 from casework.application.bus import Application
 from casework.clock import Clock, SystemClock
-from casework.db import ensure_schema, make_engine
 from casework.domain.action_plans import ACTION_PLAN
 from casework.domain.aggregate import Aggregate
 from casework.domain.escalation import ESCALATION
@@ -29,6 +28,7 @@ from casework.domain.providers import PROVIDER
 from casework.domain.safeguarding import SAFEGUARDING
 from casework.domain.visits import ASSESSMENT, VISIT
 from casework.events.store import EventStore
+from casework.events.store.database import ensure_schema, make_engine
 from casework.personal_data_store import SqlKeyStore, read_key_file
 from casework.projections.parallel import Spawn
 from casework.projections.provider_view import ProviderViewProjection

@@ -35,12 +35,12 @@ from sqlalchemy import (
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from casework.clock import Clock
-from casework.db import reading
 from casework.domain.actors import Actor, Role
 from casework.domain.errors import InvalidInput, NotFound
 from casework.events import ConcurrencyError, Metadata, to_new_event
 from casework.events.base import DomainEvent
 from casework.events.store import EventStore, translate_db_error
+from casework.events.store.database import reading
 from casework.events.users import TokenIssued, TokenRevoked, UserAdded, UserRoleChanged
 
 TOKEN_PREFIX = "cw_"

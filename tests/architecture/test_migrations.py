@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from casework.db import current_revisions, make_engine, schema_heads, upgrade_schema
+from casework.events.store.database import current_revisions, make_engine, schema_heads, upgrade_schema
 
 
 def test_the_migrations_form_one_chain_with_one_head() -> None:

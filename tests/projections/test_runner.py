@@ -11,8 +11,8 @@ from typing import ClassVar
 import pytest
 from sqlalchemy import Column, Connection, Integer, String, Table, select, update
 
-from casework.db import make_engine
 from casework.events.store import StoredEvent
+from casework.events.store.database import make_engine
 from casework.projections import provider_view
 from casework.projections.base import read_models
 from casework.projections.registry import Registry

@@ -31,12 +31,12 @@ from typer.testing import CliRunner, Result
 from casework.bootstrap import bootstrap, read_models
 from casework.cli.main import app as cli
 from casework.clock import FixedClock
-from casework.db import make_engine
 from casework.domain.actors import SYSTEM, Role
 from casework.domain.policy import DEFAULT_POLICY
 from casework.events import Metadata, to_new_event
 from casework.events.sanctions import FinalNoticeIssued, SanctionStage
 from casework.events.store import AppendRequest, EventStore
+from casework.events.store.database import make_engine
 from casework.settings import Settings
 from casework.workflows.scheduler import DeadlineScheduler
 

@@ -24,7 +24,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from casework.bootstrap import bootstrap
-from casework.db import make_engine
+from casework.events.store.database import make_engine
 from casework.imports.cqc import BUNDLED_CQC_FILE
 from casework.imports.cqc_importer import CqcImporter
 from casework.projections.registry import Registry

@@ -34,7 +34,7 @@ import orjson
 import pytest
 from sqlalchemy import text
 
-from casework.db import make_engine
+from casework.events.store.database import make_engine
 
 from .support import (
     AFTER_EXPIRY,

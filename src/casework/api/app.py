@@ -16,8 +16,8 @@ from casework.api.middleware import BodyLimitMiddleware, RequestContextMiddlewar
 from casework.api.problems import install_problem_handlers
 from casework.api.routes import ROUTERS
 from casework.bootstrap import Casework
-from casework.db import schema_is_current
 from casework.events.errors import StoreError
+from casework.events.store.database import schema_is_current
 from casework.web import mount_web
 
 __all__ = ["API_PREFIX", "create_app"]

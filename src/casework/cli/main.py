@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from casework.bootstrap import bootstrap
-from casework.db import make_engine, upgrade_schema
+from casework.events.store.database import make_engine, upgrade_schema
 from casework.logs import configure_logging
 from casework.settings import load_settings
 
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 app = typer.Typer(
     help=(
         "Casework: the quality and contracts team's case file, kept as an append-only event log.\n\n"
-        "The store is chosen by CASEWORK_DATABASE_URL (default sqlite:///casework.db in this "
+        "The store is chosen by CASEWORK_DATABASE_URL (default sqlite:///casework.events.store.database in this "
         "directory; postgresql+psycopg://user@host:5432/db for PostgreSQL)."
     ),
     no_args_is_help=True,

@@ -1,4 +1,4 @@
-"""Alembic environment: Casework always passes its own connection (see casework.db)."""
+"""Alembic environment: Casework always passes its own connection (see casework.events.store.database)."""
 
 from alembic import context
 

@@ -35,7 +35,7 @@ COLUMNS = (
 
 
 def utc(instant: datetime) -> datetime:
-    if instant.tzinfo is UTC:  # PostgreSQL sessions run in UTC (casework.db)
+    if instant.tzinfo is UTC:  # PostgreSQL sessions run in UTC (casework.events.store.database)
         return instant
     return instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant.astimezone(UTC)
 
@@ -98,7 +98,7 @@ def scan(conn: Connection, after: int, until: int, size: int) -> Iterator[list[S
             finally:
                 raw.close()
             hand_over(None)
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+        except BaseException as exc:
             hand_over(exc)
 
     reader = threading.Thread(target=read_ahead, args=(after,), name="casework-scan", daemon=True)

@@ -168,7 +168,7 @@ def work(spawn: Spawn, names: list[str], say: Callable[[Message], None], report_
         say(("done", folded))
     except ProjectionHalted as exc:
         say(("halted", exc.projection, exc.position, exc.event_type, str(exc)))
-    except BaseException as exc:  # noqa: BLE001 - said to the parent, which raises it
+    except BaseException as exc:
         say(("failed", f"{type(exc).__name__}: {exc}"))
     finally:
         if cw is not None:

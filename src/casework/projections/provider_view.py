@@ -99,7 +99,7 @@ def _cqc_rating(s: State, d: dict, e: StoredEvent) -> None:
         s["cqc_rating"], s["cqc_rated_on"] = d["overall"], d["report_date"]
 
 
-def _change(kind: str):  # noqa: ANN202
+def _change(kind: str):
     def handler(s: State, d: dict, e: StoredEvent) -> None:
         s["changes"].append([kind, _on(e)])
     return handler
@@ -117,7 +117,7 @@ def _record_logged(s: State, d: dict, e: StoredEvent) -> None:
     s["records"][d["record_id"]] = ["logged", None, False]
 
 
-def _record_state(state: str):  # noqa: ANN202
+def _record_state(state: str):
     def handler(s: State, d: dict, e: StoredEvent) -> None:
         s["records"][d["record_id"]][0] = state
     return handler
@@ -161,7 +161,7 @@ def _item_added(s: State, d: dict, e: StoredEvent) -> None:
     s["items"][f"{d['plan_id']}/{d['item']['item_id']}"] = ["open", d["item"]["due"]]
 
 
-def _item_state(state: str):  # noqa: ANN202
+def _item_state(state: str):
     def handler(s: State, d: dict, e: StoredEvent) -> None:
         s["items"][f"{d['plan_id']}/{d['item_id']}"][0] = state
     return handler

@@ -36,8 +36,8 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from casework.clock import Clock
-from casework.db import reading
 from casework.events.store import NOTIFY_CHANNEL, StoredEvent
+from casework.events.store.database import reading
 from casework.projections import checkpoints, feed, parallel
 from casework.projections.base import Projection
 from casework.projections.registry import Registry

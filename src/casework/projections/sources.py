@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Engine
 
 from casework.clock import SystemClock
-from casework.db import reading
 from casework.events.store import EventStore
+from casework.events.store.database import reading
 
 # Dates (due dates, "today", statistics periods) are the council's local dates.
 COUNCIL_ZONE = ZoneInfo("Europe/London")

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, bindparam, select
 
-from casework.db import reading
 from casework.domain.actors import Actor, Role
+from casework.events.store.database import reading
 from casework.users import api_tokens, hash_token, users
 
 COOKIE_NAME = "casework_session"

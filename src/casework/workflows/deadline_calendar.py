@@ -203,7 +203,7 @@ class DeadlineRebuild:
 REBUILD_DEADLINES_IN_MEMORY = 10_000
 
 
-def _load_touched(conn: Connection, effects: list) -> dict[str, DeadlineRecord]:  # noqa: ANN001
+def _load_touched(conn: Connection, effects: list) -> dict[str, DeadlineRecord]:
     """The rows a page's effects can change: live (pending, suspended) rows of the sources it
     cancels, suspends or resumes, and rows by id for what it schedules or fires."""
     sources = sorted({e.source for e in effects if isinstance(e, Cancel | Suspend | Resume)})
@@ -258,7 +258,7 @@ def _record(row: Any) -> DeadlineRecord:
     return DeadlineRecord(_deadline(row), DeadlineStatus(row.status), _aware(row.fired_at))
 
 
-def _chunks(items: list, size: int) -> Iterable[list]:  # noqa: ANN001
+def _chunks(items: list, size: int) -> Iterable[list]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
 

@@ -21,7 +21,7 @@ from casework.workflows.deadlines import (
 K = DeadlineKind
 
 
-def _deadline(event: StoredEvent, kind: K, title: str, due_at, *parts: object, **kw) -> Deadline:  # noqa: ANN001
+def _deadline(event: StoredEvent, kind: K, title: str, due_at, *parts: object, **kw) -> Deadline:
     return Deadline(
         deadline_id=deadline_id(event, kind, *parts),
         provider_id=event.provider_id,

@@ -40,7 +40,7 @@ K = DeadlineKind
 URGENT = frozenset({RiskLevel.high, RiskLevel.critical})
 
 
-def _deadline(event: StoredEvent, kind: K, title: str, due_at, owner: str | None, *parts: object,  # noqa: ANN001
+def _deadline(event: StoredEvent, kind: K, title: str, due_at, owner: str | None, *parts: object,
               scope: str = "") -> Deadline:
     return Deadline(
         deadline_id=deadline_id(event, kind, *parts), provider_id=event.provider_id, kind=kind,
@@ -101,7 +101,7 @@ def intelligence_closed(event: StoredEvent, timing: Timing) -> list[Effect]:
 
 
 # ------------------------------------------------------------------ action-plan items
-def _item_deadlines(event: StoredEvent, timing: Timing, item_id: str, due_date, owner: str | None  # noqa: ANN001
+def _item_deadlines(event: StoredEvent, timing: Timing, item_id: str, due_date, owner: str | None
                     ) -> list[Effect]:
     due = timing.start_of(due_date)
     effects: list[Effect] = [

@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Select, bindparam, func, select
 from sqlalchemy.exc import DBAPIError
 
-from casework.db import reading
 from casework.events.schema import events as T
+from casework.events.store.database import reading
 from casework.events.store.errors import translate_db_error
 from casework.events.store.rows import COLUMNS, aware, chunks, row_to_event
 from casework.events.stored import StoredEvent

@@ -19,6 +19,8 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
+from casework.events.errors import SchemaOutOfDate, StoreUnavailable
+
 # Any constant works; it only has to be the same in every process.
 MIGRATION_LOCK_KEY = 0x6361_7365_0001
 
@@ -117,8 +119,6 @@ def upgrade_schema(engine: Engine) -> set[str]:
                 command.upgrade(_alembic_config(conn), "heads")
     except DBAPIError as exc:
         if exc.connection_invalidated or "could not connect" in str(exc) or "Connection refused" in str(exc):
-            from casework.events.errors import StoreUnavailable  # the store imports this module
-
             raise StoreUnavailable(f"database unreachable: {exc.orig}") from exc
         raise
     return current_revisions(engine)
@@ -151,8 +151,6 @@ def ensure_schema(engine: Engine) -> None:
         return
     unknown = current - _all_revisions()
     if unknown:
-        from casework.events.errors import SchemaOutOfDate  # the store imports this module
-
         raise SchemaOutOfDate(
             f"the database has migrations this version of Casework does not know ({sorted(unknown)}): "
             "upgrade Casework"
