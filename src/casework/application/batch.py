@@ -6,12 +6,13 @@ demonstration scenarios that write thousands of commands.
     batch.execute(PublishCqcRating(provider_id=pid, ...), command_id="cqc:1-100:rating:abc")
     stored = batch.commit()          # one store.append_batch for everything above
 
-Each command goes through the same checks and the same pure ``decide`` as
-``Application.execute`` (role, ``occurred_at`` not in the future, unknown provider, create vs
-existing, the aggregate's lifecycle), against the state as it stands *including the commands
-already in the batch*. Event ids and metadata are those ``execute`` gives, so a command already
-executed (by either path: its id is in its stream's metadata) is recognised and skipped, and
-running a whole batch again appends nothing twice. A refused command raises its
+Each command goes through ``casework.application.pipeline``, the steps ``Application.execute``
+takes too (role, ``occurred_at`` not in the future, unknown provider, create vs existing, the
+aggregate's lifecycle, metadata, event ids, links), with the batch as the pipeline's ``View``:
+the state as it stands *including the commands already in the batch*. Event ids and metadata
+are therefore those ``execute`` gives, so a command already executed (by either path: its id is
+in its stream's metadata) is recognised and skipped, and running a whole batch again appends
+nothing twice. A refused command raises its
 ``DomainError`` and leaves the batch as it was before that command; ``savepoint`` and
 ``rollback`` undo a group of commands (an importer's one location). ``commit`` appends one
 request per stream with the version read, so a concurrent writer makes the whole batch fail
@@ -25,11 +26,10 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from casework.application.bus import Application
+from casework.application.pipeline import Decision, Loaded, admit, decide
 from casework.domain.actors import Actor
-from casework.domain.aggregate import Aggregate, Context, with_version
-from casework.domain.errors import Forbidden, InvalidInput
-from casework.events.base import DomainEvent, Metadata, NewEvent, command_event_id, to_new_event
-from casework.events.links import RecordsLinked
+from casework.domain.aggregate import Aggregate, with_version
+from casework.events.base import NewEvent
 from casework.events.personal_data import SealedPerson
 from casework.events.store import AppendRequest, StoredEvent
 
@@ -84,96 +84,33 @@ class CommandBatch:
         """Decide ``command`` against the batch's view and queue its events; returns the id of
         the record it acted on (also when it had already been executed: nothing is queued).
         ``actor`` overrides the batch's actor for this command."""
-        app = self.app
-        actor = actor or self.actor
-        aggregate = app.aggregate_for(type(command))
-        route = aggregate.route(type(command))
-        if actor.role not in getattr(command, "permitted", frozenset()):
-            describe = getattr(command, "describe", None)
-            raise Forbidden(str(actor.role), describe() if describe else type(command).__name__)
-        given = route.id_of(command)
-        ident = given or app._new_id(route, command_id)
-        if given is None and self.trust_new_ids and aggregate.stream(ident) not in self._streams:
-            self._streams[aggregate.stream(ident)] = _Stream(aggregate, ident, aggregate.initial(ident), 0)
-        current = self._stream(aggregate, ident)
+        admitted = admit(self.app, command, actor or self.actor, command_id=command_id)
+        stream = admitted.stream
+        if admitted.made_id and self.trust_new_ids and stream not in self._streams:
+            aggregate = admitted.aggregate
+            self._streams[stream] = _Stream(aggregate, admitted.ident, aggregate.initial(admitted.ident), 0)
+        current = self._stream(admitted.aggregate, admitted.ident)
         if command_id in self._done or command_id in current.done:
             self.skipped += 1
-            return ident
-        now = app.clock.now()
-        occurred_at = getattr(command, "occurred_at", None) or now
-        if occurred_at > now:
-            raise InvalidInput("occurred_at", f"{occurred_at.isoformat()} is in the future")
-        if route.provider_of is not None:
-            provider_id = route.provider_of(command)
-            if not provider_id or not self._stream(app.aggregate("provider"), provider_id).exists:
-                raise InvalidInput("provider_id", f"unknown provider {provider_id!r}")
-        state = with_version(current.state, current.version)
-        app._check_existence(aggregate, route, ident, state, current.version, command)
-
-        ctx = Context(
-            actor=actor,
-            now=now,
-            occurred_at=occurred_at,
-            lookup=self._lookup,
-            seal=self._seal,
-            frameworks=app.frameworks,
-        )
+            return admitted.ident
         mark = len(self._sealed)
         try:
-            events = aggregate.run_decide(state, command, ctx)
+            decision = decide(self.app, admitted, self)
         except BaseException:
             self._forget(mark)
             raise
-        if events:
-            self._queue(current, events, command, command_id, occurred_at, actor)
+        if decision.writes:
+            self._queue(decision)
             self.executed += 1
         self._done.add(command_id)
-        return ident
+        return admitted.ident
 
-    def _queue(
-        self,
-        current: _Stream,
-        events: list[DomainEvent],
-        command: Any,
-        command_id: str,
-        occurred_at: Any,
-        actor: Actor,
-    ) -> None:
-        after = current.aggregate.fold(current.ident, events, current.state)
-        reason = getattr(command, "reason", None)
-        metadata = Metadata(
-            actor=actor.name,
-            provider_id=getattr(after, "provider_id", None),
-            command_id=command_id,
-            reason=reason if isinstance(reason, str) and reason else None,
-            command=type(command).__name__,
-        )
-        own = tuple(
-            to_new_event(e, metadata=metadata, occurred_at=occurred_at,
-                         event_id=command_event_id(command_id, i))
-            for i, e in enumerate(events)
-        )
-        updates = {self._key(current): _with(current, after, own)}
-        index = len(events)
-        for event in events:
-            if not isinstance(event, RecordsLinked):
-                continue
-            other_aggregate = self.app.aggregate(event.linked.kind.stream_prefix)
-            other = updates.get(event.linked.stream) or self._stream(other_aggregate, event.linked.id)
-            if not other.exists:
-                raise InvalidInput("linked", f"no {event.linked.kind.value} with id {event.linked.id!r}")
-            mirror = event.mirror()
-            other_after = other_aggregate.fold(other.ident, [mirror], other.state)
-            mirror_meta = metadata.model_copy(
-                update={"provider_id": getattr(other_after, "provider_id", None) or metadata.provider_id}
-            )
-            new = to_new_event(mirror, metadata=mirror_meta, occurred_at=occurred_at,
-                               event_id=command_event_id(command_id, index))
-            index += 1
-            updates[self._key(other)] = _with(other, other_after, (new,))
-        self.pending_events += sum(len(u.pending) - len(self._streams[k].pending)
-                                   if k in self._streams else len(u.pending) for k, u in updates.items())
-        self._streams.update(updates)
+    def _queue(self, decision: Decision) -> None:
+        # Every stream written was read by ``decide`` (the command's, and linked ones through
+        # ``lookup``), so it is in ``self._streams``.
+        for write in decision.writes:
+            self._streams[write.stream] = _with(self._streams[write.stream], write.state, write.events)
+            self.pending_events += len(write.events)
 
     def savepoint(self) -> Savepoint:
         return Savepoint(dict(self._streams), len(self._sealed), self.executed, self.pending_events)
@@ -211,8 +148,30 @@ class CommandBatch:
     # ----------------------------------------------------------------------------- reading
     def state(self, ref: Any, ident: str) -> Any:
         """A record's state as the batch sees it (pending commands included)."""
-        current = self._stream(self.app.aggregate(ref), ident)
-        return with_version(current.state, current.version)
+        return self.read(self.app.aggregate(ref), ident).state
+
+    # The pipeline's View: the store plus the commands queued in this batch.
+    def read(self, aggregate: Aggregate, ident: str) -> Loaded:
+        current = self._stream(aggregate, ident)
+        return Loaded(with_version(current.state, current.version), current.version)
+
+    def provider_exists(self, provider_id: str) -> bool:
+        return self._stream(self.app.aggregate("provider"), provider_id).exists
+
+    def lookup(self, prefix: str, ident: str) -> Any:
+        try:
+            aggregate = self.app.aggregate(prefix)
+        except ValueError:
+            return None
+        current = self._stream(aggregate, ident)
+        return with_version(current.state, current.version) if current.exists else None
+
+    def seal(self, clear: str) -> SealedPerson:
+        if self.app.vault is None:
+            raise RuntimeError("personal data given but the Application has no PersonVault")
+        person = self.app.vault.seal(clear)
+        self._sealed.append(person)
+        return person
 
     def _stream(self, aggregate: Aggregate, ident: str) -> _Stream:
         name = aggregate.stream(ident)
@@ -228,25 +187,6 @@ class CommandBatch:
             )
             self._streams[name] = found
         return found
-
-    def _lookup(self, prefix: str, ident: str) -> Any:
-        try:
-            aggregate = self.app.aggregate(prefix)
-        except ValueError:
-            return None
-        current = self._stream(aggregate, ident)
-        return with_version(current.state, current.version) if current.exists else None
-
-    @staticmethod
-    def _key(s: _Stream) -> str:
-        return s.aggregate.stream(s.ident)
-
-    def _seal(self, clear: str) -> SealedPerson:
-        if self.app.vault is None:
-            raise RuntimeError("personal data given but the Application has no PersonVault")
-        person = self.app.vault.seal(clear)
-        self._sealed.append(person)
-        return person
 
     def _forget(self, keep: int) -> None:
         for person in self._sealed[keep:]:
