@@ -38,7 +38,7 @@ from casework.projections.statistics import StatisticsProjection
 from casework.projections.triage import TriageProjection
 from casework.settings import Settings, load_settings
 from casework.users import UserDirectory
-from casework.workflows.deadline_calendar import DeadlineProjection
+from casework.workflows.deadline_calendar import DeadlineProjection, catch_up_with
 from casework.workflows.scheduler import DeadlineScheduler
 
 # Every aggregate the command bus runs, listed once.
@@ -112,7 +112,10 @@ def bootstrap(
     runner.rebuild_workers = settings.rebuild_workers or os.cpu_count() or 1
     store.listeners.append(runner.on_appended)  # this process reads its own writes
 
-    scheduler = DeadlineScheduler(store, clock, policy, interval_seconds=settings.scheduler_interval_seconds)
+    # Fires from the deadline read model, caught up by this runner (it folds no log of its own).
+    scheduler = DeadlineScheduler(
+        store, clock, catch_up_with(runner), interval_seconds=settings.scheduler_interval_seconds
+    )
     cw = Casework(
         settings=settings, clock=clock, engine=engine, store=store, policy=policy, vault=vault,
         frameworks=frameworks, application=application, users=UserDirectory(engine, store, clock),

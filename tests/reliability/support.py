@@ -38,7 +38,7 @@ from casework.events.sanctions import FinalNoticeIssued, SanctionStage
 from casework.events.store import AppendRequest, EventStore
 from casework.events.store.database import make_engine
 from casework.settings import Settings
-from casework.workflows.scheduler import DeadlineScheduler
+from casework.workflows.rulebook import derive
 
 # Run a test on PostgreSQL only: ``database_url`` parametrised indirectly, keeping its marker.
 postgres_only = pytest.mark.parametrize(
@@ -171,7 +171,7 @@ GATED_DEADLINES_RUN = (
     "from casework.workflows.scheduler import DeadlineScheduler\n"
     "gate, fire_due = pathlib.Path(sys.argv[1]), DeadlineScheduler.fire_due\n"
     "def gated(self, now=None):\n"
-    "    self.pending()\n"
+    "    self.due(now or self.clock.now())\n"
     "    pathlib.Path(f'{gate}.{os.getpid()}').touch()\n"
     "    while not gate.exists():\n"
     "        time.sleep(0.002)\n"
@@ -218,8 +218,8 @@ def issue_final_notices(url: str, count: int) -> list[str]:
         meta = Metadata(actor="mia", provider_id=pid)
         event = to_new_event(notice, metadata=meta, occurred_at=ISSUED)
         requests.append(AppendRequest(f"escalation-{pid}", [event], expected_version=0))
-    store.append_batch(requests)
-    due = DeadlineScheduler(store, clock).pending(before=AFTER_EXPIRY)
+    stored = store.append_batch(requests)
+    due = derive(stored).pending(before=AFTER_EXPIRY)
     engine.dispose()
     return [d.deadline_id for d in due]
 

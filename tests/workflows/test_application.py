@@ -13,6 +13,7 @@ from casework.domain.notices import IssueRemedyNotice, RecordNoticeFailed
 from casework.domain.provider_failure import IdentifyFailureConcern, InitiateProcedure
 from casework.domain.providers import RegisterProvider
 from casework.events.errors import ConcurrencyError
+from casework.workflows.deadline_calendar import pending_deadlines
 from casework.workflows.deadlines import DeadlineKind
 from casework.workflows.status import escalation_status
 
@@ -84,5 +85,5 @@ def test_only_managers_open_provider_failure_procedures(casework, provider_id) -
         casework.application.execute(command, OFFICER)
     opened = casework.application.execute(command, MANAGER)
     casework.application.execute(InitiateProcedure(procedure_id=opened.aggregate_id, lead="mia"), MANAGER)
-    [meeting] = casework.scheduler.pending(provider_id=provider_id)
+    [meeting] = pending_deadlines(casework, provider_id=provider_id)
     assert meeting.kind == DeadlineKind.strategy_meeting_due

@@ -13,6 +13,7 @@ from casework.events.sanctions import ContractSuspended, FinalNoticeIssued, Sanc
 from casework.projections.base import read_models
 from casework.workflows.deadline_calendar import (
     DeadlineProjection,
+    catch_up_with,
     deadlines_table,
     fired_alerts,
     pending_deadlines,
@@ -77,7 +78,10 @@ def test_a_back_dated_run_fires_everything_due_by_then_once(casework) -> None:
 
 def test_two_schedulers_firing_at_once_fire_each_deadline_once(casework) -> None:
     issue_final_notice(casework)
-    schedulers = [DeadlineScheduler(casework.store, casework.clock) for _ in range(4)]
+    schedulers = [
+        DeadlineScheduler(casework.store, casework.clock, catch_up_with(casework.projections))
+        for _ in range(4)
+    ]
     barrier = threading.Barrier(len(schedulers))
     reports = []
 
@@ -112,7 +116,7 @@ def test_a_lifted_final_notice_fires_nothing_more(casework) -> None:
         EXPIRY - timedelta(days=20),
     )
     assert casework.scheduler.fire_due(EXPIRY + timedelta(days=30)).fired == []
-    assert casework.scheduler.pending() == []
+    assert pending_deadlines(casework) == []
     assert len(deadline_streams(casework)) == 1
 
 
@@ -129,7 +133,9 @@ def test_a_scheduler_stopped_across_a_due_date_fires_it_on_start(casework) -> No
     casework.scheduler.shutdown()  # the process goes down
     assert deadline_streams(casework) == []
     casework.clock.set(datetime(2026, 3, 25, 9, tzinfo=UTC))  # the due date passes while down
-    restarted = DeadlineScheduler(casework.store, casework.clock, interval_seconds=3600)
+    restarted = DeadlineScheduler(
+        casework.store, casework.clock, catch_up_with(casework.projections), interval_seconds=3600
+    )
     try:
         report = restarted.start()
         assert restarted.running

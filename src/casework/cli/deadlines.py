@@ -10,6 +10,7 @@ from casework.bootstrap import bootstrap
 from casework.clock import utc
 from casework.logs import configure_logging
 from casework.settings import load_settings
+from casework.workflows.deadline_calendar import pending_deadlines
 from casework.workflows.deadlines import Deadline
 
 deadlines_app = typer.Typer(help="Deadlines and alerts: fire what is due.", no_args_is_help=True)
@@ -50,18 +51,21 @@ def run(
     for deadline in report.already_fired:
         typer.echo(f"skip   {_line(deadline)} (already fired elsewhere)")
     typer.echo(f"{len(report.fired)} deadline(s) fired as of {report.now.isoformat()}")
+    if report.more_due:
+        typer.echo(f"stopped after {report.rounds} round(s) with deadlines still due: run it again",
+                   err=True)
 
 
 @deadlines_app.command("list")
 def list_pending(
     before: str | None = typer.Option(None, "--before", help="Only those due at or before (ISO 8601)."),
 ) -> None:
-    """Pending deadlines, soonest first, as derived from the log."""
+    """Pending deadlines, soonest first (the deadline read model, caught up at start)."""
     settings = load_settings(scheduler_enabled=False)
     configure_logging(settings.log_level)
     cw = bootstrap(settings)
     try:
-        pending = cw.scheduler.pending(before=_parse_now(before))
+        pending = pending_deadlines(cw, before=_parse_now(before))
     finally:
         cw.close()
     for deadline in pending:

@@ -5,14 +5,16 @@ events with the same effects as ``deadlines.derive``: it loads, in one query, th
 touches, applies the effects in memory (``DeadlineBook``) and writes back the changed rows in
 batches. So rebuilding from the log gives exactly the deadlines an incremental run gave.
 
-Queries for the HTTP routes and the dashboard: ``pending_deadlines`` and ``fired_alerts``.
+Queries for the scheduler, the HTTP routes and the dashboard: ``pending_deadlines`` and
+``fired_alerts``. ``catch_up_with(runner)`` is how the scheduler brings this read model to the
+head of the log before it asks what is due.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import (
     Column,
@@ -46,9 +48,11 @@ from casework.workflows.deadlines import (
     Resume,
     Schedule,
     Suspend,
-    _matches,
 )
 from casework.workflows.rulebook import deadline_event_types, effects_of
+
+if TYPE_CHECKING:
+    from casework.projections.runner import ProjectionRunner
 
 deadlines_table = Table(
     "rm_deadlines",
@@ -122,27 +126,14 @@ class DeadlineProjection:
         rebuild.finish()
 
 
-class _IndexedBook(DeadlineBook):
-    """A DeadlineBook that finds a source's deadlines by an index instead of scanning them
-    all (a rebuild holds every deadline ever set)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._by_source: dict[str, set[str]] = {}
+class _RebuildBook(DeadlineBook):
+    """A DeadlineBook that keeps no set of changed ids: a rebuild writes every record it holds."""
 
     def _put(self, record: DeadlineRecord) -> None:
-        # No set of changed ids: a rebuild writes every record it holds.
         self.records[record.deadline.deadline_id] = record
-        self._by_source.setdefault(record.deadline.source, set()).add(record.deadline.deadline_id)
+        self._index(record)
 
     remember = _put  # hold a stored row (read back)
-
-    def _move(self, effect: Cancel | Suspend | Resume, old: tuple, new: DeadlineStatus) -> None:  # type: ignore[override]
-        records = self.records
-        for deadline_id in self._by_source.get(effect.source, ()):  # same ids and source after
-            record = records[deadline_id]
-            if record.status in old and _matches(record.deadline, effect):
-                records[deadline_id] = record.moved(new)
 
 
 class DeadlineRebuild:
@@ -156,7 +147,7 @@ class DeadlineRebuild:
         self.timing = timing
         self.conn = conn
         self.limit = limit or REBUILD_DEADLINES_IN_MEMORY
-        self.book = _IndexedBook()
+        self.book = _RebuildBook()
         self.written_ids = WrittenKeys()
         self.written_sources = WrittenKeys()
 
@@ -184,7 +175,7 @@ class DeadlineRebuild:
 
     def _write(self) -> None:
         conn = self.conn
-        records, self.book = self.book.records, _IndexedBook()
+        records, self.book = self.book.records, _RebuildBook()
         again = sorted(i for i in records if i in self.written_ids)
         for chunk in _chunks(again, 500):
             conn.execute(_DELETE_IDS, {"ids": chunk})
@@ -273,17 +264,24 @@ def _connect(source: Any) -> tuple[Connection, bool]:
 
 
 def pending_deadlines(
-    source: Any, before: datetime | None = None, provider_id: str | None = None
+    db: Any,
+    before: datetime | None = None,
+    provider_id: str | None = None,
+    source: str | None = None,
 ) -> list[Deadline]:
-    """Pending deadlines, soonest first (due at or before ``before`` when given).
+    """Pending deadlines, soonest first (due at or before ``before`` when given; of one
+    provider, or set by one ``source`` stream, when given). With ``before`` this reads only the
+    due rows (index ``status, due_at``): what the scheduler fires.
 
-    ``source``: a Connection, an Engine or the Casework container."""
+    ``db``: a Connection, an Engine or the Casework container."""
     query = select(T).where(T.c.status == DeadlineStatus.pending)
     if before is not None:
         query = query.where(T.c.due_at <= before.astimezone(UTC))
     if provider_id is not None:
         query = query.where(T.c.provider_id == provider_id)
-    conn, owned = _connect(source)
+    if source is not None:
+        query = query.where(T.c.source == source)
+    conn, owned = _connect(db)
     try:
         rows = conn.execute(query.order_by(T.c.due_at, T.c.deadline_id)).all()
     finally:
@@ -310,3 +308,18 @@ def fired_alerts(
         if owned:
             conn.close()
     return [_record(r) for r in rows]
+
+
+def catch_up_with(runner: ProjectionRunner) -> Callable[[], int]:
+    """The scheduler's ``catch_up``: bring this read model up to the head of the log with
+    ``runner`` (from its checkpoint, as every catch-up does) and return the position its
+    checkpoint reached. A halted projection, or one another process holds (a rebuild), stays
+    behind: the caller compares the position with the head it read and does not fire."""
+    name = DeadlineProjection.name
+
+    def catch_up() -> int:
+        runner.catch_up([name])
+        [status] = [s for s in runner.status() if s.name == name]
+        return status.position
+
+    return catch_up

@@ -1,19 +1,28 @@
 """Firing deadlines: exactly once, on time, and after downtime.
 
-``DeadlineScheduler.fire_due(now)`` brings its book of deadlines up to date from the log (an
-in-process fold of the same effects the read model applies, so it never lags behind a
-projection), then appends ``DeadlineReached`` to stream ``deadline-<id>`` with expected version
-0 for each pending deadline due by ``now``. The store's unique (stream, version) makes a second
-firing, by another process, thread or a re-run, a ``ConcurrencyError``: "already fired".
+The scheduler keeps no deadlines of its own: the deadline read model (``deadline_calendar``) is
+the one fold of them. ``DeadlineScheduler.fire_due(now)`` works in rounds. Each round brings
+that read model up to the head of the log (``catch_up``, from the runner's checkpoint; it
+refuses to fire from a read model left behind, halted or held by a rebuild), asks it for the
+pending deadlines due by ``now`` (an indexed query that reads only due rows), and appends
+``DeadlineReached`` to stream ``deadline-<id>`` with expected version 0 for each. The store's
+unique (stream, version) makes a second firing, by another process, thread or a re-run, a
+``ConcurrencyError``: "already fired". A fired recurring deadline (a review every 28 days)
+schedules its next occurrence through the read model's fold, so the next round fires that one
+too if it is also due: one call fires every occurrence due by ``now`` (the private fold this
+replaced fired one occurrence per call, leaving each further missed review to a later poll).
+Rounds are bounded by ``max_rounds``; what a runaway chain leaves over fires on the next call.
 
 ``start()`` fires everything that fell due while the process was down (catch-up), then an
-APScheduler 3 ``BackgroundScheduler`` polls every ``interval_seconds``. The clock is injected:
-due times are compared with ``clock.now()``, so tests move time and never sleep.
+APScheduler 3 ``BackgroundScheduler`` polls every ``interval_seconds``. Neither reads the log
+itself. The clock is injected: due times are compared with ``clock.now()``, so tests move time
+and never sleep.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -21,82 +30,113 @@ import structlog
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from casework.clock import Clock
-from casework.domain.policy import DEFAULT_POLICY, DeadlinePolicy, Timing
-from casework.domain.working_days import ENGLAND, WorkingCalendar
 from casework.events.base import Metadata, to_new_event
 from casework.events.errors import ConcurrencyError, StoreError
 from casework.events.store import EventStore
-from casework.workflows.deadlines import Deadline, DeadlineBook
-from casework.workflows.rulebook import deadline_event_types, effects_of
+from casework.workflows.deadline_calendar import pending_deadlines
+from casework.workflows.deadlines import Deadline
 
 log = structlog.get_logger("casework.deadlines")
 
 JOB_ID = "casework-fire-due-deadlines"
 
+# Rounds of one fire_due call. Each round fires everything due, so a round more is needed only
+# for the next occurrence of a recurring deadline that is itself already due: 100 rounds cover
+# a weekly contingency review missed for nearly two years (a 28-day suspension review, over
+# seven); a longer chain continues on the next poll.
+MAX_ROUNDS = 100
+
+
+class DeadlinesBehind(RuntimeError):
+    """The deadline read model could not be brought to the head of the log: nothing fired."""
+
 
 @dataclass
 class FiringReport:
-    """What one run fired, and what it found another process had fired first."""
+    """What one run fired, what it found another process had fired first, and whether it
+    stopped with deadlines still due (``more_due``: at its bound of rounds, or because the read
+    model fell behind after a first round; the next run fires them)."""
 
     now: datetime
     fired: list[Deadline] = field(default_factory=list)
     already_fired: list[Deadline] = field(default_factory=list)
+    rounds: int = 0
+    more_due: bool = False
 
 
 class DeadlineScheduler:
+    """Fires due deadlines from the deadline read model.
+
+    ``catch_up``: brings the deadline read model up to the head of the log and returns the
+    position it reached (bootstrap passes ``deadline_calendar.catch_up_with(runner)``)."""
+
     def __init__(
         self,
         store: EventStore,
         clock: Clock,
-        policy: DeadlinePolicy = DEFAULT_POLICY,
-        calendar: WorkingCalendar = ENGLAND,
+        catch_up: Callable[[], int],
+        *,
         interval_seconds: float = 30,
         actor: str = "system",
+        max_rounds: int = MAX_ROUNDS,
     ) -> None:
         self.store = store
         self.clock = clock
-        self.timing = Timing(policy, calendar)
+        self.catch_up = catch_up
         self.interval_seconds = interval_seconds
         self.actor = actor
-        self.book = DeadlineBook()
-        self._position = 0
-        self._types = sorted(deadline_event_types())
+        self.max_rounds = max_rounds
         self._lock = threading.Lock()
         self._scheduler: BackgroundScheduler | None = None
 
-    # ------------------------------------------------------------------ the book
-    def refresh(self) -> DeadlineBook:
-        """Fold every deadline-relevant event recorded since the last refresh."""
-        while True:
-            page = self.store.read_all(after=self._position, limit=1000, types=self._types)
-            for event in page:
-                for effect in effects_of(event, self.timing):
-                    self.book.apply(effect)
-            if page:
-                self._position = page[-1].position
-            if len(page) < 1000:
-                self.book.changed.clear()
-                return self.book
-
-    def pending(self, before: datetime | None = None, provider_id: str | None = None) -> list[Deadline]:
-        """Pending deadlines, soonest first, straight from the log (no projection lag)."""
-        with self._lock:
-            return self.refresh().pending(before, provider_id)
-
     # ------------------------------------------------------------------ firing
+    def due(self, now: datetime) -> list[Deadline]:
+        """Pending deadlines due at or before ``now``, soonest first, from a read model brought
+        to the head of the log first. Raises ``DeadlinesBehind`` if it could not be."""
+        head = self.store.head_position()
+        reached = self.catch_up()
+        if reached < head:
+            raise DeadlinesBehind(
+                f"the deadline read model reached position {reached} of {head}: it has halted "
+                "or another process is rebuilding it, so no deadline fires from it (see the "
+                "projection_halted log, fix the cause, then `casework rebuild -p deadlines`)"
+            )
+        return pending_deadlines(self.store.engine, before=now)
+
     def fire_due(self, now: datetime | None = None) -> FiringReport:
-        """Fire every pending deadline due at or before ``now`` (default: the clock). Idempotent."""
+        """Fire every pending deadline due at or before ``now`` (default: the clock), including
+        the further occurrences of recurring ones that fall due by then. Idempotent."""
         now = now or self.clock.now()
         report = FiringReport(now)
+        tried: set[str] = set()  # never twice in one call, whatever the read model says
         with self._lock:
-            for deadline in self.refresh().pending(before=now):
-                if self._fire(deadline):
-                    report.fired.append(deadline)
-                else:
-                    report.already_fired.append(deadline)
-            self.refresh()  # take in what we (and anyone else) just fired
+            while True:
+                try:
+                    due = [d for d in self.due(now) if d.deadline_id not in tried]
+                except DeadlinesBehind as exc:
+                    if not report.rounds:
+                        raise
+                    # Keep the report of what fired; the next run fires the rest.
+                    log.warning("deadline_read_model_behind", error=str(exc))
+                    report.more_due = True
+                    break
+                if not due:
+                    break
+                if report.rounds == self.max_rounds:
+                    report.more_due = True
+                    log.warning("deadline_rounds_exhausted", rounds=report.rounds, due=len(due),
+                                now=now.isoformat())
+                    break
+                report.rounds += 1
+                for deadline in due:
+                    tried.add(deadline.deadline_id)
+                    if self._fire(deadline):
+                        report.fired.append(deadline)
+                    else:
+                        report.already_fired.append(deadline)
         if report.fired:
-            log.info("deadlines_fired", count=len(report.fired), now=now.isoformat())
+            log.info("deadlines_fired", count=len(report.fired), rounds=report.rounds,
+                     now=now.isoformat())
         return report
 
     def _fire(self, deadline: Deadline) -> bool:
@@ -123,7 +163,7 @@ class DeadlineScheduler:
         """One poll, as the background job runs it: errors are logged, the next poll retries."""
         try:
             self.fire_due()
-        except StoreError as exc:
+        except (StoreError, DeadlinesBehind) as exc:
             log.warning("deadline_poll_failed", error=str(exc))
 
     # ------------------------------------------------------------------ background running
@@ -131,7 +171,11 @@ class DeadlineScheduler:
         """Catch up (fire what fell due while we were down), then poll in the background."""
         if self._scheduler is not None:
             raise RuntimeError("the deadline scheduler is already running")
-        report = self.fire_due()
+        try:
+            report = self.fire_due()
+        except DeadlinesBehind as exc:  # a halted read model must not keep the server down
+            log.warning("deadline_catch_up_failed", error=str(exc))
+            report = FiringReport(self.clock.now())
         scheduler = BackgroundScheduler(timezone="UTC", daemon=True)
         scheduler.add_job(
             self.tick, "interval", seconds=self.interval_seconds, id=JOB_ID,

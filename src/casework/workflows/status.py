@@ -7,6 +7,7 @@ from typing import Any
 
 from casework.domain.escalation import ESCALATION, closed_to_new_placements, escalation_stream
 from casework.events.sanctions import SanctionStage
+from casework.workflows.deadline_calendar import pending_deadlines
 from casework.workflows.deadlines import Deadline
 
 
@@ -43,11 +44,12 @@ def deadline_json(d: Deadline) -> dict[str, Any]:
 
 
 def escalation_status(cw: Any, provider_id: str) -> EscalationStatus:
-    """The provider's escalation stage now, with its pending deadlines (straight from the log,
-    so the answer to a command just executed already includes the deadlines it set)."""
+    """The provider's escalation stage now, with its pending deadlines (from the deadline read
+    model, which this process catches up as it appends: the answer to a command just executed
+    already includes the deadlines it set)."""
     loaded = cw.application.read(ESCALATION, provider_id)
     stream = escalation_stream(provider_id)
-    deadlines = [d for d in cw.scheduler.pending(provider_id=provider_id) if d.source == stream]
+    deadlines = pending_deadlines(cw, provider_id=provider_id, source=stream)
     return EscalationStatus(
         provider_id=provider_id,
         stage=loaded.state.stage,
