@@ -186,7 +186,7 @@ def measure_sqlite(ctx: C.Context) -> None:
     path = Path(ctx.tmpdir)
     say(f"SQLite (WAL, synchronous=FULL) in {path}")
     raw = RawSqlite(str(path / "raw.db"))
-    cw = CaseworkStore(f"sqlite:///{path / 'casework.events.store.database'}", "casework")
+    cw = CaseworkStore(f"sqlite:///{path / 'casework.db'}", "casework")
     systems = [raw, cw]
     try:
         for sys_ in systems:

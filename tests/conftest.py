@@ -111,7 +111,7 @@ def truncate_everything(url: str) -> None:
 def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
     """A fresh, empty, migrated store on each backend."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'casework.events.store.database'}"
+        url = f"sqlite:///{tmp_path / 'casework.db'}"
         engine = make_engine(url)
         upgrade_schema(engine)
         engine.dispose()

@@ -44,7 +44,7 @@ def records(casework, clock) -> Records:
     return Records(pid, rid)
 
 
-def _log(provider_id: str, clock, **kw: Any) -> LogIntelligence:  # noqa: ANN001
+def _log(provider_id: str, clock, **kw: Any) -> LogIntelligence:
     fields = {"provider_id": provider_id, "source": "complaint",
               "received_at": clock.now() - timedelta(hours=2), "summary": "call bells unanswered"}
     return LogIntelligence(**{**fields, **kw})
@@ -92,13 +92,13 @@ class _Withheld(Exception):
     """Raised in place of appending, so that both paths meet the same store."""
 
 
-def _outcome(casework, run: Callable[[], Any]) -> tuple[str, Any]:  # noqa: ANN001
+def _outcome(casework, run: Callable[[], Any]) -> tuple[str, Any]:
     """What ``run`` asked the store to append (stream -> events, appending nothing), or the
     error it refused with."""
     store = casework.store
     asked: dict[str, list] = {}
 
-    def withhold(requests):  # noqa: ANN001, ANN202
+    def withhold(requests):
         for request in requests:
             asked.setdefault(request.stream, []).extend(request.events)
         raise _Withheld

@@ -15,7 +15,7 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="CASEWORK_", extra="ignore")
 
-    database_url: str = "sqlite:///casework.events.store.database"
+    database_url: str = "sqlite:///casework.db"
     # SQLite durability: FULL fsyncs the WAL on every commit (survives power loss).
     sqlite_synchronous: str = Field(default="FULL", pattern="^(OFF|NORMAL|FULL|EXTRA)$")
     log_level: str = "INFO"

@@ -26,7 +26,7 @@ LOCATION = "1-1000587219"  # the first record of the bundled file: Highlands Bor
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("cli") / "casework.events.store.database"
+    return tmp_path_factory.mktemp("cli") / "casework.db"
 
 
 def env_for(db: Path) -> dict[str, str]:

@@ -49,7 +49,7 @@ def inbox_with(client: TestClient, cookie: str) -> int:
 
 
 def test_a_session_survives_a_restart_with_the_same_secret_and_no_other(tmp_path: Path) -> None:
-    db = tmp_path / "casework.events.store.database"
+    db = tmp_path / "casework.db"
     with instance(db, SECRET) as first:
         token = first.app.state.casework.users.add("olive", Role.officer, ADMIN).token
         cookie = signed_in_cookie(first, token)
@@ -62,7 +62,7 @@ def test_a_session_survives_a_restart_with_the_same_secret_and_no_other(tmp_path
 
 
 def test_without_a_secret_each_process_signs_its_own_sessions(tmp_path: Path) -> None:
-    db = tmp_path / "casework.events.store.database"
+    db = tmp_path / "casework.db"
     with instance(db, None) as first, instance(db, None) as second:
         token = first.app.state.casework.users.add("olive", Role.officer, ADMIN).token
         cookie = signed_in_cookie(first, token)

@@ -149,7 +149,7 @@ def serving(cw: Casework) -> Iterator[str]:
 
 def _live_casework(directory: Path, clock: FixedClock) -> Casework:
     settings = Settings(
-        database_url=f"sqlite:///{directory / 'casework.events.store.database'}",
+        database_url=f"sqlite:///{directory / 'casework.db'}",
         scheduler_enabled=False,
         sqlite_synchronous="OFF",  # a throwaway store: speed over durability
     )

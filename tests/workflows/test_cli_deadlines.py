@@ -35,7 +35,7 @@ def run_deadlines(url: str, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_deadlines_run_fires_what_is_due_prints_it_and_exits_0(tmp_path) -> None:
-    url = f"sqlite:///{tmp_path / 'casework.events.store.database'}"
+    url = f"sqlite:///{tmp_path / 'casework.db'}"
     issued = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
     cw = bootstrap(Settings(database_url=url, scheduler_enabled=False), clock=FixedClock(issued))
     record(

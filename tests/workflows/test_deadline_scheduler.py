@@ -46,14 +46,14 @@ EXPIRY = ISSUED + timedelta(days=90) - timedelta(hours=1)  # 09:00 London time, 
 PROVIDERS = [f"provider-{n}" for n in range(6)]
 
 
-def issue_final_notices(cw, providers: list[str]) -> None:  # noqa: ANN001
+def issue_final_notices(cw, providers: list[str]) -> None:
     """A 90 day final notice each: reminders 30, 14 and 7 days before expiry, then the decision."""
     for p in providers:
         record(cw.store, f"escalation-{p}",
                FinalNoticeIssued(provider_id=p, from_stage=S.contract_suspension, reason="r"), ISSUED)
 
 
-def deadline_streams(cw) -> list[str]:  # noqa: ANN001
+def deadline_streams(cw) -> list[str]:
     return [e.stream for e in cw.store.read_all(limit=100_000, types=["DeadlineReached"])]
 
 
@@ -65,14 +65,14 @@ def test_a_restarted_scheduler_reads_only_its_due_deadlines_and_never_the_log(
     log_reads: list[int] = []
     read_all = EventStore.read_all
 
-    def spied_read_all(self, after=0, limit=1000, types=None):  # noqa: ANN001, ANN202
+    def spied_read_all(self, after=0, limit=1000, types=None):
         log_reads.append(after)
         return read_all(self, after, limit, types)
 
     due_rows: list[int] = []
     due_query = scheduler_module.pending_deadlines
 
-    def spied_due_query(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def spied_due_query(*args, **kwargs):
         found = due_query(*args, **kwargs)
         due_rows.append(len(found))
         return found
@@ -115,7 +115,7 @@ def test_two_processes_on_one_store_fire_each_deadline_once(casework, settings, 
     barrier = threading.Barrier(2)
     reports = {}
 
-    def run(name: str, cw) -> None:  # noqa: ANN001
+    def run(name: str, cw) -> None:
         barrier.wait()
         reports[name] = cw.scheduler.fire_due(EXPIRY)
 
@@ -176,7 +176,7 @@ def test_a_recurring_review_fires_and_schedules_the_next_through_the_read_model(
     assert len(streams) == len(set(streams)) == 8
 
 
-def mixed_history(cw) -> None:  # noqa: ANN001
+def mixed_history(cw) -> None:
     """Every kind of deadline effect: schedule, cancel, suspend, resume, fire, repeat."""
     at = ISSUED
     issue_final_notices(cw, ["p1"])

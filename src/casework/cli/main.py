@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 app = typer.Typer(
     help=(
         "Casework: the quality and contracts team's case file, kept as an append-only event log.\n\n"
-        "The store is chosen by CASEWORK_DATABASE_URL (default sqlite:///casework.events.store.database in this "
+        "The store is chosen by CASEWORK_DATABASE_URL (default sqlite:///casework.db in this "
         "directory; postgresql+psycopg://user@host:5432/db for PostgreSQL)."
     ),
     no_args_is_help=True,

@@ -35,7 +35,7 @@ COLUMNS = (
 
 
 def utc(instant: datetime) -> datetime:
-    if instant.tzinfo is UTC:  # PostgreSQL sessions run in UTC (casework.events.store.database)
+    if instant.tzinfo is UTC:  # PostgreSQL sessions run in UTC (events/store/database.py)
         return instant
     return instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant.astimezone(UTC)
 

@@ -14,7 +14,7 @@ incrementally built one (tests/projections/test_rebuild_equals_incremental.py).
 from __future__ import annotations
 
 import functools
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable
 from typing import Any, ClassVar
 
 import orjson
@@ -149,13 +149,6 @@ class PartitionedFold:
             held[key] = names
         return held
 
-    def rebuild_from(self, conn: Connection, pages: Iterator[list[StoredEvent]]) -> None:
-        """Fold the whole log (its tables are empty), writing rows as memory fills."""
-        rebuild = self.rebuilder(conn)
-        for page in pages:
-            rebuild.fold(page)
-        rebuild.finish()
-
     def rebuilder(self, conn: Connection) -> FoldRebuild:
         """For the runner's single pass over the log shared by every projection it rebuilds."""
         return FoldRebuild(self, conn)
@@ -181,7 +174,7 @@ class PartitionedFold:
                     target.append(row)
         return by_table
 
-    def _insert(self, conn: Connection, states: dict[str, State]) -> None:
+    def insert_new(self, conn: Connection, states: dict[str, State]) -> None:
         """Insert the rows of partitions that have none (a rebuild's tables start empty)."""
         by_table = self._rows_by_table(states)
         for table in self.tables:
@@ -234,7 +227,7 @@ class FoldRebuild:
             for _ in range(min(_FINISH_CHUNK, len(states))):
                 key, state = states.popitem()
                 chunk[key] = state
-            p._insert(conn, chunk)
+            p.insert_new(conn, chunk)
 
 
 class WrittenKeys:

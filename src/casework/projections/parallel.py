@@ -32,10 +32,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
+import structlog
+from sqlalchemy import Engine
 
 from casework.clock import Clock
+from casework.events.store.database import reading
 from casework.projections.base import Projection
+from casework.projections.halts import ProjectionHalted
+from casework.projections.rebuild import Progress
 from casework.settings import Settings
+
+log = structlog.get_logger("casework.projections")
 
 DEFAULT_REBUILD_COST = 10.0
 
@@ -82,6 +89,80 @@ def plan(projections: list[Projection], events_by_type: Mapping[str, int], worke
         groups[lightest] = (total + cost(projection, events_by_type), [*members, projection])
     kept = sorted((g for g in groups if g[1]), key=lambda g: -g[0])
     return [sorted(members, key=lambda p: p.name) for _, members in kept]
+
+
+def share(engine: Engine, projections: list[Projection], workers: int, parallel_from: int
+          ) -> list[list[Projection]]:
+    """How to share a rebuild of ``projections`` among at most ``workers`` processes: one group
+    (this process alone) on SQLite or for a log shorter than ``parallel_from``."""
+    workers = min(workers, len(projections))
+    if workers < 2 or engine.dialect.name != "postgresql":
+        return [projections]
+    with reading(engine) as conn:
+        counted = conn.exec_driver_sql("SELECT type, count(*) FROM events GROUP BY type").all()
+    by_type: dict[str, int] = dict(counted)
+    if sum(by_type.values()) < parallel_from:
+        return [projections]
+    return plan(projections, by_type, workers)
+
+
+def rebuild_in_processes(
+    groups: list[list[Projection]],
+    spawn: Spawn,
+    here: Callable[[list[Projection], Progress | None], dict[str, int]],
+    progress: Progress | None,
+    halted: dict[str, str],
+) -> dict[str, int]:
+    """Rebuild the first group with ``here`` and each other in a worker process of its own, at
+    the same time. Returns the events folded by each projection once every group has ended
+    (recording halts in ``halted``); raises the first halt (by projection name) after that, or
+    a RuntimeError naming the projections of a worker that failed or died."""
+    folded: dict[str, int] = {}
+    halts: list[ProjectionHalted] = []
+    workers: list[Worker] = []
+    try:
+        for group in groups[1:]:
+            for projection in group:
+                halted.pop(projection.name, None)
+            worker = Worker(spawn, [p.name for p in group], progress is not None)
+            workers.append(worker)
+            log.info("projection_rebuild_worker_started", pid=worker.pid, projections=worker.names)
+
+        def relay(name: str, done: int, total: int) -> None:
+            for worker in workers:
+                worker.listen(progress)
+            progress(name, done, total)  # type: ignore[misc]  # relayed only with a progress
+
+        try:
+            folded.update(here(groups[0], relay if progress else None))
+        except ProjectionHalted as exc:
+            halts.append(exc)
+        for worker in workers:
+            worker.wait(progress)
+    finally:
+        for worker in workers:  # still running only if this process is being interrupted
+            worker.stop()
+    failures = []
+    for worker in workers:
+        message, names = worker.ended, ", ".join(worker.names)
+        if message is None:
+            failures.append(
+                f"the worker rebuilding {names} ended without finishing (exit code "
+                f"{worker.process.returncode}): their read models are as they were"
+            )
+        elif message[0] == "done":
+            folded.update(message[1])
+        elif message[0] == "halted":
+            halts.append(ProjectionHalted.reported(*message[1:]))
+        else:
+            failures.append(f"the worker rebuilding {names} failed: {message[1]}")
+    for halt in halts:
+        halted[halt.projection] = str(halt)
+    if failures:
+        raise RuntimeError("; ".join(failures) + "; run `casework rebuild` again")
+    if halts:
+        raise min(halts, key=lambda e: e.projection)
+    return folded
 
 
 # ------------------------------------------------------------------------- the worker's side
@@ -153,7 +234,6 @@ class Worker:
 def work(spawn: Spawn, names: list[str], say: Callable[[Message], None], report_progress: bool) -> None:
     """In the worker: rebuild ``names`` in this process, as ``rebuild`` would, saying how it
     went with ``say``."""
-    from casework.projections.runner import ProjectionHalted
 
     settings = spawn.settings.model_copy(update={"scheduler_enabled": False})
     cw = None
@@ -175,4 +255,6 @@ def work(spawn: Spawn, names: list[str], say: Callable[[Message], None], report_
             cw.close()
 
 
-__all__ = ["PARALLEL_FROM", "Spawn", "Worker", "cost", "plan", "work"]
+__all__ = [
+    "PARALLEL_FROM", "Spawn", "Worker", "cost", "plan", "rebuild_in_processes", "share", "work",
+]

@@ -118,13 +118,6 @@ class DeadlineProjection:
         """For the runner's single pass over the log (see ``ProjectionRunner.rebuild``)."""
         return DeadlineRebuild(self.timing, conn)
 
-    def rebuild_from(self, conn: Connection, pages: Iterable[list[StoredEvent]]) -> None:
-        """Rebuild alone (the table is empty): fold in memory, writing rows as memory fills."""
-        rebuild = self.rebuilder(conn)
-        for page in pages:
-            rebuild.fold(page)
-        rebuild.finish()
-
 
 class _RebuildBook(DeadlineBook):
     """A DeadlineBook that keeps no set of changed ids: a rebuild writes every record it holds."""

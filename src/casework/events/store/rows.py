@@ -31,7 +31,7 @@ COLUMNS = (
 
 
 def aware(instant: datetime) -> datetime:
-    if instant.tzinfo is UTC:  # PostgreSQL sessions run in UTC (casework.events.store.database): nothing to do
+    if instant.tzinfo is UTC:  # PostgreSQL sessions run in UTC (store/database.py)
         return instant
     return instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant.astimezone(UTC)
 
