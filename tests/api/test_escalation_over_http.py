@@ -77,3 +77,21 @@ def test_a_notice_to_remedy_breach_is_issued_and_complied(client, as_role):
     assert any(d["source"] == f"notice-{nid}" for d in deadlines)
     done = client.post(f"/api/v1/notices/{nid}/comply", json={"note": "verified"}, headers=as_role("officer"))
     assert done.status_code == 200 and done.json()["state"] == "complied"
+
+
+def test_writes_naming_an_unknown_provider_in_the_path_are_404_like_its_reads(client, casework, as_role):
+    manager = as_role("manager")
+    before = casework.store.head_position()
+    writes = {
+        "escalation": {"action": "escalate", "to": "final_notice_90_day", "reason": "risk"},
+        "notices": {"breach": "Staffing", "actions": ["Recruit"], "remedy_by": "2026-04-01"},
+        "provider-failure": {"trigger": "financial_collapse", "summary": "Administration likely"},
+    }
+    for what, body in writes.items():
+        answer = client.post(f"/api/v1/providers/no-such-provider/{what}", json=body, headers=manager)
+        assert answer.status_code == 404, f"{what}: {answer.status_code} {answer.text}"
+        assert answer.headers["content-type"] == "application/problem+json"
+        assert "no-such-provider" in answer.json()["detail"]
+    read = client.get("/api/v1/providers/no-such-provider/escalation", headers=manager)
+    assert read.status_code == 404
+    assert casework.store.head_position() == before

@@ -65,11 +65,11 @@ def test_the_triage_inbox_filters_by_state_and_officer(client, as_role):
     second = log_record(client, officer, provider_id)["id"]
     client.post(f"/api/v1/intelligence/{first}/allocate", json={"officer": "officer"}, headers=manager)
     inbox = client.get("/api/v1/intelligence", headers=officer).json()
-    assert {i["record_id"] for i in inbox} == {first, second}
+    assert {i["id"] for i in inbox} == {first, second}
     mine = client.get("/api/v1/intelligence?assigned_to=officer", headers=officer).json()
-    assert [i["record_id"] for i in mine] == [first]
+    assert [i["id"] for i in mine] == [first]
     logged = client.get("/api/v1/intelligence?state=logged", headers=officer).json()
-    assert [i["record_id"] for i in logged] == [second]
+    assert [i["id"] for i in logged] == [second]
     assert logged[0]["has_whistleblower"] is False
 
 
@@ -81,10 +81,22 @@ def test_the_inbox_comes_in_pages_each_linking_to_the_next(client, as_role):
     while url:
         answer = client.get(url, headers=officer)
         assert answer.status_code == 200, answer.text
-        seen += [i["record_id"] for i in answer.json()]
+        seen += [i["id"] for i in answer.json()]
         url, pages = answer.links.get("next", {}).get("url"), pages + 1
     assert pages == 3 and len(seen) == 5 and set(seen) == logged
     last = client.get("/api/v1/intelligence?state=logged&limit=2&offset=4", headers=officer)
     assert "link" not in last.headers  # nothing after the last page
     exact = client.get("/api/v1/intelligence?state=logged&limit=5", headers=officer)
     assert len(exact.json()) == 5 and "link" not in exact.headers
+
+
+def test_inbox_items_are_named_by_id_like_every_resource_and_keep_record_id_deprecated(client, as_role):
+    officer = as_role("officer")
+    logged = log_record(client, officer, register(client, officer))
+    [item] = client.get("/api/v1/intelligence", headers=officer).json()
+    assert item["id"] == logged["id"]  # the id POST /intelligence answered
+    assert item["record_id"] == item["id"]  # for scripts written before `id`
+    schema = client.get("/openapi.json").json()["components"]["schemas"]["TriageItemOut"]
+    assert {"id", "record_id"} <= set(schema["required"])
+    assert schema["properties"]["record_id"]["deprecated"] is True
+    assert "deprecated" not in schema["properties"]["id"]

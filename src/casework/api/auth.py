@@ -1,11 +1,13 @@
 """Bearer-token authentication: ``Authorization: Bearer TOKEN`` (tokens from
-``casework users add NAME --role ROLE``). 401 without a valid token; roles are checked by the
-commands themselves (403), and ``writer`` refuses the read-only auditor role at the edge."""
+``casework users add NAME --role ROLE``). 401 without a valid token; a write route's roles are
+checked before its body is read (``casework.api.writes.WriteRoute``, 403), and ``writer``
+refuses the read-only auditor role at the edge."""
 
 from __future__ import annotations
 
 import structlog
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from casework.api.problems import unauthenticated
@@ -29,6 +31,9 @@ def current_actor(
     request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)
 ) -> Actor:
     """The authenticated user. Failures are logged without the token."""
+    known = getattr(request.state, "actor", None)
+    if isinstance(known, Actor):  # already authenticated for this request (a write route's guard)
+        return known
     if credentials is None:
         log.info("authentication_failed", reason="no bearer token")
         raise unauthenticated(
@@ -44,7 +49,15 @@ def current_actor(
         )
     request.state.user = actor.name
     request.state.role = actor.role.value
+    request.state.actor = actor
     return actor
+
+
+async def authenticate(request: Request) -> Actor:
+    """``current_actor`` outside dependency injection: 401, or the user (remembered for the
+    request, so the route's own dependencies do not look the token up again)."""
+    credentials = await bearer(request)
+    return await run_in_threadpool(current_actor, request, credentials)
 
 
 def writer(actor: Actor = Depends(current_actor)) -> Actor:

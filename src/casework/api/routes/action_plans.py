@@ -6,7 +6,6 @@ from fastapi import APIRouter, Depends, Request
 
 from casework.api import API_PREFIX
 from casework.api.auth import current_actor
-from casework.api.idempotency import IdempotentRoute
 from casework.api.problems import READ_ERRORS, WRITE_ERRORS
 from casework.api.schemas.casework import (
     ActionItemOut,
@@ -19,7 +18,7 @@ from casework.api.schemas.casework import (
     VerifyItemIn,
 )
 from casework.api.schemas.common import WriteBody, WriteResult
-from casework.api.writes import WriteContext
+from casework.api.writes import WriteContext, WriteRoute, runs
 from casework.domain.action_plans import (
     ACTION_PLAN,
     AddActionItem,
@@ -33,48 +32,55 @@ from casework.domain.action_plans import (
 from casework.domain.actors import Actor
 
 router = APIRouter(prefix=f"{API_PREFIX}/action-plans", tags=["action plans"],
-                   route_class=IdempotentRoute)
+                   route_class=WriteRoute)
 ITEM = "/{plan_id}/items/{item_id}"
 
 
 @router.post("", status_code=201, response_model=WriteResult, responses=WRITE_ERRORS,
              summary="Raise an action plan from a visit or a record")
+@runs(RaiseActionPlan)
 def raise_plan(body: RaiseActionPlanIn, w: WriteContext = Depends()) -> WriteResult:
     return w.write(RaiseActionPlan.parse(body.data()))
 
 
 @router.post("/{plan_id}/items", response_model=WriteResult, responses=WRITE_ERRORS,
              summary="Add an item to an open plan")
+@runs(AddActionItem)
 def add_item(plan_id: str, body: AddItemIn, w: WriteContext = Depends()) -> WriteResult:
     return w.write(AddActionItem.parse(body.data(plan_id=plan_id)))
 
 
 @router.post(f"{ITEM}/start", response_model=WriteResult, responses=WRITE_ERRORS,
              summary="The provider started work on the item")
+@runs(StartActionItem)
 def start(plan_id: str, item_id: str, body: WriteBody, w: WriteContext = Depends()) -> WriteResult:
     return w.write(StartActionItem.parse(body.data(plan_id=plan_id, item_id=item_id)))
 
 
 @router.post(f"{ITEM}/complete", response_model=WriteResult, responses=WRITE_ERRORS,
              summary="The provider completed the item")
+@runs(CompleteActionItem)
 def complete(plan_id: str, item_id: str, body: ItemNoteIn, w: WriteContext = Depends()) -> WriteResult:
     return w.write(CompleteActionItem.parse(body.data(plan_id=plan_id, item_id=item_id)))
 
 
 @router.post(f"{ITEM}/verify", response_model=WriteResult, responses=WRITE_ERRORS,
              summary="An officer verified the item (e.g. at a review visit)")
+@runs(VerifyActionItem)
 def verify(plan_id: str, item_id: str, body: VerifyItemIn, w: WriteContext = Depends()) -> WriteResult:
     return w.write(VerifyActionItem.parse(body.data(plan_id=plan_id, item_id=item_id)))
 
 
 @router.post(f"{ITEM}/return", response_model=WriteResult, responses=WRITE_ERRORS,
              summary="Not verified: back to the provider, with the reason")
+@runs(ReturnActionItem)
 def return_item(plan_id: str, item_id: str, body: ReturnItemIn, w: WriteContext = Depends()) -> WriteResult:
     return w.write(ReturnActionItem.parse(body.data(plan_id=plan_id, item_id=item_id)))
 
 
 @router.post(f"{ITEM}/due-date", response_model=WriteResult, responses=WRITE_ERRORS,
              summary="Move the item's due date, with the reason")
+@runs(ChangeActionItemDueDate)
 def change_due(plan_id: str, item_id: str, body: ItemDueIn, w: WriteContext = Depends()) -> WriteResult:
     return w.write(ChangeActionItemDueDate.parse(body.data(plan_id=plan_id, item_id=item_id)))
 

@@ -6,31 +6,29 @@ from fastapi import APIRouter, Depends, Request
 
 from casework.api import API_PREFIX
 from casework.api.auth import current_actor
-from casework.api.idempotency import IdempotentRoute
+from casework.api.paths import KnownProvider
 from casework.api.problems import READ_ERRORS, WRITE_ERRORS
 from casework.api.schemas.workflows import EscalationAction, EscalationIn, EscalationOut
-from casework.api.writes import WriteContext
+from casework.api.writes import WriteContext, WriteRoute, runs
 from casework.domain.actors import Actor
-from casework.domain.errors import NotFound
 from casework.domain.escalation import EscalateContract, LiftSanction, TerminateContract
 from casework.workflows.status import escalation_status
 
-router = APIRouter(prefix=f"{API_PREFIX}/providers", tags=["escalation"], route_class=IdempotentRoute)
+router = APIRouter(prefix=f"{API_PREFIX}/providers", tags=["escalation"], route_class=WriteRoute)
+
 
 @router.post("/{provider_id}/escalation", response_model=EscalationOut, responses=WRITE_ERRORS,
              summary="Escalate, lift or terminate (managers); answers the stage and its deadlines")
-def escalate(provider_id: str, body: EscalationIn, w: WriteContext = Depends()) -> EscalationOut:
+@runs(EscalateContract, LiftSanction, TerminateContract)
+def escalate(provider_id: KnownProvider, body: EscalationIn, w: WriteContext = Depends()) -> EscalationOut:
     w.execute(_command(provider_id, body), expected_version=body.expected_version)
     return EscalationOut.model_validate(escalation_status(w.casework, provider_id))
 
 
 @router.get("/{provider_id}/escalation", response_model=EscalationOut, responses=READ_ERRORS,
             summary="The escalation stage, what it allows and its pending deadlines")
-def status(request: Request, provider_id: str, _: Actor = Depends(current_actor)) -> EscalationOut:
-    cw = request.app.state.casework
-    if not cw.store.streams_exist([f"provider-{provider_id}"]):
-        raise NotFound("provider", provider_id)
-    return EscalationOut.model_validate(escalation_status(cw, provider_id))
+def status(request: Request, provider_id: KnownProvider, _: Actor = Depends(current_actor)) -> EscalationOut:
+    return EscalationOut.model_validate(escalation_status(request.app.state.casework, provider_id))
 
 
 def _command(provider_id: str, body: EscalationIn) -> EscalateContract | LiftSanction | TerminateContract:

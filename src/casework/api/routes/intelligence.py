@@ -7,7 +7,6 @@ from pydantic import TypeAdapter
 
 from casework.api import API_PREFIX
 from casework.api.auth import current_actor
-from casework.api.idempotency import IdempotentRoute
 from casework.api.problems import READ_ERRORS, WRITE_ERRORS
 from casework.api.schemas.common import Restricted, WriteResult
 from casework.api.schemas.intelligence import (
@@ -22,7 +21,7 @@ from casework.api.schemas.intelligence import (
     TriageItemOut,
     Whistleblower,
 )
-from casework.api.writes import WriteContext
+from casework.api.writes import WriteContext, WriteRoute, runs
 from casework.domain.actors import Actor
 from casework.domain.enums import IntelligenceState
 from casework.domain.intelligence import (
@@ -42,41 +41,47 @@ from casework.projections.triage import triage_inbox
 INBOX_PAGE = 100
 MAX_OFFSET = 1_000_000
 
-router = APIRouter(prefix=f"{API_PREFIX}/intelligence", tags=["intelligence"], route_class=IdempotentRoute)
+router = APIRouter(prefix=f"{API_PREFIX}/intelligence", tags=["intelligence"], route_class=WriteRoute)
 
 
 @router.post("", status_code=201, response_model=WriteResult, responses=WRITE_ERRORS,
              summary="Log intelligence about a provider")
+@runs(LogIntelligence)
 def log_intelligence(body: LogIntelligenceIn, w: WriteContext = Depends()) -> WriteResult:
     return w.write(LogIntelligence.parse(body.data()))
 
 
 @router.post("/{record_id}/allocate", response_model=WriteResult, responses=WRITE_ERRORS,
              summary="Allocate (or re-allocate) to an officer (managers)")
+@runs(AllocateIntelligence)
 def allocate(record_id: str, body: AllocateIn, w: WriteContext = Depends()) -> WriteResult:
     return w.write(AllocateIntelligence.parse(body.data(record_id=record_id)))
 
 
 @router.post("/{record_id}/assess", response_model=WriteResult, responses=WRITE_ERRORS,
              summary="Record the risk assessment")
+@runs(AssessRisk)
 def assess(record_id: str, body: AssessIn, w: WriteContext = Depends()) -> WriteResult:
     return w.write(AssessRisk.parse(body.data(record_id=record_id)))
 
 
 @router.post("/{record_id}/actions", response_model=WriteResult, responses=WRITE_ERRORS,
              summary="Record an action taken")
+@runs(TakeIntelligenceAction)
 def take_action(record_id: str, body: ActionIn, w: WriteContext = Depends()) -> WriteResult:
     return w.write(TakeIntelligenceAction.parse(body.data(record_id=record_id)))
 
 
 @router.post("/{record_id}/close", response_model=WriteResult, responses=WRITE_ERRORS,
              summary="Close: actioned, or no further action")
+@runs(CloseIntelligence)
 def close(record_id: str, body: CloseIn, w: WriteContext = Depends()) -> WriteResult:
     return w.write(CloseIntelligence.parse(body.data(record_id=record_id)))
 
 
 @router.post("/{record_id}/reopen", response_model=WriteResult, responses=WRITE_ERRORS,
              summary="Re-open a closed record, with the reason")
+@runs(ReopenIntelligence)
 def reopen(record_id: str, body: ReopenIn, w: WriteContext = Depends()) -> WriteResult:
     return w.write(ReopenIntelligence.parse(body.data(record_id=record_id)))
 

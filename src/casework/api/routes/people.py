@@ -8,14 +8,14 @@ from pydantic import Field
 
 from casework.api import API_PREFIX
 from casework.api.auth import current_actor
-from casework.api.idempotency import Idempotency, IdempotentRoute, idempotency
+from casework.api.idempotency import Idempotency, idempotency
 from casework.api.problems import WRITE_ERRORS
 from casework.api.schemas.common import Body, Out, UtcDateTime
+from casework.api.writes import Permission, WriteRoute, permits
 from casework.domain.actors import Actor, Role
-from casework.domain.errors import Forbidden
 from casework.erasure import erase_person
 
-router = APIRouter(prefix=f"{API_PREFIX}/people", tags=["people"], route_class=IdempotentRoute)
+router = APIRouter(prefix=f"{API_PREFIX}/people", tags=["people"], route_class=WriteRoute)
 
 
 class EraseIn(Body):
@@ -33,10 +33,7 @@ class ErasureOut(Out):
     erased_by: str
 
 
-def manager(actor: Actor = Depends(current_actor)) -> Actor:
-    if actor.role is not Role.manager:
-        raise Forbidden(actor.role.value, "erase a person's data (managers only)")
-    return actor
+MAY_ERASE = Permission(frozenset({Role.manager}), "erase a person's data (managers only)")
 
 
 @router.post(
@@ -50,8 +47,9 @@ def manager(actor: Actor = Depends(current_actor)) -> Actor:
         "name. Same as `casework erase PERSON_ID --reason TEXT`."
     ),
 )
+@permits(MAY_ERASE)
 def erase(
-    request: Request, person_id: str, body: EraseIn, actor: Actor = Depends(manager),
+    request: Request, person_id: str, body: EraseIn, actor: Actor = Depends(current_actor),
     _: Idempotency = Depends(idempotency),
 ) -> ErasureOut:
     cw = request.app.state.casework

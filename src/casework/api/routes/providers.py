@@ -6,7 +6,6 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from casework.api import API_PREFIX
 from casework.api.auth import current_actor
-from casework.api.idempotency import IdempotentRoute
 from casework.api.problems import READ_ERRORS, WRITE_ERRORS
 from casework.api.schemas.common import UtcDateTime, WriteResult
 from casework.api.schemas.providers import (
@@ -17,7 +16,7 @@ from casework.api.schemas.providers import (
     ProviderOut,
     RiskCriterionIn,
 )
-from casework.api.writes import WriteContext
+from casework.api.writes import WriteContext, WriteRoute, runs
 from casework.domain.actors import Actor
 from casework.domain.enums import Rag, ServiceType
 from casework.domain.errors import NotFound
@@ -32,23 +31,26 @@ from casework.projections.history import history
 from casework.projections.provider_view import list_providers as query_providers
 from casework.projections.provider_view import provider_view
 
-router = APIRouter(prefix=f"{API_PREFIX}/providers", tags=["providers"], route_class=IdempotentRoute)
+router = APIRouter(prefix=f"{API_PREFIX}/providers", tags=["providers"], route_class=WriteRoute)
 
 
 @router.post("", status_code=201, response_model=WriteResult, responses=WRITE_ERRORS,
              summary="Register a provider")
+@runs(RegisterProvider)
 def register_provider(body: ProviderIn, w: WriteContext = Depends()) -> WriteResult:
     return w.write(RegisterProvider.parse(body.data()))
 
 
 @router.post("/{provider_id}/cqc-ratings", status_code=201, response_model=WriteResult,
              responses=WRITE_ERRORS, summary="Record a CQC report's ratings")
+@runs(PublishCqcRating)
 def publish_cqc_rating(provider_id: str, body: CqcRatingIn, w: WriteContext = Depends()) -> WriteResult:
     return w.write(PublishCqcRating.parse(body.data(provider_id=provider_id)))
 
 
 @router.post("/{provider_id}/risk-criteria", status_code=201, response_model=WriteResult,
              responses=WRITE_ERRORS, summary="Record a risk-matrix criterion (RAG)")
+@runs(RecordRiskCriterion)
 def record_risk_criterion(
     provider_id: str, body: RiskCriterionIn, w: WriteContext = Depends()
 ) -> WriteResult:
@@ -57,6 +59,7 @@ def record_risk_criterion(
 
 @router.post("/{provider_id}/close", response_model=WriteResult, responses=WRITE_ERRORS,
              summary="Record that the service closed or handed its contract back")
+@runs(CloseProvider)
 def close_provider(provider_id: str, body: CloseProviderIn, w: WriteContext = Depends()) -> WriteResult:
     return w.write(CloseProvider.parse(body.data(provider_id=provider_id)))
 

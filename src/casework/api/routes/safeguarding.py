@@ -7,7 +7,6 @@ from fastapi import APIRouter, Depends, Request
 
 from casework.api import API_PREFIX
 from casework.api.auth import current_actor
-from casework.api.idempotency import IdempotentRoute
 from casework.api.problems import READ_ERRORS, WRITE_ERRORS
 from casework.api.schemas.casework import (
     ConcernNoteIn,
@@ -18,7 +17,7 @@ from casework.api.schemas.casework import (
     ReferConcernIn,
 )
 from casework.api.schemas.common import Restricted, WriteResult
-from casework.api.writes import WriteContext
+from casework.api.writes import WriteContext, WriteRoute, runs
 from casework.domain.actors import Actor
 from casework.domain.personal_data import PersonVault
 from casework.domain.safeguarding import (
@@ -31,29 +30,33 @@ from casework.domain.safeguarding import (
 )
 
 router = APIRouter(prefix=f"{API_PREFIX}/safeguarding-concerns", tags=["safeguarding"],
-                   route_class=IdempotentRoute)
+                   route_class=WriteRoute)
 
 
 @router.post("", status_code=201, response_model=WriteResult, responses=WRITE_ERRORS,
              summary="Raise a safeguarding concern about a provider")
+@runs(RaiseSafeguardingConcern)
 def raise_concern(body: RaiseConcernIn, w: WriteContext = Depends()) -> WriteResult:
     return w.write(RaiseSafeguardingConcern.parse(body.data()))
 
 
 @router.post("/{concern_id}/refer", response_model=WriteResult, responses=WRITE_ERRORS,
              summary="Refer to the safeguarding adults team (section 42 enquiry or not)")
+@runs(ReferSafeguardingConcern)
 def refer(concern_id: str, body: ReferConcernIn, w: WriteContext = Depends()) -> WriteResult:
     return w.write(ReferSafeguardingConcern.parse(body.data(concern_id=concern_id)))
 
 
 @router.post("/{concern_id}/outcome", response_model=WriteResult, responses=WRITE_ERRORS,
              summary="Record the outcome of the enquiry")
+@runs(RecordSafeguardingOutcome)
 def outcome(concern_id: str, body: ConcernOutcomeIn, w: WriteContext = Depends()) -> WriteResult:
     return w.write(RecordSafeguardingOutcome.parse(body.data(concern_id=concern_id)))
 
 
 @router.post("/{concern_id}/close", response_model=WriteResult, responses=WRITE_ERRORS,
              summary="Close the concern")
+@runs(CloseSafeguardingConcern)
 def close(concern_id: str, body: ConcernNoteIn, w: WriteContext = Depends()) -> WriteResult:
     return w.write(CloseSafeguardingConcern.parse(body.data(concern_id=concern_id)))
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 
 from casework.api.schemas.common import Body, Out, Restricted, UtcDateTime, WriteBody
 from casework.domain.enums import (
@@ -86,7 +86,14 @@ class IntelligenceOut(Out):
 
 
 class TriageItemOut(Out):
-    record_id: str
+    """One record in the triage inbox."""
+
+    # The read model names it record_id; the API names every resource's id `id`.
+    id: str = Field(validation_alias=AliasChoices("id", "record_id"), description="The record's id.")
+    record_id: str = Field(
+        deprecated=True,
+        description="Deprecated: the same value as `id`, kept so that existing scripts work; use `id`.",
+    )
     provider_id: str | None
     provider_name: str | None
     source: str

@@ -31,7 +31,7 @@ from casework.events.intelligence import (
 )
 from casework.projections.provider_view import list_providers
 from casework.projections.triage import TriageItem, triage_inbox
-from casework.web.actions import may, offered
+from casework.web.actions import may, offered, require
 from casework.web.filters import label
 from casework.web.forms import FormState, command_data, form_values, local_datetime, parse_command
 from casework.web.page import Page, posted, signed_in
@@ -153,6 +153,7 @@ def _render_inbox(
 async def log_intelligence(p: Page = Depends(posted)) -> Response:
     values = form_values(await p.request.form())
     try:
+        require(p.actor, LogIntelligence)
         data = command_data(LogIntelligence, values)
         if values.get("received_at"):
             data["received_at"] = local_datetime("received_at", values["received_at"])
@@ -217,6 +218,7 @@ async def act_on_record(record_id: str, action: str, p: Page = Depends(posted)) 
     if command_type is None:
         return p.render("error.html", status_code=404, title="No such action", message=action)
     try:
+        require(p.actor, command_type)
         data = {**command_data(command_type, values), "record_id": record_id}
         command = parse_command(command_type, data)
         p.casework.application.execute(command, p.actor)

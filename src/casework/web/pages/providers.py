@@ -42,7 +42,7 @@ from casework.projections.provider_view import (
     risk_matrix,
 )
 from casework.projections.triage import triage_inbox
-from casework.web.actions import may, offered
+from casework.web.actions import may, offered, require
 from casework.web.filters import LOCAL, label
 from casework.web.forms import FormState, command_data, form_values, local_datetime, parse_command
 from casework.web.page import Page, posted, signed_in
@@ -297,6 +297,7 @@ async def change_escalation(provider_id: str, p: Page = Depends(posted)) -> Resp
     def run() -> None:
         if command_type is None:
             raise InvalidInput("action", "choose escalate, lift or terminate")
+        require(p.actor, command_type)
         data = {**command_data(command_type, values), "provider_id": provider_id}
         expected = values.get("expected_version")
         p.casework.application.execute(
@@ -312,6 +313,7 @@ async def issue_notice(provider_id: str, p: Page = Depends(posted)) -> Response:
     values = form_values(await p.request.form())
 
     def run() -> None:
+        require(p.actor, IssueRemedyNotice)
         data = {**command_data(IssueRemedyNotice, values), "provider_id": provider_id}
         data["actions"] = [line.strip() for line in values.get("actions", "").splitlines() if line.strip()]
         if not data["actions"]:
@@ -326,6 +328,7 @@ async def plan_visit(provider_id: str, p: Page = Depends(posted)) -> Response:
     values = form_values(await p.request.form())
 
     def run() -> None:
+        require(p.actor, PlanVisit)
         data = {**command_data(PlanVisit, values), "provider_id": provider_id}
         if values.get("planned_for"):
             data["planned_for"] = local_datetime("planned_for", values["planned_for"])
@@ -345,6 +348,7 @@ async def visit_action(provider_id: str, visit_id: str, action: str, p: Page = D
     def run() -> None:
         if command_type is None:
             raise NotFound("action", action)
+        require(p.actor, command_type)
         data = {**command_data(command_type, values), "visit_id": visit_id}
         if command_type is CompleteVisit:
             scores = {k: v for k, v in data.get("scores", {}).items() if v != ""}
@@ -371,6 +375,7 @@ async def item_action(
     def run() -> None:
         if command_type is None:
             raise NotFound("action", action)
+        require(p.actor, command_type)
         data = {**command_data(command_type, values), "plan_id": plan_id, "item_id": item_id}
         p.casework.application.execute(parse_command(command_type, data), p.actor)
 
@@ -386,6 +391,7 @@ async def raise_concern(provider_id: str, p: Page = Depends(posted)) -> Response
     values = form_values(await p.request.form())
 
     def run() -> None:
+        require(p.actor, RaiseSafeguardingConcern)
         data = {**command_data(RaiseSafeguardingConcern, values), "provider_id": provider_id}
         data.pop("adults_at_risk", None)
         name, contact = values.get("adult.name", ""), values.get("adult.contact", "")
@@ -409,6 +415,7 @@ async def concern_action(
     def run() -> None:
         if command_type is None:
             raise NotFound("action", action)
+        require(p.actor, command_type)
         data = {**command_data(command_type, values), "concern_id": concern_id}
         p.casework.application.execute(parse_command(command_type, data), p.actor)
 
