@@ -81,14 +81,15 @@ def _schema(description: str) -> dict[str, Any]:
 
 
 # Declared on routes (``responses=``) so that /openapi.json documents every error answer.
-AUTH_ERRORS = {
+ErrorResponses = dict[int | str, dict[str, Any]]
+AUTH_ERRORS: ErrorResponses = {
     401: _schema("No valid bearer token: get one with `casework users add NAME --role ROLE`."),
     403: _schema("Your role may not do this."),
     422: _schema("Invalid input: `errors` names each field and why."),
     503: _schema("The store is unavailable; retry later."),
 }
-READ_ERRORS = {**AUTH_ERRORS, 404: _schema("No record with that id.")}
-WRITE_ERRORS = {
+READ_ERRORS: ErrorResponses = {**AUTH_ERRORS, 404: _schema("No record with that id.")}
+WRITE_ERRORS: ErrorResponses = {
     **READ_ERRORS,
     409: _schema(
         "Not allowed in the current state (`current_state`, `allowed_actions`), or a stale "

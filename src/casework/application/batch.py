@@ -22,6 +22,7 @@ with ``ConcurrencyError`` rather than interleave.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -136,8 +137,7 @@ class CommandBatch:
             raise
         # Keep what we know: the streams' states stay valid, their events now stored.
         self._streams = {
-            name: replace(s, base_version=s.version, pending=(),
-                          done=s.done | {e.metadata.get("command_id") for e in s.pending})
+            name: replace(s, base_version=s.version, pending=(), done=s.done | _command_ids(s.pending))
             for name, s in self._streams.items()
         }
         self._sealed = []
@@ -183,7 +183,7 @@ class CommandBatch:
                 ident,
                 aggregate.fold(ident, (e.event for e in stored)),
                 stored[-1].version if stored else 0,
-                done=frozenset(e.metadata.get("command_id") for e in stored),
+                done=_command_ids(stored),
             )
             self._streams[name] = found
         return found
@@ -201,3 +201,8 @@ def _with(s: _Stream, state: Any, events: tuple[NewEvent, ...]) -> _Stream:
 def deterministic_id(*parts: str) -> str:
     """A stable uuid for a record named by outside identifiers (e.g. a CQC location id)."""
     return str(uuid.uuid5(uuid.NAMESPACE_URL, "casework:" + ":".join(parts)))
+
+
+def _command_ids(events: Iterable[NewEvent | StoredEvent]) -> frozenset[str]:
+    """The ids of the commands that wrote ``events`` (imported events may carry none)."""
+    return frozenset(cid for e in events if (cid := e.metadata.get("command_id")))

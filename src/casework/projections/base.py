@@ -18,11 +18,11 @@ A projection is a pure fold of events into state plus the rows that hold that st
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import ClassVar, Protocol
+from typing import Protocol
 
 from sqlalchemy import Connection, MetaData, Table
 
-from casework.events.store import StoredEvent
+from casework.events.stored import StoredEvent
 
 # Every read-model table lives on this MetaData (not the event log's), so that the runner can
 # create and drop them freely.
@@ -30,9 +30,14 @@ read_models = MetaData()
 
 
 class Projection(Protocol):
-    name: ClassVar[str]
-    version: ClassVar[int]
-    tables: ClassVar[list[Table]]
-    event_types: ClassVar[Collection[str] | None]
+    # Read-only members: a class attribute or a property satisfies each.
+    @property
+    def name(self) -> str: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def tables(self) -> list[Table]: ...
+    @property
+    def event_types(self) -> Collection[str] | None: ...
 
     def apply(self, conn: Connection, events: list[StoredEvent]) -> None: ...

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Generator
 from datetime import UTC, datetime
 
 import orjson
@@ -17,6 +17,7 @@ from sqlalchemy import Connection, func, select
 
 from casework.events.schema import events as T
 from casework.events.store import StoredEvent
+from casework.events.store.database import driver_connection
 
 COLUMNS = (
     T.c.position,
@@ -54,7 +55,7 @@ _SCAN = (
 )
 
 
-def scan(conn: Connection, after: int, until: int, size: int) -> Iterator[list[StoredEvent]]:
+def scan(conn: Connection, after: int, until: int, size: int) -> Generator[list[StoredEvent], None, None]:
     """Every event after ``after`` up to ``until``, in pages of ``size`` (a rebuild's single
     pass over the log).
 
@@ -85,7 +86,7 @@ def scan(conn: Connection, after: int, until: int, size: int) -> Iterator[list[S
         try:
             raw = conn.engine.raw_connection()
             try:
-                cursor = raw.driver_connection.cursor(binary=True)
+                cursor = driver_connection(raw).cursor(binary=True)
                 while True:
                     cursor.execute(_SCAN, (after, until, size))
                     rows = cursor.fetchall()
@@ -143,7 +144,7 @@ def pages(
     until: int,
     types: Collection[str] | None,
     size: int,
-) -> Iterator[list[StoredEvent]]:
+) -> Generator[list[StoredEvent], None, None]:
     """Every page after ``after`` up to ``until``, keyset-paginated."""
     while True:
         batch = page(conn, after, until, types, size)

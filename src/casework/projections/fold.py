@@ -38,6 +38,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from casework.events.base import event_class, upcast
 from casework.events.errors import UnknownEventType
 from casework.events.store import StoredEvent
+from casework.events.store.database import driver_connection
 from casework.projections.base import read_models
 from casework.projections.runner import ProjectionHalted
 
@@ -83,7 +84,7 @@ class PartitionedFold:
             cls.state = state_table(cls.name)
 
     @property
-    def tables(self) -> list[Table]:  # type: ignore[override]
+    def tables(self) -> list[Table]:
         return [self.state, *self.query_tables]
 
     # --------------------------------------------------------------------------- to implement
@@ -318,7 +319,7 @@ def copy_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> Non
     """Bulk rows into PostgreSQL with COPY (a rebuild writes every row once)."""
     names = [c.name for c in table.columns]
     statement = f'COPY "{table.name}" ({", ".join(chr(34) + n + chr(34) for n in names)}) FROM STDIN'
-    cursor = conn.connection.driver_connection.cursor()
+    cursor = driver_connection(conn).cursor()
     try:
         with cursor.copy(statement) as copy:
             for row in rows:

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
 from casework.events.store import NOTIFY_CHANNEL
+from casework.events.store.database import driver_connection
 
 log = structlog.get_logger("casework.projections")
 
@@ -71,7 +72,7 @@ class Follower:
     @contextmanager
     def _listening(self) -> Iterator[Callable[[float], Iterator[object]]]:
         with self.engine.connect() as conn:
-            raw = conn.connection.driver_connection
+            raw = driver_connection(conn)
             raw.autocommit = True
             raw.execute(f"LISTEN {NOTIFY_CHANNEL}")
             try:

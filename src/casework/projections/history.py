@@ -85,8 +85,8 @@ def verify_streams(source: Any, streams: list[str]) -> str | None:
     with connect(source) as conn:
         for i in range(0, len(streams), 500):
             query = select(*COLUMNS).where(T.c.stream.in_(streams[i : i + 500]))
-            for row in conn.execute(query.order_by(T.c.stream, T.c.version)):
-                rows_by_stream[row[2]].append(tuple(row))
+            for found in conn.execute(query.order_by(T.c.stream, T.c.version)):
+                rows_by_stream[found[2]].append(tuple(found))
     for stream in streams:
         previous, expected_version = GENESIS, 1
         for row in rows_by_stream.get(stream, []):

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import OperationalError
 
+from casework.events.store.database import driver_connection
 from casework.projections.base import Projection
 
 
@@ -34,7 +35,7 @@ def write_transaction(engine: Engine, *, relaxed: bool = False) -> Iterator[Conn
     with engine.connect().execution_options(casework_write=True) as conn:
         restore = None
         if relaxed and engine.dialect.name != "postgresql":
-            raw = conn.connection.driver_connection
+            raw = driver_connection(conn)
             restore = raw.execute("PRAGMA synchronous").fetchone()[0]
             raw.execute("PRAGMA synchronous=NORMAL")
         try:
@@ -80,7 +81,7 @@ def lock_all(
             "SELECT (SELECT coalesce(max(position), 0) FROM events), "
             "set_config('synchronous_commit', 'off', true), "
             f"set_config('lock_timeout', '{timeout}', true){locks}{tries}"
-        ).first()
+        ).one()
     except OperationalError:  # lock_timeout: another process is busy with one (a rebuild)
         return None, []
     return int(row[0]), [bool(got) for got in row[3 + len(projections):]]

@@ -5,11 +5,8 @@ process-wide registry: two containers in one process never share a projection.""
 from __future__ import annotations
 
 import threading
-from typing import TypeVar
 
 from casework.projections.base import Projection
-
-P = TypeVar("P")
 
 
 class Registry:
@@ -19,12 +16,10 @@ class Registry:
         self._by_name: dict[str, Projection] = {}
         self._lock = threading.Lock()
 
-    def register(self, projection: P) -> P:
-        """Add ``projection`` (an instance; a class is instantiated). Re-registering a name
-        replaces the earlier one, so repeated bootstraps in one process stay idempotent."""
-        instance = projection() if isinstance(projection, type) else projection
+    def register(self, projection: Projection) -> Projection:
+        """Add ``projection``. Registering a name again replaces the earlier one."""
         with self._lock:
-            self._by_name[instance.name] = instance  # type: ignore[attr-defined]
+            self._by_name[projection.name] = projection
         return projection
 
     def unregister(self, name: str) -> None:

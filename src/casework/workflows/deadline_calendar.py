@@ -233,7 +233,8 @@ def _aware(instant: datetime | None) -> datetime | None:
 def _deadline(row: Any) -> Deadline:
     return Deadline(
         deadline_id=row.deadline_id, provider_id=row.provider_id, kind=row.kind, title=row.title,
-        due_at=_aware(row.due_at), owner=row.owner, source=row.source, scope=row.scope,
+        due_at=row.due_at.replace(tzinfo=UTC) if row.due_at.tzinfo is None else row.due_at.astimezone(UTC),
+        owner=row.owner, source=row.source, scope=row.scope,
         repeat_every_days=row.repeat_every_days,
     )
 

@@ -161,3 +161,14 @@ def ensure_schema(engine: Engine) -> None:
 def _all_revisions() -> set[str]:
     script = ScriptDirectory.from_config(_alembic_config(None))
     return {rev.revision for rev in script.walk_revisions()}
+
+
+def driver_connection(source: Connection | Any) -> Any:
+    """The DBAPI driver's own connection (psycopg's or sqlite3's) under a SQLAlchemy Connection
+    or a pooled raw connection, for the few paths that need the driver itself (COPY, LISTEN,
+    binary cursors, PRAGMAs)."""
+    pooled = source.connection if isinstance(source, Connection) else source
+    raw = pooled.driver_connection
+    if raw is None:
+        raise RuntimeError("the pooled connection has been closed")
+    return raw
