@@ -73,6 +73,7 @@ def test_reopening_needs_a_reason_and_returns_to_allocated():
     )
     state = INTELLIGENCE.fold("r1", reopened, state)
     assert state.state == "allocated" and state.officer == "amy"
+    assert (state.risk, state.action_required, state.outcome) == (None, None, None)  # assess again
 
 
 def test_assessing_before_allocation_is_refused_naming_state_and_allowed_actions():
