@@ -19,6 +19,7 @@ from sqlalchemy import Boolean, Column, DateTime, Index, Integer, String, Table,
 
 from casework.domain.intelligence import (
     ACTION_OF_TYPE,
+    INTELLIGENCE,
     KEEP,
     RECORD_LIFECYCLE,
     IntelligenceState,
@@ -62,18 +63,21 @@ def _parse(value: str) -> datetime:
 
 
 _INITIAL = IntelligenceState(RECORD_LIFECYCLE.initial).value
+_STREAM_PREFIX = f"{INTELLIGENCE.stream_prefix}-"
 
 
 class TriageProjection(PartitionedFold):
     name: ClassVar[str] = "triage"
     # 2: the state replayed through the record's lifecycle (a re-allocated record keeps
     # risk_assessed / actioned); service levels from the domain (no first action is due for
-    # a high risk needing no action; a re-allocation keeps the running clock).
+    # a high risk needing no action; a re-allocation keeps the running clock); the version
+    # counts links too.
     version: ClassVar[int] = 2
     rebuild_cost: ClassVar[float] = 14.0  # us per event, for sharing a rebuild (parallel.py)
     event_types: ClassVar[frozenset[str]] = frozenset({
         "IntelligenceLogged", "IntelligenceAllocated", "RiskAssessed", "IntelligenceActionTaken",
         "IntelligenceClosed", "IntelligenceReopened",
+        "RecordsLinked",  # moves only the row's version (the record's, for expected_version)
     })
     query_tables: ClassVar[list[Table]] = [rm_triage]
 
@@ -81,11 +85,12 @@ class TriageProjection(PartitionedFold):
         self.timing = Timing(policy)
 
     def partition(self, event: StoredEvent) -> str | None:
-        return event.stream
+        return event.stream if event.stream.startswith(_STREAM_PREFIX) else None
 
     def fold(self, state: State | None, event: StoredEvent) -> State:
         d = current_data(event)
         kind = event.type
+        action = ACTION_OF_TYPE.get(kind)
         if kind == "IntelligenceLogged":
             state = {
                 "record_id": d["record_id"], "provider_id": d["provider_id"],
@@ -97,8 +102,8 @@ class TriageProjection(PartitionedFold):
             }
         elif state is None:
             raise ValueError(f"{kind} for record {d.get('record_id')} before it was logged")
-        else:
-            state["state"] = RECORD_LIFECYCLE.replay(d["record_id"], state["state"], ACTION_OF_TYPE[kind])
+        elif action is not None:
+            state["state"] = RECORD_LIFECYCLE.replay(d["record_id"], state["state"], action)
             # The facts each event carries, as the record's evolve keeps them.
             if kind == "IntelligenceAllocated":
                 state["assigned_to"] = d["officer"]
@@ -108,10 +113,11 @@ class TriageProjection(PartitionedFold):
                 state["outcome"] = d["outcome"]
             elif kind == "IntelligenceReopened":  # to be assessed again
                 state.update(risk=None, action_required=None, outcome=None)
-        due = service_level_after(event.event, event.occurred_at, self.timing)
-        if due is not KEEP:
-            state["service_level"] = due.level.value if due else None
-            state["due_at"] = due.due_at.isoformat() if due else None
+        if kind != "RecordsLinked":  # a link changes no service level (and is not decoded)
+            due = service_level_after(event.event, event.occurred_at, self.timing)
+            if due is not KEEP:
+                state["service_level"] = due.level.value if due else None
+                state["due_at"] = due.due_at.isoformat() if due else None
         state["version"] = event.version
         return state
 
