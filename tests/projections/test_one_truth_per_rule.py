@@ -13,6 +13,7 @@ from casework.domain.commands import (
     RegisterProvider,
 )
 from casework.domain.intelligence import INTELLIGENCE
+from casework.domain.visits import VISIT_LIFECYCLE
 from casework.projections.provider_view import provider_state
 from casework.projections.triage import triage_inbox
 from casework.workflows.deadline_calendar import pending_deadlines
@@ -65,3 +66,8 @@ def test_a_high_risk_needing_action_has_its_first_action_due_in_the_inbox_and_th
     [deadline] = [d for d in pending_deadlines(casework) if d.source == f"intelligence-{rid}"]
     assert (item.service_level, deadline.kind) == ("first_action", "high_risk_first_action")
     assert item.due_at == deadline.due_at
+
+
+def test_a_visit_has_one_open_state_so_the_provider_view_keeps_no_state_for_planned_visits() -> None:
+    open_states = set(VISIT_LIFECYCLE.states) - VISIT_LIFECYCLE.final_states
+    assert open_states == {VISIT_LIFECYCLE.initial}

@@ -51,6 +51,9 @@ FULL_MONITORING = "full_monitoring"
 # A record missing from a provider's open records is closed (it may be re-opened).
 _CLOSED_RECORD = IntelligenceState.closed.value
 _FAILURE_ACTIONS = {cls.type_name: action for cls, action in FAILURE_ACTION_OF.items()}
+# A visit has one open state, its first (tests/projections/test_one_truth_per_rule.py): a visit
+# in the map is planned, so its entry (which pages read) needs no state of its own.
+_PLANNED = VISIT_LIFECYCLE.initial
 
 rm_providers = Table(
     "rm_providers",
@@ -81,7 +84,7 @@ def new_state(provider_id: str) -> State:
         "concerns": {},   # open safeguarding: id -> [state, section_42]
         "plans": {},      # open action plans: id -> raised on
         "items": {},      # unverified items: "plan/item" -> [state, due]
-        "visits": {},     # planned visits: id -> [reason, planned_for, state]
+        "visits": {},     # planned visits: id -> [reason, planned_for] (planned: see _PLANNED)
         "last_full_monitoring": None,
         "changes": [],    # [kind, on] ownership / registered manager changes
         "criteria": {},   # officer risk criteria: key -> [rag, on]
@@ -186,16 +189,16 @@ def _plan_closed(s: State, d: dict, e: StoredEvent) -> None:
 
 
 def _visit_planned(s: State, d: dict, e: StoredEvent) -> None:
-    s["visits"][d["visit_id"]] = [d["reason"], d["planned_for"], VISIT_LIFECYCLE.initial]
+    s["visits"][d["visit_id"]] = [d["reason"], d["planned_for"]]
 
 
 def _visit_moved(s: State, d: dict, e: StoredEvent) -> None:
     vid = d["visit_id"]
     entry = s["visits"][vid]
-    entry[2] = VISIT_LIFECYCLE.replay(vid, entry[2], VISIT_ACTION_OF_TYPE[e.type])
+    state = VISIT_LIFECYCLE.replay(vid, _PLANNED, VISIT_ACTION_OF_TYPE[e.type])
     if e.type == "VisitRescheduled":
         entry[1] = d["planned_for"]
-    if not VISIT_LIFECYCLE.is_final(entry[2]):
+    if not VISIT_LIFECYCLE.is_final(state):
         return
     del s["visits"][vid]
     if e.type == "VisitCompleted" and entry[0] == FULL_MONITORING:
@@ -338,7 +341,7 @@ def _d(value: str | None) -> date | None:
 
 
 def next_full_monitoring(state: State, score: int) -> tuple[date | None, bool]:
-    planned = sorted(p for reason, p, _ in state["visits"].values() if reason == FULL_MONITORING)
+    planned = sorted(p for reason, p in state["visits"].values() if reason == FULL_MONITORING)
     if planned:
         return local_date(datetime.fromisoformat(planned[0])), True
     last = _d(state["last_full_monitoring"])
@@ -374,7 +377,7 @@ def view_of(state: State, now: datetime, as_of: datetime | None = None) -> Provi
 class ProviderViewProjection(PartitionedFold):
     name: ClassVar[str] = "provider_view"
     # 2: lifecycle states replayed through the domain's tables (a re-allocated record keeps
-    # risk_assessed / actioned); visits, notices and procedures keep their state.
+    # risk_assessed / actioned); notices and procedures keep their state.
     version: ClassVar[int] = 2
     rebuild_cost: ClassVar[float] = 8.0  # us per event, for sharing a rebuild (parallel.py)
     event_types: ClassVar[frozenset[str]] = frozenset(HANDLERS) | {"ProviderRegistered"}
