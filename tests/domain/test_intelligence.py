@@ -9,16 +9,22 @@ import pytest
 from casework.domain.errors import InvalidInput, NotAllowed
 from casework.domain.intelligence import (
     INTELLIGENCE,
+    KEEP,
     AllocateIntelligence,
     AssessRisk,
     CloseIntelligence,
     LinkIntelligence,
     LogIntelligence,
     ReopenIntelligence,
+    ServiceLevel,
+    ServiceLevelDue,
     TakeIntelligenceAction,
+    service_level_after,
+    service_level_in,
 )
 from casework.domain.personal_data import InMemoryKeyStore, PersonVault
-from casework.events.intelligence import IntelligenceAllocated, IntelligenceLogged
+from casework.domain.policy import Timing
+from casework.events.intelligence import IntelligenceAllocated, IntelligenceLogged, RiskAssessed
 from casework.events.links import LinkRelation, RecordsLinked
 
 from .helpers import NOW, context, run
@@ -73,6 +79,7 @@ def test_reopening_needs_a_reason_and_returns_to_allocated():
     )
     state = INTELLIGENCE.fold("r1", reopened, state)
     assert state.state == "allocated" and state.officer == "amy"
+    assert (state.risk, state.action_required, state.outcome) == (None, None, None)  # assess again
 
 
 def test_assessing_before_allocation_is_refused_naming_state_and_allowed_actions():
@@ -168,3 +175,31 @@ def test_linking_to_an_unknown_record_is_invalid():
             assessed(), LinkIntelligence(record_id="r1", linked={"kind": "visit", "id": "nope"}), context()
         )
     assert bad.value.errors[0][0] == "linked"
+
+
+# ----------------------------------------------------------------------------- service levels
+def test_service_levels_follow_the_state_and_a_first_action_needs_urgency_and_required_action():
+    assert service_level_in("logged", None, None) is ServiceLevel.allocation
+    assert service_level_in("allocated", None, None) is ServiceLevel.risk_assessment
+    assert service_level_in("risk_assessed", "critical", True) is ServiceLevel.first_action
+    assert service_level_in("risk_assessed", "high", False) is None
+    assert service_level_in("risk_assessed", "medium", True) is None
+    assert service_level_in("actioned", "high", True) is None
+
+
+def test_an_allocation_starts_the_assessment_clock_and_a_re_allocation_keeps_the_running_one():
+    timing = Timing()
+    first = service_level_after(IntelligenceAllocated(record_id="r1", officer="amy"), NOW, timing)
+    assert isinstance(first, ServiceLevelDue)
+    assert (first.level, first.since) == (ServiceLevel.risk_assessment, NOW)
+    again = IntelligenceAllocated(record_id="r1", officer="bob", previous_officer="amy")
+    assert service_level_after(again, NOW + timedelta(hours=3), timing) is KEEP
+
+
+def test_an_assessment_starts_the_first_action_clock_only_when_a_first_action_is_expected():
+    timing = Timing()
+    urgent = service_level_after(
+        RiskAssessed(record_id="r1", risk="high", action_required=True, rationale="r"), NOW, timing)
+    assert isinstance(urgent, ServiceLevelDue) and urgent.level is ServiceLevel.first_action
+    calm = RiskAssessed(record_id="r1", risk="high", action_required=False, rationale="r")
+    assert service_level_after(calm, NOW, timing) is None

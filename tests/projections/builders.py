@@ -34,6 +34,7 @@ from casework.events.safeguarding import (
     SafeguardingConcernClosed,
     SafeguardingConcernRaised,
     SafeguardingConcernReferred,
+    SafeguardingOutcomeRecorded,
 )
 from casework.events.sanctions import ContractSuspended, RequirementToImproveIssued, SanctionLifted
 from casework.events.store import EventStore, StoredEvent
@@ -127,7 +128,9 @@ class Recorder:
         if section_42 is not None:
             self.add(stream, pid, SafeguardingConcernReferred(concern_id=cid, section_42=section_42),
                      at + timedelta(hours=1))
-        if close:
+        if close:  # the lifecycle closes a concern once its outcome is recorded
+            self.add(stream, pid, SafeguardingOutcomeRecorded(concern_id=cid, outcome="inconclusive"),
+                     at + timedelta(hours=2))
             self.add(stream, pid, SafeguardingConcernClosed(concern_id=cid), at + timedelta(hours=2))
         return cid
 

@@ -6,8 +6,10 @@ by an officer (stream ``action-plan-<plan_id>``). The plan closes with its last 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from types import MappingProxyType
 from typing import ClassVar
 from zoneinfo import ZoneInfo
 
@@ -64,13 +66,19 @@ RAISED_FROM_KINDS = frozenset(
     {RecordKind.visit, RecordKind.intelligence, RecordKind.safeguarding, RecordKind.assessment}
 )
 
-_ITEM_ACTION_OF: dict[type[DomainEvent], str] = {
+# The lifecycle action each item event records; read models replay stored events by type name.
+ITEM_ACTION_OF: Mapping[type[DomainEvent], str] = MappingProxyType({
     ActionItemStarted: "start",
     ActionItemCompleted: "complete",
     ActionItemVerified: "verify",
     ActionItemReturned: "return",
     ActionItemDueDateChanged: "change_due_date",
-}
+})
+ITEM_ACTION_OF_TYPE: Mapping[str, str] = MappingProxyType(
+    {c.type_name: a for c, a in ITEM_ACTION_OF.items()}
+)
+# Items the provider still has to do: these are open, and overdue once their due date passes.
+ITEM_OPEN_STATES: frozenset[ActionItemState] = frozenset({IS.open, IS.in_progress})
 
 
 def allowed_actions(state: ActionPlanState | str) -> set[str]:
@@ -97,7 +105,7 @@ class PlanItem:
 
 def is_overdue(item: PlanItem, now: datetime) -> bool:
     """Overdue: not yet completed and its due date (in England) has passed."""
-    return item.state in (IS.open, IS.in_progress) and item.due < now.astimezone(ENGLAND).date()
+    return item.state in ITEM_OPEN_STATES and item.due < now.astimezone(ENGLAND).date()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -201,7 +209,7 @@ def evolve(state: ActionPlan, event: DomainEvent) -> ActionPlan:
             return replace(state, state=PS(PLAN_LIFECYCLE.replay(state.id, state.state, "close")))
         case RecordsLinked():
             return replace(state, links=(*state.links, event.linked))
-    action = _ITEM_ACTION_OF.get(type(event))
+    action = ITEM_ACTION_OF.get(type(event))
     if action is None:
         return state
     item = state.item(event.item_id)  # type: ignore[attr-defined]

@@ -8,7 +8,9 @@ the provider is closed to new placements.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from types import MappingProxyType
 from typing import ClassVar
 
 from casework.domain.actors import Role
@@ -48,6 +50,11 @@ def _escalation_rows() -> list[Row]:
 ESCALATION_LIFECYCLE = Lifecycle("contract escalation", STAGE_ORDER, _escalation_rows(), S.monitoring)
 
 CLOSED_TO_PLACEMENTS = frozenset({S.contract_suspension, S.final_notice_90_day, S.terminated})
+
+# The stage each escalating event enters, by type name (a lift names its own: ``to_stage``).
+STAGE_ENTERED_BY_TYPE: Mapping[str, SanctionStage] = MappingProxyType(
+    {cls.type_name: stage for cls, stage in STAGE_ENTERED.items()}
+)
 
 
 def closed_to_new_placements(stage: SanctionStage) -> bool:
@@ -188,6 +195,7 @@ __all__ = [
     "CLOSED_TO_PLACEMENTS",
     "ESCALATION",
     "ESCALATION_LIFECYCLE",
+    "STAGE_ENTERED_BY_TYPE",
     "EscalateContract",
     "EscalationState",
     "LiftSanction",

@@ -3,9 +3,12 @@ action, re-opened with a reason (stream ``intelligence-<record_id>``)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import ClassVar
+from enum import StrEnum
+from types import MappingProxyType
+from typing import ClassVar, Final
 
 from pydantic import AwareDatetime, Field
 
@@ -14,6 +17,7 @@ from casework.domain.errors import InvalidInput
 from casework.domain.lifecycle import Lifecycle
 from casework.domain.links import check_linkable, triggered
 from casework.domain.personal_data import PersonDetails
+from casework.domain.policy import Period, Timing
 from casework.events.base import DomainEvent
 from casework.events.intelligence import (
     IntelligenceAction,
@@ -49,14 +53,19 @@ RECORD_LIFECYCLE = Lifecycle(
     initial=R.logged,
 )
 
-# The lifecycle action each event records (replay walks the same table).
-_ACTION_OF: dict[type[DomainEvent], str] = {
+# The lifecycle action each event records (replay walks the same table). Read models replay
+# stored events by type name (ACTION_OF_TYPE) without decoding them.
+ACTION_OF: Mapping[type[DomainEvent], str] = MappingProxyType({
     IntelligenceAllocated: "allocate",
     RiskAssessed: "assess",
     IntelligenceActionTaken: "take_action",
     IntelligenceClosed: "close",
     IntelligenceReopened: "reopen",
-}
+})
+ACTION_OF_TYPE: Mapping[str, str] = MappingProxyType({c.type_name: a for c, a in ACTION_OF.items()})
+# Open: not closed (a closed record may be re-opened, so 'closed' is not a final state).
+OPEN_STATES: frozenset[IntelligenceState] = frozenset(R) - {R.closed}
+URGENT_RISKS: frozenset[RiskLevel] = frozenset({RiskLevel.high, RiskLevel.critical})
 
 
 def allowed_actions(state: IntelligenceState | str) -> set[str]:
@@ -83,6 +92,103 @@ class IntelligenceRecord:
     @property
     def allowed_actions(self) -> set[str]:
         return RECORD_LIFECYCLE.allowed_actions(self.state)
+
+
+# ----------------------------------------------------------------------------- service levels
+class ServiceLevel(StrEnum):
+    """What an open record is waiting for, against the council's service levels."""
+
+    allocation = "allocation"  # within 1 working day of receipt
+    risk_assessment = "risk_assessment"  # within 2 working days of allocation (or re-opening)
+    first_action = "first_action"  # within 1 working day of an urgent assessment
+
+
+def first_action_expected(risk: RiskLevel | str | None, action_required: bool | None) -> bool:
+    """A first action is due only for a high or critical risk that requires action: a record
+    assessed high with no action required expects none (so it has no service level)."""
+    return bool(action_required) and risk in URGENT_RISKS
+
+
+def service_level_in(
+    state: IntelligenceState | str, risk: RiskLevel | str | None, action_required: bool | None
+) -> ServiceLevel | None:
+    """The service level a record in ``state`` works to (None: nothing is due)."""
+    if state == R.logged:
+        return ServiceLevel.allocation
+    if state == R.allocated:
+        return ServiceLevel.risk_assessment
+    if state == R.risk_assessed and first_action_expected(risk, action_required):
+        return ServiceLevel.first_action
+    return None
+
+
+def service_level_of(record: IntelligenceRecord) -> ServiceLevel | None:
+    return service_level_in(record.state, record.risk, record.action_required)
+
+
+@dataclass(frozen=True)
+class ServiceLevelDue:
+    level: ServiceLevel
+    since: datetime  # when its clock started
+    due_at: datetime
+
+
+class _Keep:
+    def __repr__(self) -> str:
+        return "KEEP"
+
+
+# The event leaves the record's service level and its clock as they were.
+KEEP: Final = _Keep()
+
+
+_PERIOD_OF: Mapping[ServiceLevel, str] = MappingProxyType({
+    ServiceLevel.allocation: "intelligence_allocation",
+    ServiceLevel.risk_assessment: "intelligence_risk_assessment",
+    ServiceLevel.first_action: "high_risk_first_action",
+})
+
+
+def service_level_period(level: ServiceLevel, timing: Timing) -> Period:
+    """The council's period for ``level`` (``DeadlinePolicy``)."""
+    return getattr(timing.policy, _PERIOD_OF[level])
+
+
+# The state each event leaves a record in, when the event alone says so (from the lifecycle
+# table); None for an allocation, whose destination depends on the state it starts from.
+_ENTERS: Mapping[type[DomainEvent], str | None] = MappingProxyType({
+    IntelligenceLogged: RECORD_LIFECYCLE.initial,
+    **{cls: RECORD_LIFECYCLE.entered_by(action) for cls, action in ACTION_OF.items()},
+})
+_FIRST_ALLOCATION = RECORD_LIFECYCLE.destination(RECORD_LIFECYCLE.initial, "allocate")
+
+
+def service_level_after(
+    event: DomainEvent, at: datetime, timing: Timing
+) -> ServiceLevelDue | None | _Keep:
+    """What an event (that happened ``at``) does to its record's service level: starts the
+    clock of the level the record now works to (``ServiceLevelDue``), stops it (None: nothing is
+    due), or ``KEEP``s the running one. The triage inbox and the deadline rules both fold this.
+
+    The level comes from the state the event enters (``service_level_in``). An allocation from
+    'logged' (no previous officer) starts the risk-assessment clock; a re-allocation leaves the
+    record in whatever state it was (the lifecycle says so) and hands the running clock to the
+    new officer without restarting it: re-allocating does not buy time. Each risk assessment
+    restarts the first-action clock, or stops it when no first action is expected."""
+    cls = type(event)
+    entered = _ENTERS.get(cls)
+    if cls is IntelligenceAllocated and event.previous_officer is None:  # type: ignore[attr-defined]
+        entered = _FIRST_ALLOCATION
+    if entered is None:
+        return KEEP
+    if cls is RiskAssessed:
+        level = service_level_in(entered, event.risk, event.action_required)  # type: ignore[attr-defined]
+    else:
+        level = service_level_in(entered, None, None)
+    if level is None:
+        return None
+    since = event.received_at if cls is IntelligenceLogged else at  # type: ignore[attr-defined]
+    return ServiceLevelDue(level, since, timing.after(since, service_level_period(level, timing)))
 
 
 # ----------------------------------------------------------------------------- commands
@@ -156,7 +262,7 @@ def evolve(state: IntelligenceRecord, event: DomainEvent) -> IntelligenceRecord:
             )
         case RecordsLinked():
             return replace(state, links=(*state.links, event.linked))
-    action = _ACTION_OF.get(type(event))
+    action = ACTION_OF.get(type(event))
     if action is None:
         return state
     state = replace(state, state=R(RECORD_LIFECYCLE.replay(state.id, state.state, action)))
@@ -170,7 +276,8 @@ def evolve(state: IntelligenceRecord, event: DomainEvent) -> IntelligenceRecord:
         case IntelligenceClosed():
             return replace(state, outcome=event.outcome)
         case IntelligenceReopened():
-            return replace(state, outcome=None)
+            # Re-opened to be risk assessed again: the earlier assessment no longer stands.
+            return replace(state, outcome=None, risk=None, action_required=None)
     return state
 
 

@@ -4,9 +4,11 @@ failed (an alert proposes escalation). An extended notice may be extended again.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
+from types import MappingProxyType
 from typing import ClassVar
 from zoneinfo import ZoneInfo
 
@@ -44,6 +46,16 @@ NOTICE_LIFECYCLE = Lifecycle(
     ],
     N.new,
 )
+
+
+# The lifecycle action each event records (evolve and the read models replay the table).
+ACTION_OF: Mapping[type[DomainEvent], str] = MappingProxyType({
+    RemedyNoticeIssued: "issue",
+    RemedyNoticeComplied: "comply",
+    RemedyNoticeExtended: "extend",
+    RemedyNoticeFailed: "fail",
+})
+ACTION_OF_TYPE: Mapping[str, str] = MappingProxyType({c.type_name: a for c, a in ACTION_OF.items()})
 
 
 def notice_stream(notice_id: str) -> str:
@@ -86,17 +98,16 @@ class RecordNoticeFailed(Command):
 
 
 def evolve(notice: Notice, event: DomainEvent) -> Notice:
-    version = notice.version + 1
+    action = ACTION_OF.get(type(event))
+    if action is None:
+        return notice
+    state = N(NOTICE_LIFECYCLE.replay(notice.notice_id, notice.state, action))
+    notice = replace(notice, state=state, version=notice.version + 1)
     match event:
         case RemedyNoticeIssued():
-            return replace(notice, provider_id=event.provider_id, state=N.issued,
-                           remedy_by=event.remedy_by, version=version)
+            return replace(notice, provider_id=event.provider_id, remedy_by=event.remedy_by)
         case RemedyNoticeExtended():
-            return replace(notice, state=N.extended, remedy_by=event.remedy_by, version=version)
-        case RemedyNoticeComplied():
-            return replace(notice, state=N.complied, version=version)
-        case RemedyNoticeFailed():
-            return replace(notice, state=N.failed, version=version)
+            return replace(notice, remedy_by=event.remedy_by)
     return notice
 
 

@@ -8,8 +8,10 @@ close as recovered from any open stage.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from types import MappingProxyType
 from typing import ClassVar
 
 from pydantic import Field
@@ -120,25 +122,36 @@ class CloseProcedure(Command):
     note: str
 
 
-_ENTERS: dict[type[DomainEvent], FailureStage] = {
-    ProviderFailureConcernIdentified: F.concern_identified,
-    ProviderFailureProcedureInitiated: F.procedure_initiated,
-    ContingencyPlanningStarted: F.contingency_planning,
-    ContingencyPlanReviewed: F.contingency_planning,
-    ResidentsMovingStarted: F.residents_moving,
-}
+# The lifecycle action each event records (evolve and the read models replay the table); a
+# closing event's action depends on its outcome (CLOSE_ACTION).
+ACTION_OF: Mapping[type[DomainEvent], str] = MappingProxyType({
+    ProviderFailureConcernIdentified: "identify_concern",
+    ProviderFailureProcedureInitiated: "initiate",
+    ContingencyPlanningStarted: "plan_contingency",
+    ContingencyPlanReviewed: "review_contingency",
+    ResidentsMovingStarted: "move_residents",
+})
+CLOSE_ACTION: Mapping[FailureOutcome, str] = MappingProxyType({
+    FailureOutcome.recovered: "close_recovered",
+    FailureOutcome.provider_exited: "close_provider_exited",
+})
+
+
+def action_of(event: DomainEvent) -> str | None:
+    """The lifecycle action a procedure's event records (None: not a lifecycle event)."""
+    if isinstance(event, ProviderFailureProcedureClosed):
+        return CLOSE_ACTION[event.outcome]
+    return ACTION_OF.get(type(event))
 
 
 def evolve(proc: Procedure, event: DomainEvent) -> Procedure:
-    version = proc.version + 1
+    action = action_of(event)
+    if action is None:
+        return proc
+    stage = F(PROVIDER_FAILURE_LIFECYCLE.replay(proc.procedure_id, proc.stage, action))
+    proc = replace(proc, stage=stage, version=proc.version + 1)
     if isinstance(event, ProviderFailureConcernIdentified):
-        return replace(proc, provider_id=event.provider_id, kind=event.kind,
-                       stage=F.concern_identified, version=version)
-    if isinstance(event, ProviderFailureProcedureClosed):
-        stage = F.closed_recovered if event.outcome is FailureOutcome.recovered else F.closed_provider_exited
-        return replace(proc, stage=stage, version=version)
-    if type(event) in _ENTERS:
-        return replace(proc, stage=_ENTERS[type(event)], version=version)
+        return replace(proc, provider_id=event.provider_id, kind=event.kind)
     return proc
 
 

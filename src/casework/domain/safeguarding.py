@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from types import MappingProxyType
 from typing import ClassVar
 
 from casework.domain.aggregate import Aggregate, Command, Context, Route, require_text
@@ -36,11 +38,13 @@ CONCERN_LIFECYCLE = Lifecycle(
     initial=G.raised,
 )
 
-_ACTION_OF: dict[type[DomainEvent], str] = {
+# The lifecycle action each event records; read models replay stored events by type name.
+ACTION_OF: Mapping[type[DomainEvent], str] = MappingProxyType({
     SafeguardingConcernReferred: "refer",
     SafeguardingOutcomeRecorded: "record_outcome",
     SafeguardingConcernClosed: "close",
-}
+})
+ACTION_OF_TYPE: Mapping[str, str] = MappingProxyType({c.type_name: a for c, a in ACTION_OF.items()})
 
 
 def allowed_actions(state: SafeguardingState | str) -> set[str]:
@@ -109,7 +113,7 @@ def evolve(state: SafeguardingConcern, event: DomainEvent) -> SafeguardingConcer
             )
         case RecordsLinked():
             return replace(state, links=(*state.links, event.linked))
-    action = _ACTION_OF.get(type(event))
+    action = ACTION_OF.get(type(event))
     if action is None:
         return state
     state = replace(state, state=G(CONCERN_LIFECYCLE.replay(state.id, state.state, action)))

@@ -3,8 +3,10 @@ several visits (stream ``assessment-<assessment_id>``)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 from pydantic import AwareDatetime, Field
@@ -51,6 +53,24 @@ ASSESSMENT_LIFECYCLE = Lifecycle(
     AssessmentState,
     [("link_visit", A.ongoing, A.ongoing), ("conclude", A.ongoing, A.concluded)],
     initial=A.ongoing,
+)
+
+
+# The lifecycle action each event records; read models replay stored events by type name.
+VISIT_ACTION_OF: Mapping[type[DomainEvent], str] = MappingProxyType({
+    VisitRescheduled: "reschedule",
+    VisitCompleted: "complete",
+    VisitCancelled: "cancel",
+})
+VISIT_ACTION_OF_TYPE: Mapping[str, str] = MappingProxyType(
+    {c.type_name: a for c, a in VISIT_ACTION_OF.items()}
+)
+ASSESSMENT_ACTION_OF: Mapping[type[DomainEvent], str] = MappingProxyType({
+    AssessmentVisitLinked: "link_visit",
+    AssessmentConcluded: "conclude",
+})
+ASSESSMENT_ACTION_OF_TYPE: Mapping[str, str] = MappingProxyType(
+    {c.type_name: a for c, a in ASSESSMENT_ACTION_OF.items()}
 )
 
 
@@ -179,11 +199,11 @@ def evolve_visit(state: Visit, event: DomainEvent) -> Visit:
                 out_of_hours=event.out_of_hours,
             )
         case VisitRescheduled():
-            return replace(state, state=_replay_visit(state, "reschedule"), planned_for=event.planned_for)
+            return replace(state, state=_replay_visit(state, event), planned_for=event.planned_for)
         case VisitCompleted():
             return replace(
                 state,
-                state=_replay_visit(state, "complete"),
+                state=_replay_visit(state, event),
                 framework_id=event.framework_id,
                 framework_version=event.framework_version,
                 scores=dict(event.scores),
@@ -191,14 +211,14 @@ def evolve_visit(state: Visit, event: DomainEvent) -> Visit:
                 compliant=event.compliant,
             )
         case VisitCancelled():
-            return replace(state, state=_replay_visit(state, "cancel"))
+            return replace(state, state=_replay_visit(state, event))
         case RecordsLinked():
             return replace(state, links=(*state.links, event.linked))
     return state
 
 
-def _replay_visit(state: Visit, action: str) -> VisitState:
-    return V(VISIT_LIFECYCLE.replay(state.id, state.state, action))
+def _replay_visit(state: Visit, event: DomainEvent) -> VisitState:
+    return V(VISIT_LIFECYCLE.replay(state.id, state.state, VISIT_ACTION_OF[type(event)]))
 
 
 def evolve_assessment(state: Assessment, event: DomainEvent) -> Assessment:
@@ -211,10 +231,10 @@ def evolve_assessment(state: Assessment, event: DomainEvent) -> Assessment:
                 framework_version=event.framework_version,
             )
         case AssessmentVisitLinked():
-            ASSESSMENT_LIFECYCLE.replay(state.id, state.state, "link_visit")
+            ASSESSMENT_LIFECYCLE.replay(state.id, state.state, ASSESSMENT_ACTION_OF[type(event)])
             return replace(state, visit_ids=(*state.visit_ids, event.visit_id))
         case AssessmentConcluded():
-            dest = ASSESSMENT_LIFECYCLE.replay(state.id, state.state, "conclude")
+            dest = ASSESSMENT_LIFECYCLE.replay(state.id, state.state, ASSESSMENT_ACTION_OF[type(event)])
             return replace(state, state=A(dest), outcome=event.outcome, rag=event.rag)
         case RecordsLinked():
             return replace(state, links=(*state.links, event.linked))

@@ -21,7 +21,20 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Column, Index, String, Table, func, or_, select
 
-from casework.events.sanctions import STAGE_ENTERED, SanctionStage
+from casework.domain.action_plans import ITEM_ACTION_OF_TYPE, ITEM_LIFECYCLE
+from casework.domain.escalation import CLOSED_TO_PLACEMENTS, STAGE_ENTERED_BY_TYPE
+from casework.domain.intelligence import ACTION_OF_TYPE as RECORD_ACTIONS
+from casework.domain.intelligence import OPEN_STATES as OPEN_RECORD_STATES
+from casework.domain.intelligence import RECORD_LIFECYCLE, IntelligenceState
+from casework.domain.notices import ACTION_OF_TYPE as NOTICE_ACTIONS
+from casework.domain.notices import NOTICE_LIFECYCLE
+from casework.domain.provider_failure import ACTION_OF as FAILURE_ACTION_OF
+from casework.domain.provider_failure import CLOSE_ACTION, PROVIDER_FAILURE_LIFECYCLE
+from casework.domain.safeguarding import ACTION_OF_TYPE as CONCERN_ACTIONS
+from casework.domain.safeguarding import CONCERN_LIFECYCLE
+from casework.domain.visits import VISIT_ACTION_OF_TYPE, VISIT_LIFECYCLE
+from casework.events.provider_failure import FailureOutcome
+from casework.events.sanctions import SanctionStage
 from casework.events.store import StoredEvent
 from casework.projections.base import read_models
 from casework.projections.fold import PartitionedFold, State, current_data
@@ -34,11 +47,13 @@ from casework.projections.risk_matrix import (
 )
 from casework.projections.sources import connect, local_date, now_of, store_of
 
-CLOSED_TO_PLACEMENTS = frozenset(
-    {SanctionStage.contract_suspension, SanctionStage.final_notice_90_day, SanctionStage.terminated}
-)
 FULL_MONITORING = "full_monitoring"
-_STAGE_BY_TYPE = {cls.type_name: stage.value for cls, stage in STAGE_ENTERED.items()}
+# A record missing from a provider's open records is closed (it may be re-opened).
+_CLOSED_RECORD = IntelligenceState.closed.value
+_FAILURE_ACTIONS = {cls.type_name: action for cls, action in FAILURE_ACTION_OF.items()}
+# A visit has one open state, its first (tests/projections/test_one_truth_per_rule.py): a visit
+# in the map is planned, so its entry (which pages read) needs no state of its own.
+_PLANNED = VISIT_LIFECYCLE.initial
 
 rm_providers = Table(
     "rm_providers",
@@ -63,16 +78,18 @@ def new_state(provider_id: str) -> State:
         "district": None, "cqc_location_id": None, "state": "active",
         "cqc_rating": None, "cqc_rated_on": None, "stage": "monitoring", "stage_since": None,
         "rag": None, "rag_on": None, "version": 0, "escalation_version": 0,
+        # Each lifecycle's state is replayed through the domain's table; an entry leaves its
+        # map when it reaches a final state (an intelligence record: when it is closed).
         "records": {},    # open intelligence: id -> [state, risk, action_required]
         "concerns": {},   # open safeguarding: id -> [state, section_42]
         "plans": {},      # open action plans: id -> raised on
         "items": {},      # unverified items: "plan/item" -> [state, due]
-        "visits": {},     # planned visits: id -> [reason, planned_for]
+        "visits": {},     # planned visits: id -> [reason, planned_for] (planned: see _PLANNED)
         "last_full_monitoring": None,
         "changes": [],    # [kind, on] ownership / registered manager changes
         "criteria": {},   # officer risk criteria: key -> [rag, on]
-        "failures": {},   # open provider failure procedures: id -> kind
-        "notices": {},    # open remedy notices: id -> remedy_by
+        "failures": {},   # open provider failure procedures: id -> [stage, kind]
+        "notices": {},    # open remedy notices: id -> [state, remedy_by]
         "assessments": {},  # ongoing assessments: id -> opened on
     }
 
@@ -114,65 +131,55 @@ def _criterion(s: State, d: dict, e: StoredEvent) -> None:
 
 
 def _record_logged(s: State, d: dict, e: StoredEvent) -> None:
-    s["records"][d["record_id"]] = ["logged", None, False]
+    s["records"][d["record_id"]] = [RECORD_LIFECYCLE.initial, None, False]
 
 
-def _record_state(state: str):
-    def handler(s: State, d: dict, e: StoredEvent) -> None:
-        s["records"][d["record_id"]][0] = state
-    return handler
-
-
-def _record_assessed(s: State, d: dict, e: StoredEvent) -> None:
-    s["records"][d["record_id"]] = ["risk_assessed", d["risk"], bool(d["action_required"])]
-
-
-def _record_closed(s: State, d: dict, e: StoredEvent) -> None:
-    del s["records"][d["record_id"]]
-
-
-def _record_reopened(s: State, d: dict, e: StoredEvent) -> None:
-    s["records"][d["record_id"]] = ["allocated", None, False]
+def _record_moved(s: State, d: dict, e: StoredEvent) -> None:
+    rid, records = d["record_id"], s["records"]
+    entry = records.get(rid) or [_CLOSED_RECORD, None, False]
+    entry[0] = RECORD_LIFECYCLE.replay(rid, entry[0], RECORD_ACTIONS[e.type])
+    if e.type == "RiskAssessed":
+        entry[1], entry[2] = d["risk"], bool(d["action_required"])
+    elif e.type == "IntelligenceReopened":  # to be assessed again (as the record's evolve)
+        entry[1], entry[2] = None, False
+    if entry[0] in OPEN_RECORD_STATES:
+        records[rid] = entry
+    else:
+        records.pop(rid, None)
 
 
 def _concern_raised(s: State, d: dict, e: StoredEvent) -> None:
-    s["concerns"][d["concern_id"]] = ["raised", False]
+    s["concerns"][d["concern_id"]] = [CONCERN_LIFECYCLE.initial, False]
 
 
-def _concern_referred(s: State, d: dict, e: StoredEvent) -> None:
-    s["concerns"][d["concern_id"]] = ["referred", bool(d["section_42"])]
-
-
-def _concern_outcome(s: State, d: dict, e: StoredEvent) -> None:
-    s["concerns"][d["concern_id"]][0] = "outcome_recorded"
-
-
-def _concern_closed(s: State, d: dict, e: StoredEvent) -> None:
-    del s["concerns"][d["concern_id"]]
+def _concern_moved(s: State, d: dict, e: StoredEvent) -> None:
+    cid = d["concern_id"]
+    entry = s["concerns"][cid]
+    entry[0] = CONCERN_LIFECYCLE.replay(cid, entry[0], CONCERN_ACTIONS[e.type])
+    if e.type == "SafeguardingConcernReferred":
+        entry[1] = bool(d["section_42"])
+    if CONCERN_LIFECYCLE.is_final(entry[0]):
+        del s["concerns"][cid]
 
 
 def _plan_raised(s: State, d: dict, e: StoredEvent) -> None:
     s["plans"][d["plan_id"]] = _on(e)
     for item in d["items"]:
-        s["items"][f"{d['plan_id']}/{item['item_id']}"] = ["open", item["due"]]
+        s["items"][f"{d['plan_id']}/{item['item_id']}"] = [ITEM_LIFECYCLE.initial, item["due"]]
 
 
 def _item_added(s: State, d: dict, e: StoredEvent) -> None:
-    s["items"][f"{d['plan_id']}/{d['item']['item_id']}"] = ["open", d["item"]["due"]]
+    s["items"][f"{d['plan_id']}/{d['item']['item_id']}"] = [ITEM_LIFECYCLE.initial, d["item"]["due"]]
 
 
-def _item_state(state: str):
-    def handler(s: State, d: dict, e: StoredEvent) -> None:
-        s["items"][f"{d['plan_id']}/{d['item_id']}"][0] = state
-    return handler
-
-
-def _item_verified(s: State, d: dict, e: StoredEvent) -> None:
-    del s["items"][f"{d['plan_id']}/{d['item_id']}"]
-
-
-def _item_due(s: State, d: dict, e: StoredEvent) -> None:
-    s["items"][f"{d['plan_id']}/{d['item_id']}"][1] = d["due"]
+def _item_moved(s: State, d: dict, e: StoredEvent) -> None:
+    key = f"{d['plan_id']}/{d['item_id']}"
+    entry = s["items"][key]
+    entry[0] = ITEM_LIFECYCLE.replay(key, entry[0], ITEM_ACTION_OF_TYPE[e.type])
+    if e.type == "ActionItemDueDateChanged":
+        entry[1] = d["due"]
+    if ITEM_LIFECYCLE.is_final(entry[0]):
+        del s["items"][key]
 
 
 def _plan_closed(s: State, d: dict, e: StoredEvent) -> None:
@@ -185,20 +192,19 @@ def _visit_planned(s: State, d: dict, e: StoredEvent) -> None:
     s["visits"][d["visit_id"]] = [d["reason"], d["planned_for"]]
 
 
-def _visit_rescheduled(s: State, d: dict, e: StoredEvent) -> None:
-    s["visits"][d["visit_id"]][1] = d["planned_for"]
-
-
-def _visit_completed(s: State, d: dict, e: StoredEvent) -> None:
-    reason, _ = s["visits"].pop(d["visit_id"])
-    if reason == FULL_MONITORING:
+def _visit_moved(s: State, d: dict, e: StoredEvent) -> None:
+    vid = d["visit_id"]
+    entry = s["visits"][vid]
+    state = VISIT_LIFECYCLE.replay(vid, _PLANNED, VISIT_ACTION_OF_TYPE[e.type])
+    if e.type == "VisitRescheduled":
+        entry[1] = d["planned_for"]
+    if not VISIT_LIFECYCLE.is_final(state):
+        return
+    del s["visits"][vid]
+    if e.type == "VisitCompleted" and entry[0] == FULL_MONITORING:
         on = _on(e)
         if s["last_full_monitoring"] is None or on > s["last_full_monitoring"]:
             s["last_full_monitoring"] = on
-
-
-def _visit_cancelled(s: State, d: dict, e: StoredEvent) -> None:
-    del s["visits"][d["visit_id"]]
 
 
 def _assessment_opened(s: State, d: dict, e: StoredEvent) -> None:
@@ -213,7 +219,7 @@ def _assessment_concluded(s: State, d: dict, e: StoredEvent) -> None:
 
 
 def _sanction_issued(s: State, d: dict, e: StoredEvent) -> None:
-    s["stage"], s["stage_since"] = _STAGE_BY_TYPE[e.type], _on(e)
+    s["stage"], s["stage_since"] = STAGE_ENTERED_BY_TYPE[e.type].value, _on(e)
     s["escalation_version"] = e.version
 
 
@@ -222,24 +228,28 @@ def _sanction_lifted(s: State, d: dict, e: StoredEvent) -> None:
     s["escalation_version"] = e.version
 
 
-def _failure_opened(s: State, d: dict, e: StoredEvent) -> None:
-    s["failures"][d["procedure_id"]] = d["kind"]
+def _failure_moved(s: State, d: dict, e: StoredEvent) -> None:
+    pid, failures = d["procedure_id"], s["failures"]
+    if e.type == "ProviderFailureConcernIdentified":
+        failures[pid] = [PROVIDER_FAILURE_LIFECYCLE.initial, d["kind"]]
+    action = (CLOSE_ACTION[FailureOutcome(d["outcome"])] if e.type == "ProviderFailureProcedureClosed"
+              else _FAILURE_ACTIONS[e.type])
+    entry = failures[pid]
+    entry[0] = PROVIDER_FAILURE_LIFECYCLE.replay(pid, entry[0], action)
+    if PROVIDER_FAILURE_LIFECYCLE.is_final(entry[0]):
+        del failures[pid]
 
 
-def _failure_closed(s: State, d: dict, e: StoredEvent) -> None:
-    s["failures"].pop(d["procedure_id"], None)
-
-
-def _notice_issued(s: State, d: dict, e: StoredEvent) -> None:
-    s["notices"][d["notice_id"]] = d["remedy_by"]
-
-
-def _notice_extended(s: State, d: dict, e: StoredEvent) -> None:
-    s["notices"][d["notice_id"]] = d["remedy_by"]
-
-
-def _notice_resolved(s: State, d: dict, e: StoredEvent) -> None:
-    s["notices"].pop(d["notice_id"], None)
+def _notice_moved(s: State, d: dict, e: StoredEvent) -> None:
+    nid, notices = d["notice_id"], s["notices"]
+    if e.type == "RemedyNoticeIssued":
+        notices[nid] = [NOTICE_LIFECYCLE.initial, None]
+    entry = notices[nid]
+    entry[0] = NOTICE_LIFECYCLE.replay(nid, entry[0], NOTICE_ACTIONS[e.type])
+    if "remedy_by" in d:
+        entry[1] = d["remedy_by"]
+    if NOTICE_LIFECYCLE.is_final(entry[0]):
+        del notices[nid]
 
 
 HANDLERS = {
@@ -251,37 +261,21 @@ HANDLERS = {
     "ProviderClosed": _closed,
     "RiskCriterionRecorded": _criterion,
     "IntelligenceLogged": _record_logged,
-    "IntelligenceAllocated": _record_state("allocated"),
-    "RiskAssessed": _record_assessed,
-    "IntelligenceActionTaken": _record_state("actioned"),
-    "IntelligenceClosed": _record_closed,
-    "IntelligenceReopened": _record_reopened,
+    **{name: _record_moved for name in RECORD_ACTIONS},
     "SafeguardingConcernRaised": _concern_raised,
-    "SafeguardingConcernReferred": _concern_referred,
-    "SafeguardingOutcomeRecorded": _concern_outcome,
-    "SafeguardingConcernClosed": _concern_closed,
+    **{name: _concern_moved for name in CONCERN_ACTIONS},
     "ActionPlanRaised": _plan_raised,
     "ActionItemAdded": _item_added,
-    "ActionItemStarted": _item_state("in_progress"),
-    "ActionItemCompleted": _item_state("completed"),
-    "ActionItemReturned": _item_state("in_progress"),
-    "ActionItemVerified": _item_verified,
-    "ActionItemDueDateChanged": _item_due,
+    **{name: _item_moved for name in ITEM_ACTION_OF_TYPE},
     "ActionPlanClosed": _plan_closed,
     "VisitPlanned": _visit_planned,
-    "VisitRescheduled": _visit_rescheduled,
-    "VisitCompleted": _visit_completed,
-    "VisitCancelled": _visit_cancelled,
+    **{name: _visit_moved for name in VISIT_ACTION_OF_TYPE},
     "AssessmentOpened": _assessment_opened,
     "AssessmentConcluded": _assessment_concluded,
-    **{name: _sanction_issued for name in _STAGE_BY_TYPE},
+    **{name: _sanction_issued for name in STAGE_ENTERED_BY_TYPE},
     "SanctionLifted": _sanction_lifted,
-    "ProviderFailureConcernIdentified": _failure_opened,
-    "ProviderFailureProcedureClosed": _failure_closed,
-    "RemedyNoticeIssued": _notice_issued,
-    "RemedyNoticeExtended": _notice_extended,
-    "RemedyNoticeComplied": _notice_resolved,
-    "RemedyNoticeFailed": _notice_resolved,
+    **{name: _failure_moved for name in (*_FAILURE_ACTIONS, "ProviderFailureProcedureClosed")},
+    **{name: _notice_moved for name in NOTICE_ACTIONS},
 }
 
 
@@ -382,7 +376,9 @@ def view_of(state: State, now: datetime, as_of: datetime | None = None) -> Provi
 # ----------------------------------------------------------------------------- projection
 class ProviderViewProjection(PartitionedFold):
     name: ClassVar[str] = "provider_view"
-    version: ClassVar[int] = 1
+    # 2: lifecycle states replayed through the domain's tables (a re-allocated record keeps
+    # risk_assessed / actioned); notices and procedures keep their state.
+    version: ClassVar[int] = 2
     rebuild_cost: ClassVar[float] = 8.0  # us per event, for sharing a rebuild (parallel.py)
     event_types: ClassVar[frozenset[str]] = frozenset(HANDLERS) | {"ProviderRegistered"}
     query_tables: ClassVar[list[Table]] = [rm_providers]

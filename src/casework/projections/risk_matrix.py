@@ -32,8 +32,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from casework.domain.action_plans import ITEM_OPEN_STATES
+from casework.domain.intelligence import URGENT_RISKS
 from casework.events.providers import RiskCriterion
 from casework.events.rag import Rag
+from casework.events.sanctions import SanctionStage
 
 POINTS = {Rag.green: 10, Rag.amber: 5, Rag.red: 0}
 CQC_RAG = {
@@ -43,13 +46,12 @@ CQC_RAG = {
     "inadequate": Rag.red,
 }
 STAGE_RAG = {
-    "monitoring": Rag.green,
-    "requirement_to_improve": Rag.amber,
-    "contract_suspension": Rag.red,
-    "final_notice_90_day": Rag.red,
-    "terminated": Rag.red,
+    SanctionStage.monitoring: Rag.green,
+    SanctionStage.requirement_to_improve: Rag.amber,
+    SanctionStage.contract_suspension: Rag.red,
+    SanctionStage.final_notice_90_day: Rag.red,
+    SanctionStage.terminated: Rag.red,
 }
-URGENT_RISKS = frozenset({"high", "critical"})
 
 CRITERIA: tuple[tuple[int, str, str], ...] = (
     (1, "cqc_rating", "CQC overall rating"),
@@ -94,12 +96,12 @@ def overdue_items(state: dict[str, Any], today: date) -> int:
     """Open or in-progress items whose due date has passed."""
     return sum(
         1 for item_state, due in state["items"].values()
-        if item_state in ("open", "in_progress") and date.fromisoformat(due) < today
+        if item_state in ITEM_OPEN_STATES and date.fromisoformat(due) < today
     )
 
 
 def open_items(state: dict[str, Any]) -> int:
-    return sum(1 for item_state, _ in state["items"].values() if item_state in ("open", "in_progress"))
+    return sum(1 for item_state, _ in state["items"].values() if item_state in ITEM_OPEN_STATES)
 
 
 def changes_within(state: dict[str, Any], today: date, days: int = 365) -> int:

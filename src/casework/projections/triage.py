@@ -1,15 +1,11 @@
 """The triage inbox: intelligence records by state, owner, risk and service-level status.
 
-One row per record (``rm_triage``), folded from its stream ``intelligence-<id>``. Each open
-record carries the service level it is now working to and when that falls due:
-
-- ``logged``: allocation due 1 working day after receipt;
-- ``allocated``: risk assessment due 2 working days after allocation;
-- ``risk_assessed`` as high or critical with action required: first action due 1 working day
-  after the assessment.
-
-(periods from the council's ``DeadlinePolicy``). "Overdue" compares that due time with the
-clock when read. The whistleblower's identity is never in the inbox, only the fact that the
+One row per record (``rm_triage``), folded from its stream ``intelligence-<id>``. Nothing here
+re-states a rule: the state is replayed through the record's lifecycle table
+(``RECORD_LIFECYCLE``), and the service level an open record works to and when it falls due come
+from ``service_level_after`` (casework.domain.intelligence), which the deadline rules fold too,
+so the inbox and the deadline calendar cannot disagree. "Overdue" compares that due time with
+the clock when read. The whistleblower's identity is never in the inbox, only the fact that the
 record has one.
 """
 
@@ -21,15 +17,20 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, TypeAdapter
 from sqlalchemy import Boolean, Column, DateTime, Index, Integer, String, Table, Text, select
 
+from casework.domain.intelligence import (
+    ACTION_OF_TYPE,
+    INTELLIGENCE,
+    KEEP,
+    RECORD_LIFECYCLE,
+    IntelligenceState,
+    service_level_after,
+)
 from casework.domain.policy import DEFAULT_POLICY, DeadlinePolicy, Timing
 from casework.events.store import StoredEvent
 from casework.projections.base import read_models
 from casework.projections.fold import PartitionedFold, State, current_data
 from casework.projections.provider_view import rm_providers
 from casework.projections.sources import connect, now_of
-
-URGENT = frozenset({"high", "critical"})
-OPEN_STATES = frozenset({"logged", "allocated", "risk_assessed", "actioned"})
 
 rm_triage = Table(
     "rm_triage",
@@ -61,13 +62,22 @@ def _parse(value: str) -> datetime:
     return datetime.fromisoformat(value)
 
 
+_INITIAL = IntelligenceState(RECORD_LIFECYCLE.initial).value
+_STREAM_PREFIX = f"{INTELLIGENCE.stream_prefix}-"
+
+
 class TriageProjection(PartitionedFold):
     name: ClassVar[str] = "triage"
-    version: ClassVar[int] = 1
-    rebuild_cost: ClassVar[float] = 11.0  # us per event, for sharing a rebuild (parallel.py)
+    # 2: the state replayed through the record's lifecycle (a re-allocated record keeps
+    # risk_assessed / actioned); service levels from the domain (no first action is due for
+    # a high risk needing no action; a re-allocation keeps the running clock); the version
+    # counts links too.
+    version: ClassVar[int] = 2
+    rebuild_cost: ClassVar[float] = 14.0  # us per event, for sharing a rebuild (parallel.py)
     event_types: ClassVar[frozenset[str]] = frozenset({
         "IntelligenceLogged", "IntelligenceAllocated", "RiskAssessed", "IntelligenceActionTaken",
         "IntelligenceClosed", "IntelligenceReopened",
+        "RecordsLinked",  # moves only the row's version (the record's, for expected_version)
     })
     query_tables: ClassVar[list[Table]] = [rm_triage]
 
@@ -75,54 +85,41 @@ class TriageProjection(PartitionedFold):
         self.timing = Timing(policy)
 
     def partition(self, event: StoredEvent) -> str | None:
-        return event.stream
+        return event.stream if event.stream.startswith(_STREAM_PREFIX) else None
 
     def fold(self, state: State | None, event: StoredEvent) -> State:
         d = current_data(event)
-        at = event.occurred_at.isoformat()
-        if event.type == "IntelligenceLogged":
+        kind = event.type
+        action = ACTION_OF_TYPE.get(kind)
+        if kind == "IntelligenceLogged":
             state = {
                 "record_id": d["record_id"], "provider_id": d["provider_id"],
                 "source": d["source"], "summary": d["summary"],
-                "has_whistleblower": d.get("whistleblower") is not None, "state": "logged",
+                "has_whistleblower": d.get("whistleblower") is not None, "state": _INITIAL,
                 "assigned_to": None, "risk": None, "action_required": None, "outcome": None,
-                "received_at": d["received_at"], "logged_at": at, "actions": 0,
+                "received_at": d["received_at"], "logged_at": event.occurred_at.isoformat(),
+                "service_level": None, "due_at": None,
             }
-            self._due(state, "allocation", _parse(d["received_at"]))
         elif state is None:
-            raise ValueError(f"{event.type} for record {d.get('record_id')} before it was logged")
-        elif event.type == "IntelligenceAllocated":
-            state["state"], state["assigned_to"] = "allocated", d["officer"]
-            self._due(state, "risk_assessment", event.occurred_at)
-        elif event.type == "RiskAssessed":
-            state.update(state="risk_assessed", risk=d["risk"], action_required=d["action_required"])
-            if d["action_required"] and d["risk"] in URGENT:
-                self._due(state, "first_action", event.occurred_at)
-            else:
-                self._due(state, None, None)
-        elif event.type == "IntelligenceActionTaken":
-            state["state"] = "actioned"
-            state["actions"] += 1
-            self._due(state, None, None)
-        elif event.type == "IntelligenceClosed":
-            state.update(state="closed", outcome=d["outcome"])
-            self._due(state, None, None)
-        elif event.type == "IntelligenceReopened":
-            state.update(state="allocated", risk=None, action_required=None, outcome=None)
-            self._due(state, "risk_assessment", event.occurred_at)
+            raise ValueError(f"{kind} for record {d.get('record_id')} before it was logged")
+        elif action is not None:
+            state["state"] = RECORD_LIFECYCLE.replay(d["record_id"], state["state"], action)
+            # The facts each event carries, as the record's evolve keeps them.
+            if kind == "IntelligenceAllocated":
+                state["assigned_to"] = d["officer"]
+            elif kind == "RiskAssessed":
+                state["risk"], state["action_required"] = d["risk"], d["action_required"]
+            elif kind == "IntelligenceClosed":
+                state["outcome"] = d["outcome"]
+            elif kind == "IntelligenceReopened":  # to be assessed again
+                state.update(risk=None, action_required=None, outcome=None)
+        if kind != "RecordsLinked":  # a link changes no service level (and is not decoded)
+            due = service_level_after(event.event, event.occurred_at, self.timing)
+            if due is not KEEP:
+                state["service_level"] = due.level.value if due else None
+                state["due_at"] = due.due_at.isoformat() if due else None
         state["version"] = event.version
         return state
-
-    def _due(self, state: State, level: str | None, start: datetime | None) -> None:
-        policy = self.timing.policy
-        periods = {
-            "allocation": policy.intelligence_allocation,
-            "risk_assessment": policy.intelligence_risk_assessment,
-            "first_action": policy.high_risk_first_action,
-        }
-        state["service_level"] = level
-        due = self.timing.after(start, periods[level]) if level and start else None
-        state["due_at"] = due.isoformat() if due else None
 
     def rows(self, partition: str, state: State) -> dict[str, list[dict[str, Any]]]:
         row = {k: state[k] for k in (

@@ -36,12 +36,10 @@ RULES: Mapping[str, Rule] = MappingProxyType({
     "ResidentsMovingStarted": sanctions.procedure_moved_on,
     "ProviderFailureProcedureClosed": sanctions.procedure_moved_on,
     # intelligence service levels
-    "IntelligenceLogged": levels.intelligence_logged,
-    "IntelligenceAllocated": levels.intelligence_allocated,
-    "IntelligenceReopened": levels.intelligence_reopened,
-    "RiskAssessed": levels.risk_assessed,
-    "IntelligenceActionTaken": levels.intelligence_action_taken,
-    "IntelligenceClosed": levels.intelligence_closed,
+    **{name: levels.intelligence_service_level for name in (
+        "IntelligenceLogged", "IntelligenceAllocated", "IntelligenceReopened", "RiskAssessed",
+        "IntelligenceActionTaken", "IntelligenceClosed",
+    )},
     # action-plan items
     "ActionPlanRaised": levels.action_plan_raised,
     "ActionItemAdded": levels.action_item_added,

@@ -1,8 +1,10 @@
 """Service levels for intelligence records and action-plan item due dates, as deadline rules.
 
 Intelligence (stream ``intelligence-<id>``): allocated within 1 working day of receipt; risk
-assessed within 2 working days of allocation; a high or critical risk gets its first action
-within 1 working day of the assessment. Meeting a service level in time cancels its deadline.
+assessed within 2 working days of allocation; a high or critical risk that requires action gets
+its first action within 1 working day of the assessment. The rule is the domain's
+(``casework.domain.intelligence.service_level_after``); one deadline follows it per record, and
+meeting a service level cancels its deadline.
 
 Action-plan items (stream ``action-plan-<id>``, scope = item id): a reminder 7 days before the
 due date and an overdue alert on the day. An item reported completed suspends them; verified
@@ -11,6 +13,7 @@ ends them; returned (verification failed) resumes them, firing at once if alread
 
 from __future__ import annotations
 
+from casework.domain.intelligence import KEEP, ServiceLevel, ServiceLevelDue, service_level_after
 from casework.domain.policy import Timing
 from casework.events.action_plans import (
     ActionItem,
@@ -18,11 +21,12 @@ from casework.events.action_plans import (
     ActionItemDueDateChanged,
     ActionPlanRaised,
 )
+from casework.events.base import DomainEvent
 from casework.events.intelligence import (
     IntelligenceAllocated,
-    IntelligenceLogged,
+    IntelligenceClosed,
+    IntelligenceReopened,
     RiskAssessed,
-    RiskLevel,
 )
 from casework.events.store import StoredEvent
 from casework.workflows.deadlines import (
@@ -37,7 +41,6 @@ from casework.workflows.deadlines import (
 )
 
 K = DeadlineKind
-URGENT = frozenset({RiskLevel.high, RiskLevel.critical})
 
 
 def _deadline(event: StoredEvent, kind: K, title: str, due_at, owner: str | None, *parts: object,
@@ -50,54 +53,43 @@ def _deadline(event: StoredEvent, kind: K, title: str, due_at, owner: str | None
 
 
 # ------------------------------------------------------------------ intelligence
-def intelligence_logged(event: StoredEvent, timing: Timing) -> list[Effect]:
+# Which service level is due, and from when, is the domain's ``service_level_after`` (the
+# triage inbox folds the same function): here it only becomes deadlines.
+SERVICE_LEVEL_KINDS: dict[ServiceLevel, K] = {
+    ServiceLevel.allocation: K.intelligence_allocation,
+    ServiceLevel.risk_assessment: K.intelligence_risk_assessment,
+    ServiceLevel.first_action: K.high_risk_first_action,
+}
+_ALL_LEVELS = frozenset(SERVICE_LEVEL_KINDS.values())
+
+
+def _title(typed: DomainEvent, level: ServiceLevel) -> str:
+    match typed, level:
+        case IntelligenceReopened(), ServiceLevel.risk_assessment:
+            return "Re-opened intelligence record: risk assessment due"
+        case RiskAssessed(), ServiceLevel.first_action:
+            return f"{typed.risk.capitalize()} risk: first action due"
+    return f"Intelligence record: {level.value.replace('_', ' ')} due"
+
+
+def intelligence_service_level(event: StoredEvent, timing: Timing) -> list[Effect]:
+    """A record's service-level deadline follows its service level: a new level cancels the
+    running deadline and schedules its own; a stopped one cancels it; a kept one (a
+    re-allocation) leaves it. A closed record's deadlines all stop. The risk-assessment
+    deadline of an allocation is owned by the officer it was allocated to."""
     typed = event.event
-    assert isinstance(typed, IntelligenceLogged)
-    due = timing.after(typed.received_at, timing.policy.intelligence_allocation)
-    return [Schedule(_deadline(event, K.intelligence_allocation, "Intelligence record: allocation due",
-                               due, None))]
-
-
-def intelligence_allocated(event: StoredEvent, timing: Timing) -> list[Effect]:
-    """Allocation meets its service level; risk assessment is due 2 working days after it.
-    A re-allocation restarts the assessment clock for the new officer."""
-    typed = event.event
-    assert isinstance(typed, IntelligenceAllocated)
-    due = timing.after(event.occurred_at, timing.policy.intelligence_risk_assessment)
-    return [
-        Cancel(event.stream, kinds=frozenset({K.intelligence_allocation, K.intelligence_risk_assessment})),
-        Schedule(_deadline(event, K.intelligence_risk_assessment, "Intelligence record: risk assessment due",
-                           due, typed.officer)),
-    ]
-
-
-def intelligence_reopened(event: StoredEvent, timing: Timing) -> list[Effect]:
-    due = timing.after(event.occurred_at, timing.policy.intelligence_risk_assessment)
-    return [
-        Cancel(event.stream),
-        Schedule(_deadline(event, K.intelligence_risk_assessment,
-                           "Re-opened intelligence record: risk assessment due", due, None)),
-    ]
-
-
-def risk_assessed(event: StoredEvent, timing: Timing) -> list[Effect]:
-    typed = event.event
-    assert isinstance(typed, RiskAssessed)
-    effects: list[Effect] = [Cancel(event.stream, kinds=frozenset({K.intelligence_risk_assessment}))]
-    if typed.risk in URGENT:
-        due = timing.after(event.occurred_at, timing.policy.high_risk_first_action)
-        effects.append(Schedule(_deadline(
-            event, K.high_risk_first_action, f"{typed.risk.capitalize()} risk: first action due", due, None,
-        )))
+    due = service_level_after(typed, event.occurred_at, timing)
+    if due is KEEP:
+        return []
+    effects: list[Effect] = []
+    if event.version > 1:  # a new stream has nothing to cancel (and the read model no rows to read)
+        effects.append(Cancel(event.stream) if isinstance(typed, IntelligenceClosed)
+                       else Cancel(event.stream, kinds=_ALL_LEVELS))
+    if isinstance(due, ServiceLevelDue):
+        owner = typed.officer if isinstance(typed, IntelligenceAllocated) else None
+        kind = SERVICE_LEVEL_KINDS[due.level]
+        effects.append(Schedule(_deadline(event, kind, _title(typed, due.level), due.due_at, owner)))
     return effects
-
-
-def intelligence_action_taken(event: StoredEvent, timing: Timing) -> list[Effect]:
-    return [Cancel(event.stream, kinds=frozenset({K.high_risk_first_action}))]
-
-
-def intelligence_closed(event: StoredEvent, timing: Timing) -> list[Effect]:
-    return [Cancel(event.stream)]
 
 
 # ------------------------------------------------------------------ action-plan items
