@@ -118,9 +118,11 @@ def nul_at(value: Any, path: str = "") -> str | None:
     else:
         return None
     for key, item in items:
-        where = f"{path}.{key}" if path else str(key)
-        if "\x00" in str(key) or (where := nul_at(item, where)) is not None:
-            return where
+        here = f"{path}.{key}" if path else str(key)
+        if "\x00" in str(key):
+            return here
+        if (inner := nul_at(item, here)) is not None:
+            return inner
     return None
 
 

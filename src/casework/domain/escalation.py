@@ -127,7 +127,7 @@ def _escalate(state: EscalationState, command: EscalateContract | TerminateContr
     action = "terminate" if isinstance(command, TerminateContract) else "escalate"
     if ESCALATION_LIFECYCLE.is_final(state.stage):
         ESCALATION_LIFECYCLE.check(state.provider_id, state.stage, action)  # raises: terminated is final
-    wanted = S.terminated if action == "terminate" else command.to
+    wanted = S.terminated if isinstance(command, TerminateContract) else command.to
     if wanted is None:
         wanted = STAGE_ORDER[_rank(state.stage) + 1]
     if _rank(wanted) <= _rank(state.stage):

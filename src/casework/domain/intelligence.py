@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
-from enum import StrEnum
+from enum import Enum, StrEnum
 from types import MappingProxyType
 from typing import ClassVar, Final
 
@@ -133,13 +133,13 @@ class ServiceLevelDue:
     due_at: datetime
 
 
-class _Keep:
-    def __repr__(self) -> str:
-        return "KEEP"
+class Keep(Enum):
+    """The event leaves the record's service level and its clock as they were."""
+
+    KEEP = "keep"
 
 
-# The event leaves the record's service level and its clock as they were.
-KEEP: Final = _Keep()
+KEEP: Final = Keep.KEEP
 
 
 _PERIOD_OF: Mapping[ServiceLevel, str] = MappingProxyType({
@@ -165,7 +165,7 @@ _FIRST_ALLOCATION = RECORD_LIFECYCLE.destination(RECORD_LIFECYCLE.initial, "allo
 
 def service_level_after(
     event: DomainEvent, at: datetime, timing: Timing
-) -> ServiceLevelDue | None | _Keep:
+) -> ServiceLevelDue | None | Keep:
     """What an event (that happened ``at``) does to its record's service level: starts the
     clock of the level the record now works to (``ServiceLevelDue``), stops it (None: nothing is
     due), or ``KEEP``s the running one. The triage inbox and the deadline rules both fold this.

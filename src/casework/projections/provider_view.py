@@ -15,6 +15,7 @@ so the back-dating is visible there.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 
@@ -116,7 +117,7 @@ def _cqc_rating(s: State, d: dict, e: StoredEvent) -> None:
         s["cqc_rating"], s["cqc_rated_on"] = d["overall"], d["report_date"]
 
 
-def _change(kind: str):
+def _change(kind: str) -> Callable[[State, dict, StoredEvent], None]:
     def handler(s: State, d: dict, e: StoredEvent) -> None:
         s["changes"].append([kind, _on(e)])
     return handler

@@ -24,6 +24,7 @@ Definitions (both inclusive dates):
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, ClassVar
 
@@ -46,7 +47,7 @@ RATING_ORDER = ("outstanding", "good", "requires_improvement", "inadequate")
 
 
 def _table(name: str, *columns: Column, multi: bool = False) -> Table:
-    key = [Column("partition", String(200), primary_key=True)]
+    key: list[Column[Any]] = [Column("partition", String(200), primary_key=True)]
     if multi:
         key.append(Column("seq", Integer, primary_key=True, autoincrement=False))
     return Table(name, read_models, *key, *columns)
@@ -169,13 +170,14 @@ def fold(state: State | None, event: StoredEvent) -> State:
             periods.append([stage, on, None])
     elif kind == "notice":
         # The notice's state, replayed; a final state (complied, failed) is its outcome.
-        state = NOTICE_LIFECYCLE.replay(event.stream, s.get("state", NOTICE_LIFECYCLE.initial),
-                                        NOTICE_ACTIONS[t])
-        s["state"] = state
+        notice_state = NOTICE_LIFECYCLE.replay(
+            event.stream, s.get("state", NOTICE_LIFECYCLE.initial), NOTICE_ACTIONS[t]
+        )
+        s["state"] = notice_state
         if t == "RemedyNoticeIssued":
             s.update(issued_on=on, resolved_on=None, outcome=None)
-        elif NOTICE_LIFECYCLE.is_final(state):
-            s.update(resolved_on=on, outcome=state)
+        elif NOTICE_LIFECYCLE.is_final(notice_state):
+            s.update(resolved_on=on, outcome=notice_state)
     return s
 
 
@@ -393,7 +395,7 @@ def statistics(source: Any, from_date: date, to_date: date) -> Statistics:
     )
 
 
-def _visit_figures(visits: list, categories: dict[str, list[str]]) -> dict[str, Any]:
+def _visit_figures(visits: Sequence[Any], categories: dict[str, list[str]]) -> dict[str, Any]:
     by_reason: Counter[str] = Counter()
     by_kind: Counter[str] = Counter()
     per_month: Counter[str] = Counter()
@@ -429,7 +431,9 @@ def _visit_figures(visits: list, categories: dict[str, list[str]]) -> dict[str, 
     }
 
 
-def _qaf(assessments: list, providers: dict, from_date: date, to_date: date) -> dict[str, QafOutcome]:
+def _qaf(
+    assessments: Sequence[Any], providers: dict, from_date: date, to_date: date
+) -> dict[str, QafOutcome]:
     counts: dict[str, Counter[str]] = defaultdict(Counter)
     for pid, _opened, concluded, outcome in assessments:
         service = providers.get(pid, (None, None))[0] or "unknown"
@@ -443,7 +447,7 @@ def _qaf(assessments: list, providers: dict, from_date: date, to_date: date) -> 
 _RANK = {r: i for i, r in enumerate(RATING_ORDER)}
 
 
-def _rating_profile(ratings: list, providers: dict, from_date: date) -> RatingProfile:
+def _rating_profile(ratings: Sequence[Any], providers: dict, from_date: date) -> RatingProfile:
     history: dict[str, list[tuple[date, str]]] = defaultdict(list)
     for pid, report_date, overall in ratings:
         history[pid].append((report_date, overall))

@@ -4,6 +4,9 @@ and the provider failure procedure. (Intelligence and action-plan service levels
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from casework.domain.policy import Timing
 from casework.events.notices import RemedyNoticeExtended, RemedyNoticeIssued
 from casework.events.provider_failure import ProviderFailureProcedureInitiated
@@ -21,7 +24,9 @@ from casework.workflows.deadlines import (
 K = DeadlineKind
 
 
-def _deadline(event: StoredEvent, kind: K, title: str, due_at, *parts: object, **kw) -> Deadline:
+def _deadline(
+    event: StoredEvent, kind: K, title: str, due_at: datetime, *parts: object, **kw: Any
+) -> Deadline:
     return Deadline(
         deadline_id=deadline_id(event, kind, *parts),
         provider_id=event.provider_id,
@@ -38,8 +43,8 @@ def _deadline(event: StoredEvent, kind: K, title: str, due_at, *parts: object, *
 def sanction_stage_entered(event: StoredEvent, timing: Timing) -> list[Effect]:
     """Leaving a stage ends its deadlines; entering one sets the new stage's."""
     typed = event.event
-    stage = typed.to_stage if isinstance(typed, SanctionLifted) else STAGE_ENTERED[type(typed)]
     assert isinstance(typed, SanctionIssued | SanctionLifted)
+    stage = typed.to_stage if isinstance(typed, SanctionLifted) else STAGE_ENTERED[type(typed)]
     effects: list[Effect] = [Cancel(event.stream)]
     policy, at = timing.policy, event.occurred_at
     if stage is SanctionStage.requirement_to_improve:

@@ -13,6 +13,8 @@ ends them; returned (verification failed) resumes them, firing at once if alread
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 from casework.domain.intelligence import KEEP, ServiceLevel, ServiceLevelDue, service_level_after
 from casework.domain.policy import Timing
 from casework.events.action_plans import (
@@ -43,7 +45,7 @@ from casework.workflows.deadlines import (
 K = DeadlineKind
 
 
-def _deadline(event: StoredEvent, kind: K, title: str, due_at, owner: str | None, *parts: object,
+def _deadline(event: StoredEvent, kind: K, title: str, due_at: datetime, owner: str | None, *parts: object,
               scope: str = "") -> Deadline:
     return Deadline(
         deadline_id=deadline_id(event, kind, *parts), provider_id=event.provider_id, kind=kind,
@@ -93,7 +95,7 @@ def intelligence_service_level(event: StoredEvent, timing: Timing) -> list[Effec
 
 
 # ------------------------------------------------------------------ action-plan items
-def _item_deadlines(event: StoredEvent, timing: Timing, item_id: str, due_date, owner: str | None
+def _item_deadlines(event: StoredEvent, timing: Timing, item_id: str, due_date: date, owner: str | None
                     ) -> list[Effect]:
     due = timing.start_of(due_date)
     effects: list[Effect] = [
