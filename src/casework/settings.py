@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     # and this long after signing in, however busy (CASEWORK_SESSION_MAX_HOURS): a working day.
     session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
     session_max_hours: int = Field(default=10, ge=1, le=7 * 24)
+    # /docs and /redoc (vendored Swagger UI and ReDoc, no CDN). Set false to serve neither, e.g.
+    # in production where nobody explores the API from a browser; /openapi.json stays.
+    api_docs: bool = True
     max_body_bytes: int = 1_000_000
 
 
