@@ -37,6 +37,13 @@ class Settings(BaseSettings):
     # Key that signs web session cookies (32+ characters). Unset: a random key per process, so
     # sessions end when the server restarts and each server process signs its own.
     session_secret: str | None = Field(default=None, min_length=32)
+    # A signed-in web session ends after this long without a page (CASEWORK_SESSION_IDLE_MINUTES)
+    # and this long after signing in, however busy (CASEWORK_SESSION_MAX_HOURS): a working day.
+    session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    session_max_hours: int = Field(default=10, ge=1, le=7 * 24)
+    # /docs and /redoc (vendored Swagger UI and ReDoc, no CDN). Set false to serve neither, e.g.
+    # in production where nobody explores the API from a browser; /openapi.json stays.
+    api_docs: bool = True
     max_body_bytes: int = 1_000_000
 
 

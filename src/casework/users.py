@@ -63,6 +63,19 @@ api_tokens = Table(
     Column("revoked_at", DateTime(timezone=True), nullable=True),
 )
 
+# Signed-in web sessions (casework.web.session), here because revoking a user ends them. The
+# session id is a 256-bit secret in the browser's cookie; only its SHA-256 is stored.
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("session_hash", String(64), primary_key=True),
+    Column("user_name", String(100), ForeignKey("users.name"), nullable=False, index=True),
+    Column("token_hash", String(64), ForeignKey("api_tokens.token_hash"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),
+    Column("ended_at", DateTime(timezone=True), nullable=True),
+)
+
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
@@ -139,7 +152,8 @@ class UserDirectory:
         return IssuedToken(record.name, record.role, token)
 
     def revoke(self, name: str, by: Actor) -> int:
-        """Revoke every token the user holds; returns how many were active."""
+        """Revoke every token the user holds and end their web sessions, in every server
+        process at once; returns how many tokens were active."""
         record = self.get(name)
         now = self.clock.now()
         with self._connect(write=True) as conn:
@@ -147,6 +161,11 @@ class UserDirectory:
                 update(api_tokens)
                 .where(api_tokens.c.user_name == record.name, api_tokens.c.revoked_at.is_(None))
                 .values(revoked_at=now)
+            )
+            conn.execute(
+                update(web_sessions)
+                .where(web_sessions.c.user_name == record.name, web_sessions.c.ended_at.is_(None))
+                .values(ended_at=now)
             )
         self._record(record.name, [TokenRevoked(name=record.name, tokens_revoked=result.rowcount)], by)
         return result.rowcount

@@ -1,7 +1,8 @@
 """The FastAPI application: routers are assembled here and nowhere else.
 
-JSON API under ``/api/v1``; ``/healthz`` (no auth); ``/openapi.json`` and ``/docs``.
-The path ``/`` is left free for the web interface.
+JSON API under ``/api/v1``; ``/healthz`` (no auth); ``/openapi.json``; ``/docs`` and ``/redoc``
+from vendored assets (api/docs.py) unless ``settings.api_docs`` is false. The path ``/`` is left
+free for the web interface.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from fastapi.responses import JSONResponse
 
 from casework import __version__
 from casework.api import API_PREFIX
+from casework.api.docs import mount_docs
 from casework.api.idempotency import IdempotencyStore
-from casework.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from casework.api.middleware import BodyLimitMiddleware, NoStoreMiddleware, RequestContextMiddleware
 from casework.api.problems import install_problem_handlers
 from casework.api.routes import ROUTERS
 from casework.bootstrap import Casework
@@ -33,6 +35,9 @@ def create_app(casework: Casework) -> FastAPI:
             "--role ROLE`). Errors are RFC 9457 problem details. Send `Idempotency-Key` on "
             "writes to make retries safe. Times are ISO 8601, returned in UTC."
         ),
+        # FastAPI's own pages load script from a CDN: ours are served from this server.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.casework = casework
     app.state.users = casework.users
@@ -40,9 +45,12 @@ def create_app(casework: Casework) -> FastAPI:
     install_problem_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    if casework.settings.api_docs:
+        mount_docs(app)
     mount_web(app)  # the team's web pages at /, assets at /static
     # Added last = outermost: every answer, even a 413, carries a request id and is logged.
     app.add_middleware(BodyLimitMiddleware, max_bytes=casework.settings.max_body_bytes)
+    app.add_middleware(NoStoreMiddleware)
     app.add_middleware(RequestContextMiddleware)
 
     @app.get("/healthz", tags=["health"], summary="Store reachable and schema current")

@@ -74,6 +74,38 @@ class RequestContextMiddleware:
             structlog.contextvars.unbind_contextvars("request_id")
 
 
+class NoStoreMiddleware:
+    """``Cache-Control: no-store`` and ``X-Content-Type-Options: nosniff`` on every answer: API
+    answers (identities among them) must not stay in a browser's or a proxy's cache, nor be read
+    as anything but what they say they are. Static assets (``/static/``, ``/docs/assets/``) keep
+    the caching they ask for. Problem responses set both themselves, for the 500s that the
+    framework sends from outside every middleware."""
+
+    STATIC = ("/static/", "/docs/assets/")
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        static = scope["path"].startswith(self.STATIC)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                if b"x-content-type-options" not in present:
+                    headers.append((b"x-content-type-options", b"nosniff"))
+                if not static and b"cache-control" not in present:
+                    headers.append((b"cache-control", b"no-store"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
 class BodyLimitMiddleware:
     """413 for a body over ``max_bytes``; 415 for a write whose body is not JSON (API paths);
     422 for a NUL character in the path or query (PostgreSQL cannot compare text holding it)."""

@@ -119,6 +119,8 @@ def problem_response(
         request_id=(scope.get("state") or {}).get("request_id"),
         **extra,
     )
+    # Set here as well as by NoStoreMiddleware: a 500 leaves from outside every middleware.
+    headers = {"cache-control": "no-store", "x-content-type-options": "nosniff", **(headers or {})}
     return JSONResponse(
         body.model_dump(exclude_none=True), status_code=status, headers=headers, media_type=PROBLEM_JSON
     )

@@ -18,7 +18,7 @@ from casework.web.csrf import CsrfRefused
 from casework.web.headers import SecurityHeaders
 from casework.web.page import SignInRequired, page, sign_in_url
 from casework.web.pages import dashboard, intelligence, providers, signin
-from casework.web.session import SessionCodec
+from casework.web.session import SessionCodec, SessionStore, Timeouts
 
 PAGE_ROUTERS = [signin.router, intelligence.router, providers.router, dashboard.router]
 
@@ -30,7 +30,9 @@ def mount_web(app: FastAPI) -> None:
     settings = app.state.casework.settings
     secret = getattr(settings, "session_secret", None)
     key = secret.encode() if isinstance(secret, str) and len(secret) >= 32 else secrets.token_bytes(32)
-    app.state.web_session_codec = SessionCodec(key)
+    timeouts = Timeouts.from_settings(settings)
+    app.state.web_session_codec = SessionCodec(key, max_age=timeouts.absolute)
+    app.state.web_sessions = SessionStore(app.state.casework.engine, app.state.casework.clock, timeouts)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=str(files("casework.web") / "static")), name="static")
     for router in PAGE_ROUTERS:

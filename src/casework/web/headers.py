@@ -1,5 +1,6 @@
-"""Security headers on every web page and static file (not on the JSON API or its /docs, whose
-Swagger page needs inline script). Pure ASGI so streaming responses pass through untouched."""
+"""Security headers on every web page and static file. The JSON API (no-store and nosniff, from
+casework.api.middleware) and /docs and /redoc (policies of their own, casework.api.docs) are left
+to the API. Pure ASGI so streaming responses pass through untouched."""
 
 from __future__ import annotations
 

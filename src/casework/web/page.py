@@ -16,7 +16,7 @@ from fastapi.templating import Jinja2Templates
 from casework.bootstrap import Casework
 from casework.domain.actors import Actor
 from casework.web import csrf, filters
-from casework.web.session import COOKIE_NAME, SessionCodec, WebSession, new_session, restore
+from casework.web.session import COOKIE_NAME, SessionCodec, SessionStore, WebSession, restore
 
 TEMPLATES = Jinja2Templates(directory=str(files("casework.web") / "templates"))
 filters.install(TEMPLATES.env)
@@ -44,6 +44,11 @@ class Page:
     def is_fetch(self) -> bool:
         """True for a post made by our script, which wants an HTML fragment back."""
         return self.request.headers.get("x-requested-with") == "fetch"
+
+    @property
+    def sessions(self) -> SessionStore:
+        """Where signed-in sessions start and end (shared by every server process)."""
+        return self.request.app.state.web_sessions
 
     def replace_session(self, session: WebSession) -> None:
         self.session = session
@@ -92,8 +97,10 @@ def page(request: Request) -> Page:
         return cached
     casework: Casework = request.app.state.casework
     codec: SessionCodec = request.app.state.web_session_codec
-    session = restore(codec, casework.engine, request.cookies.get(COOKIE_NAME))
-    result = Page(request, casework, session or new_session(), cookie_changed=session is None)
+    sessions: SessionStore = request.app.state.web_sessions
+    session = restore(codec, sessions, request.cookies.get(COOKIE_NAME))
+    # No usable cookie (none, forged, stale, or its session ended): a new anonymous one.
+    result = Page(request, casework, session or sessions.anonymous(), cookie_changed=session is None)
     request.state.web_page = result
     if result.session.actor is not None:  # for the access log, as the API's bearer tokens do
         request.state.user = result.session.actor.name

@@ -9,7 +9,6 @@ from fastapi.responses import Response
 from casework.bootstrap import Casework
 from casework.users import UserDirectory
 from casework.web.page import Page, checked_form, page, posted
-from casework.web.session import new_session, signed_in_session
 
 router = APIRouter()
 log = structlog.get_logger("casework.web")
@@ -55,11 +54,13 @@ async def signin(token: str = Form(""), next: str = Form("/inbox"), p: Page = De
         return p.render(
             "signin.html", status_code=401, page_title="Sign in", next=safe_next(next), error=error
         )
-    p.replace_session(signed_in_session(actor, token.strip()))
+    p.sessions.end(p.session)  # a session it replaces (a second sign-in) ends, too
+    p.replace_session(p.sessions.start(actor, token.strip()))
     return p.redirect(safe_next(next))
 
 
 @router.post("/signout")
 def signout(p: Page = Depends(posted)) -> Response:
-    p.replace_session(new_session())
+    p.sessions.end(p.session)  # refused from now on, even if a copy of the cookie is kept
+    p.replace_session(p.sessions.anonymous())
     return p.redirect("/signin")
