@@ -26,7 +26,7 @@ from .records import make_records
 from .test_bad_input_over_http import signed_in
 from .web_forms import FORM_ROUTES, FormRoute, posts
 
-# Posts per form: the broad search on SQLite, a smaller one on PostgreSQL (about 20 s and 15 s).
+# Posts per form: the broad search on SQLite, a smaller one on PostgreSQL (about 30 s and 15 s).
 EXAMPLES = {"sqlite": 30, "postgresql": 15}
 
 
