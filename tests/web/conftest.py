@@ -225,3 +225,14 @@ def demo_page(browser, demo_live: Live) -> Iterator[object]:
     yield tab
     context.close()
     assert not errors, f"the page reported errors: {errors}"
+
+
+@pytest.fixture
+def web_on_both(casework: Casework, clock: FixedClock) -> Iterator[Web]:
+    """As ``web``, on each backend (the root ``casework`` fixture): for what PostgreSQL stores
+    differently (text a read-model column cannot hold). A server error is an answer (500), not a
+    raised exception, so that a test can report every route that gave one."""
+    users = add_users(casework)
+    with TestClient(create_app(casework), base_url="http://127.0.0.1",
+                    raise_server_exceptions=False) as client:
+        yield Web(casework, client, users, clock)

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
-from casework.domain.aggregate import invalid_input
+from casework.domain.aggregate import EARLIEST_YEAR, LATEST_YEAR, invalid_input
 from casework.domain.errors import DomainError, InvalidInput
 from casework.events.errors import ConcurrencyError
 from casework.web.csrf import FIELD as CSRF_FIELD
@@ -72,15 +72,40 @@ class FormState:
         return cls(action=action, values=dict(values), errors=errors, status=status)
 
 
-def form_values(form: FormData) -> dict[str, Any]:
-    """The posted fields (lists for repeated names), without the page's own fields."""
-    values: dict[str, Any] = {}
-    for name in form:
-        if name in PAGE_FIELDS:
-            continue
-        items = [v for v in form.getlist(name) if isinstance(v, str)]
-        values[name] = items if len(items) > 1 else (items[0].strip() if items else "")
-    return values
+@dataclass(frozen=True)
+class WebForm:
+    """One form of the pages: the command it runs and the names of the fields it has (a name
+    ending in ``.*`` stands for every field under that prefix, e.g. ``scores.*``).
+
+    Only these fields are read from a post: anything else the browser sends (``record_id``,
+    ``occurred_at``, ``framework_id``...) is ignored, so a page cannot choose a new record's id,
+    backdate a write or set what its form does not offer. Ignored rather than refused (the API
+    refuses unknown fields with 422): the person at the form could not see or correct a field
+    that is not on it, and dropping it leaves nothing it could do.
+    """
+
+    command: type[BaseModel]
+    fields: tuple[str, ...]
+
+    def has(self, name: str) -> bool:
+        return name in self.fields or any(
+            f.endswith(".*") and name.startswith(f[:-1]) for f in self.fields
+        )
+
+    def values(self, form: FormData) -> dict[str, str]:
+        """The form's own fields as posted, stripped. One text each, as each field of these
+        forms is: a name sent twice keeps its last value (as ``FormData.get`` does), and a file
+        where text belongs is empty."""
+        values: dict[str, str] = {}
+        for name, value in form.multi_items():
+            if name not in PAGE_FIELDS and self.has(name):
+                values[name] = value.strip() if isinstance(value, str) else ""
+        return values
+
+    def data(self, values: Mapping[str, Any], **ids: str) -> dict[str, Any]:
+        """The command's input: the form's values (``command_data``), then the ids of the path,
+        which always win."""
+        return {**command_data(self.command, values), **ids}
 
 
 def command_data(command_type: type[BaseModel], values: Mapping[str, Any]) -> dict[str, Any]:
@@ -108,6 +133,18 @@ def parse_command(command_type: type[BaseModel], data: Mapping[str, Any]) -> Any
         return command_type.model_validate(data)
     except ValidationError as exc:
         raise invalid_input(exc) from None
+
+
+def calendar_day(value: str) -> date:
+    """A date typed on a page (``2026-03-02``) within the years Casework keeps; otherwise
+    ``ValueError`` saying what to enter (a page shows it next to the field)."""
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise ValueError("Enter the date as year, month and day, e.g. 2026-03-02.") from None
+    if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
+        raise ValueError(f"Enter a date between {EARLIEST_YEAR} and {LATEST_YEAR}.")
+    return day
 
 
 def local_datetime(field_name: str, value: str) -> datetime:

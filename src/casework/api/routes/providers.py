@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
 from fastapi import APIRouter, Depends, Query, Request
+from pydantic import PlainValidator, WithJsonSchema
 
 from casework.api import API_PREFIX
 from casework.api.auth import current_actor
 from casework.api.problems import READ_ERRORS, WRITE_ERRORS
-from casework.api.schemas.common import UtcDateTime, WriteResult
+from casework.api.schemas.common import WriteResult
 from casework.api.schemas.providers import (
     CloseProviderIn,
     CqcRatingIn,
@@ -18,6 +22,7 @@ from casework.api.schemas.providers import (
 )
 from casework.api.writes import WriteContext, WriteRoute, runs
 from casework.domain.actors import Actor
+from casework.domain.aggregate import EARLIEST_YEAR, LATEST_YEAR
 from casework.domain.enums import Rag, ServiceType
 from casework.domain.errors import NotFound
 from casework.domain.escalation import SanctionStage
@@ -30,6 +35,31 @@ from casework.domain.providers import (
 from casework.projections.history import history
 from casework.projections.provider_view import list_providers as query_providers
 from casework.projections.provider_view import provider_view
+
+AS_OF_FORM = (
+    f"a date and time with its offset, e.g. 2026-03-02T17:00:00Z, between the years "
+    f"{EARLIEST_YEAR} and {LATEST_YEAR}"
+)
+
+
+def as_of_instant(value: Any) -> datetime:
+    """``as_of`` as a UTC instant; any other text is refused with one reason naming the form and
+    the years accepted (a date alone, a time without offset, 9999-12-31, a number of seconds)."""
+    try:
+        instant = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+        if instant.tzinfo is None or not str(value)[:4].isdigit():
+            raise ValueError
+        instant = instant.astimezone(UTC)  # OverflowError past the year 9999 in UTC
+    except (ValueError, OverflowError):
+        raise ValueError(f"give {AS_OF_FORM}") from None
+    if not EARLIEST_YEAR <= instant.year <= LATEST_YEAR:
+        raise ValueError(f"give {AS_OF_FORM}")
+    return instant
+
+
+AsOf = Annotated[
+    datetime, PlainValidator(as_of_instant), WithJsonSchema({"type": "string", "format": "date-time"})
+]
 
 router = APIRouter(prefix=f"{API_PREFIX}/providers", tags=["providers"], route_class=WriteRoute)
 
@@ -89,7 +119,7 @@ def list_providers(
 def get_provider(
     request: Request,
     provider_id: str,
-    as_of: UtcDateTime | None = Query(None, description="ISO 8601 with offset: what was known then."),
+    as_of: AsOf | None = Query(None, description=f"What was known then: {AS_OF_FORM}."),
     _: Actor = Depends(current_actor),
 ) -> ProviderOut:
     view = provider_view(request.app.state.casework, provider_id, as_of)
@@ -103,7 +133,7 @@ def get_provider(
 def provider_history(
     request: Request,
     provider_id: str,
-    as_of: UtcDateTime | None = Query(None, description="Only what had been recorded by then."),
+    as_of: AsOf | None = Query(None, description=f"Only what had been recorded by then: {AS_OF_FORM}."),
     _: Actor = Depends(current_actor),
 ) -> list[HistoryEventOut]:
     found = history(request.app.state.casework, provider_id, as_of)

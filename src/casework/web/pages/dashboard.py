@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from casework.projections.provider_view import ranked_providers
 from casework.projections.statistics import Statistics, statistics
 from casework.web.filters import LOCAL, label
+from casework.web.forms import calendar_day
 from casework.web.page import Page, signed_in
 from casework.workflows.deadline_calendar import pending_deadlines
 
@@ -44,10 +45,10 @@ def financial_year_start(day: date) -> date:
 
 def _period(today: date, start: str, end: str) -> tuple[date, date, str]:
     try:
-        first = date.fromisoformat(start) if start else financial_year_start(today)
-        last = date.fromisoformat(end) if end else today
-    except ValueError:
-        return financial_year_start(today), today, "Enter dates as day, month and year."
+        first = calendar_day(start) if start else financial_year_start(today)
+        last = calendar_day(end) if end else today
+    except ValueError as exc:
+        return financial_year_start(today), today, f"{exc} Showing this financial year so far."
     if first > last:
         return last, first, "The period ran backwards: the dates have been swapped."
     return first, last, ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
@@ -33,19 +34,30 @@ from casework.projections.provider_view import list_providers
 from casework.projections.triage import TriageItem, triage_inbox
 from casework.web.actions import may, offered, require
 from casework.web.filters import label
-from casework.web.forms import FormState, command_data, form_values, local_datetime, parse_command
+from casework.web.forms import FormState, WebForm, local_datetime, parse_command
 from casework.web.page import Page, posted, signed_in
 
 router = APIRouter()
 
-# The record's lifecycle actions and the commands that carry them out, in the order shown.
-COMMANDS: dict[str, type] = {
-    "allocate": AllocateIntelligence,
-    "assess": AssessRisk,
-    "take_action": TakeIntelligenceAction,
-    "close": CloseIntelligence,
-    "reopen": ReopenIntelligence,
+# What a script post announces (casework.js reads it with decodeURIComponent): percent-encoded,
+# because a header holds Latin-1 only and a message may quote any id or name (a 500 otherwise).
+MESSAGE_HEADER = "x-casework-message"
+MESSAGE_SAFE = " .,:;'()!?-_"
+
+# The record's lifecycle actions, the forms that carry them out and their fields, in the order
+# shown (templates/_record_forms.html renders them).
+FORMS: dict[str, WebForm] = {
+    "allocate": WebForm(AllocateIntelligence, ("officer",)),
+    "assess": WebForm(AssessRisk, ("risk", "action_required", "rationale")),
+    "take_action": WebForm(TakeIntelligenceAction, ("action", "note")),
+    "close": WebForm(CloseIntelligence, ("outcome", "note")),
+    "reopen": WebForm(ReopenIntelligence, ("reason",)),
 }
+COMMANDS: dict[str, type] = {action: form.command for action, form in FORMS.items()}
+# The inbox's "Log new intelligence" form (templates/inbox.html); the server makes the record's id.
+LOG_FORM = WebForm(LogIntelligence, (
+    "provider_id", "source", "received_at", "summary", "whistleblower.name", "whistleblower.contact",
+))
 OPEN_STATES: list[str | None] = [s.value for s in IntelligenceState if s is not IntelligenceState.closed]
 SHOW = {"open": "Open records", **{s.value: label(s.value) for s in IntelligenceState}, "all": "All records"}
 
@@ -151,10 +163,10 @@ def _render_inbox(
 
 @router.post("/intelligence")
 async def log_intelligence(p: Page = Depends(posted)) -> Response:
-    values = form_values(await p.request.form())
+    values = LOG_FORM.values(await p.request.form())
     try:
         require(p.actor, LogIntelligence)
-        data = command_data(LogIntelligence, values)
+        data = LOG_FORM.data(values)
         if values.get("received_at"):
             data["received_at"] = local_datetime("received_at", values["received_at"])
         if not any(values.get(f"whistleblower.{k}") for k in ("name", "contact")):
@@ -212,15 +224,14 @@ def _render_record(
 async def act_on_record(record_id: str, action: str, p: Page = Depends(posted)) -> Response:
     posted_form = await p.request.form()
     view = "row" if posted_form.get("view") == "row" else "page"
-    values = form_values(posted_form)
-    command_type = COMMANDS.get(action)
+    web_form = FORMS.get(action)
     form: FormState | None = None
-    if command_type is None:
+    if web_form is None:
         return p.render("error.html", status_code=404, title="No such action", message=action)
+    values = web_form.values(posted_form)
     try:
-        require(p.actor, command_type)
-        data = {**command_data(command_type, values), "record_id": record_id}
-        command = parse_command(command_type, data)
+        require(p.actor, web_form.command)
+        command = parse_command(web_form.command, web_form.data(values, record_id=record_id))
         p.casework.application.execute(command, p.actor)
     except (DomainError, ConcurrencyError) as exc:
         form = FormState.refused(action, values, exc)
@@ -231,17 +242,22 @@ async def act_on_record(record_id: str, action: str, p: Page = Depends(posted)) 
         response = _render_record(p, record_id, form, "" if form else action, fragment=p.is_fetch)
     else:
         return p.redirect(f"/intelligence/{record_id}?saved={action}")
-    response.headers["x-casework-message"] = message
+    response.headers[MESSAGE_HEADER] = quote(message, safe=MESSAGE_SAFE)
     return response
 
 
 def _render_row(p: Page, record_id: str, form: FormState | None) -> Response:
     cw = p.casework
-    record = cw.application.load(INTELLIGENCE, record_id)
+    try:
+        record = cw.application.load(INTELLIGENCE, record_id)
+    except NotFound:  # no row to show: the page's own 404
+        return _render_record(p, record_id, form, fragment=True)
     items = [
         i for i in triage_inbox(cw, provider_id=record.provider_id, now=cw.clock.now())
         if i.record_id == record_id
     ]
+    if not items:  # not in the inbox (yet): the record's fragment says what happened
+        return _render_record(p, record_id, form, fragment=True)
     return p.render(
         "_inbox_row.html",
         status_code=form.status if form else 200,

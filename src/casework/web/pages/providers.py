@@ -3,7 +3,7 @@ on a date, the actions its state allows, and its whole history as a timeline).""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Depends
@@ -44,28 +44,48 @@ from casework.projections.provider_view import (
 from casework.projections.triage import triage_inbox
 from casework.web.actions import may, offered, require
 from casework.web.filters import LOCAL, label
-from casework.web.forms import FormState, command_data, form_values, local_datetime, parse_command
+from casework.web.forms import FormState, WebForm, calendar_day, local_datetime, parse_command
 from casework.web.page import Page, posted, signed_in
 from casework.workflows.status import escalation_status
 
 router = APIRouter()
 
-ITEM_COMMANDS: dict[str, type] = {
-    "complete": CompleteActionItem,
-    "verify": VerifyActionItem,
-    "return": ReturnActionItem,
+# The forms of the provider page (templates/provider.html) and the fields each has; the ids come
+# from the path, a new record's id from the server.
+ITEM_FORMS: dict[str, WebForm] = {
+    "complete": WebForm(CompleteActionItem, ("note",)),
+    "verify": WebForm(VerifyActionItem, ("note",)),
+    "return": WebForm(ReturnActionItem, ("reason",)),
 }
-CONCERN_COMMANDS: dict[str, type] = {
-    "refer": ReferSafeguardingConcern,
-    "record_outcome": RecordSafeguardingOutcome,
-    "close": CloseSafeguardingConcern,
+CONCERN_FORMS: dict[str, WebForm] = {
+    "refer": WebForm(ReferSafeguardingConcern, ("section_42", "note")),
+    "record_outcome": WebForm(RecordSafeguardingOutcome, ("outcome", "note")),
+    "close": WebForm(CloseSafeguardingConcern, ("note",)),
 }
-VISIT_COMMANDS: dict[str, type] = {"complete": CompleteVisit, "cancel": CancelVisit}
-ESCALATION_COMMANDS: dict[str, type] = {
-    "escalate": EscalateContract,
-    "lift": LiftSanction,
-    "terminate": TerminateContract,
+VISIT_FORMS: dict[str, WebForm] = {
+    "complete": WebForm(CompleteVisit, ("findings", "scores.*", "rag", "compliant")),
+    "cancel": WebForm(CancelVisit, ("reason",)),
 }
+# One form per action, posted to one route; ``action`` picks the command, ``expected_version``
+# is the escalation's version the page showed (a change since is a 409, not a silent overwrite).
+ESCALATION_FORMS: dict[str, WebForm] = {
+    "escalate": WebForm(EscalateContract, ("action", "expected_version", "to", "reason")),
+    "lift": WebForm(LiftSanction, ("action", "expected_version", "to", "improvement")),
+    "terminate": WebForm(TerminateContract, ("action", "expected_version", "reason")),
+}
+NOTICE_FORM = WebForm(IssueRemedyNotice, ("breach", "actions", "remedy_by"))
+VISIT_FORM = WebForm(PlanVisit, ("reason", "planned_for", "announced", "out_of_hours"))
+CONCERN_FORM = WebForm(RaiseSafeguardingConcern, ("category", "summary", "adult.name", "adult.contact"))
+
+
+def _commands(forms: dict[str, WebForm]) -> dict[str, type]:
+    return {action: form.command for action, form in forms.items()}
+
+
+ITEM_COMMANDS = _commands(ITEM_FORMS)
+CONCERN_COMMANDS = _commands(CONCERN_FORMS)
+VISIT_COMMANDS = _commands(VISIT_FORMS)
+ESCALATION_COMMANDS = _commands(ESCALATION_FORMS)
 # The kinds of record a timeline can be filtered to: the prefix of the stream an event is on.
 TIMELINE_KINDS = {
     "provider": "Provider details and CQC",
@@ -123,9 +143,9 @@ def _as_of_instant(as_of: str) -> tuple[datetime | None, str]:
     if not as_of:
         return None, ""
     try:
-        day = date.fromisoformat(as_of)
-    except ValueError:
-        return None, "Enter the date as day, month and year, e.g. 2026-03-02."
+        day = calendar_day(as_of)
+    except ValueError as exc:
+        return None, f"{exc} Showing the provider as it is now."
     return datetime.combine(day + timedelta(days=1), time(0), tzinfo=LOCAL) - timedelta(microseconds=1), ""
 
 
@@ -282,6 +302,10 @@ async def _refused_or_saved(
     p: Page, provider_id: str, action: str, values: dict[str, Any], run: Any, saved: str = ""
 ) -> Response:
     try:
+        # The API answers 404 for an unknown provider in a write's path; so does the page, even
+        # where the command names its record by another id (a visit, an item, a concern).
+        if not p.casework.store.streams_exist([f"provider-{provider_id}"]):
+            raise NotFound("provider", provider_id)
         run()
     except (DomainError, ConcurrencyError) as exc:
         return _render_provider(p, provider_id, form=FormState.refused(action, values, exc))
@@ -290,31 +314,33 @@ async def _refused_or_saved(
 
 @router.post("/providers/{provider_id}/escalation")
 async def change_escalation(provider_id: str, p: Page = Depends(posted)) -> Response:
-    values = form_values(await p.request.form())
-    action = values.get("action", "")
-    command_type = ESCALATION_COMMANDS.get(action)
+    posted_form = await p.request.form()
+    chosen = posted_form.get("action")
+    action = chosen if isinstance(chosen, str) and chosen in ESCALATION_FORMS else "escalate"
+    web_form = ESCALATION_FORMS.get(chosen) if isinstance(chosen, str) else None
+    values = web_form.values(posted_form) if web_form else {}
 
     def run() -> None:
-        if command_type is None:
+        if web_form is None:
             raise InvalidInput("action", "choose escalate, lift or terminate")
-        require(p.actor, command_type)
-        data = {**command_data(command_type, values), "provider_id": provider_id}
+        require(p.actor, web_form.command)
+        data = web_form.data(values, provider_id=provider_id)
         expected = values.get("expected_version")
         p.casework.application.execute(
-            parse_command(command_type, data), p.actor,
+            parse_command(web_form.command, data), p.actor,
             expected_version=int(expected) if expected and expected.isdigit() else None,
         )
 
-    return await _refused_or_saved(p, provider_id, action or "escalate", values, run)
+    return await _refused_or_saved(p, provider_id, action, values, run)
 
 
 @router.post("/providers/{provider_id}/notices")
 async def issue_notice(provider_id: str, p: Page = Depends(posted)) -> Response:
-    values = form_values(await p.request.form())
+    values = NOTICE_FORM.values(await p.request.form())
 
     def run() -> None:
         require(p.actor, IssueRemedyNotice)
-        data = {**command_data(IssueRemedyNotice, values), "provider_id": provider_id}
+        data = NOTICE_FORM.data(values, provider_id=provider_id)
         data["actions"] = [line.strip() for line in values.get("actions", "").splitlines() if line.strip()]
         if not data["actions"]:
             raise InvalidInput("actions", "list the actions required, one a line")
@@ -325,11 +351,11 @@ async def issue_notice(provider_id: str, p: Page = Depends(posted)) -> Response:
 
 @router.post("/providers/{provider_id}/visits")
 async def plan_visit(provider_id: str, p: Page = Depends(posted)) -> Response:
-    values = form_values(await p.request.form())
+    values = VISIT_FORM.values(await p.request.form())
 
     def run() -> None:
         require(p.actor, PlanVisit)
-        data = {**command_data(PlanVisit, values), "provider_id": provider_id}
+        data = VISIT_FORM.data(values, provider_id=provider_id)
         if values.get("planned_for"):
             data["planned_for"] = local_datetime("planned_for", values["planned_for"])
         data["announced"] = values.get("announced") == "true"
@@ -342,15 +368,15 @@ async def plan_visit(provider_id: str, p: Page = Depends(posted)) -> Response:
 @router.post("/providers/{provider_id}/visits/{visit_id}/{action}")
 async def visit_action(provider_id: str, visit_id: str, action: str, p: Page = Depends(posted)) -> Response:
     """Record a planned visit's findings and scores, or cancel it."""
-    values = form_values(await p.request.form())
-    command_type = VISIT_COMMANDS.get(action)
+    web_form = VISIT_FORMS.get(action)
+    values = web_form.values(await p.request.form()) if web_form else {}
 
     def run() -> None:
-        if command_type is None:
+        if web_form is None:
             raise NotFound("action", action)
-        require(p.actor, command_type)
-        data = {**command_data(command_type, values), "visit_id": visit_id}
-        if command_type is CompleteVisit:
+        require(p.actor, web_form.command)
+        data = web_form.data(values, visit_id=visit_id)
+        if web_form.command is CompleteVisit:
             scores = {k: v for k, v in data.get("scores", {}).items() if v != ""}
             if scores:
                 data["scores"] = scores
@@ -358,7 +384,7 @@ async def visit_action(provider_id: str, visit_id: str, action: str, p: Page = D
                 data.pop("scores", None)
             if values.get("compliant") in ("true", "false"):
                 data["compliant"] = values["compliant"] == "true"
-        p.casework.application.execute(parse_command(command_type, data), p.actor)
+        p.casework.application.execute(parse_command(web_form.command, data), p.actor)
 
     done = {"complete": "visit_recorded", "cancel": "visit_cancelled"}.get(action, "")
     return await _refused_or_saved(p, provider_id, f"visit-{action}:{visit_id}", values, run, done)
@@ -369,15 +395,15 @@ async def item_action(
     provider_id: str, plan_id: str, item_id: str, action: str, p: Page = Depends(posted)
 ) -> Response:
     """An action item reported done by the provider, verified by an officer, or returned."""
-    values = form_values(await p.request.form())
-    command_type = ITEM_COMMANDS.get(action)
+    web_form = ITEM_FORMS.get(action)
+    values = web_form.values(await p.request.form()) if web_form else {}
 
     def run() -> None:
-        if command_type is None:
+        if web_form is None:
             raise NotFound("action", action)
-        require(p.actor, command_type)
-        data = {**command_data(command_type, values), "plan_id": plan_id, "item_id": item_id}
-        p.casework.application.execute(parse_command(command_type, data), p.actor)
+        require(p.actor, web_form.command)
+        data = web_form.data(values, plan_id=plan_id, item_id=item_id)
+        p.casework.application.execute(parse_command(web_form.command, data), p.actor)
 
     done = {"complete": "item_reported_done", "verify": "item_verified", "return": "item_returned"}
     return await _refused_or_saved(
@@ -388,11 +414,11 @@ async def item_action(
 @router.post("/providers/{provider_id}/safeguarding")
 async def raise_concern(provider_id: str, p: Page = Depends(posted)) -> Response:
     """Raise a safeguarding concern; the adult at risk's name is sealed, never stored in clear."""
-    values = form_values(await p.request.form())
+    values = CONCERN_FORM.values(await p.request.form())
 
     def run() -> None:
         require(p.actor, RaiseSafeguardingConcern)
-        data = {**command_data(RaiseSafeguardingConcern, values), "provider_id": provider_id}
+        data = CONCERN_FORM.data(values, provider_id=provider_id)
         data.pop("adults_at_risk", None)
         name, contact = values.get("adult.name", ""), values.get("adult.contact", "")
         if name or contact:
@@ -409,15 +435,15 @@ async def concern_action(
     provider_id: str, concern_id: str, action: str, p: Page = Depends(posted)
 ) -> Response:
     """Refer a concern (section 42 enquiry or not), record its outcome, close it."""
-    values = form_values(await p.request.form())
-    command_type = CONCERN_COMMANDS.get(action)
+    web_form = CONCERN_FORMS.get(action)
+    values = web_form.values(await p.request.form()) if web_form else {}
 
     def run() -> None:
-        if command_type is None:
+        if web_form is None:
             raise NotFound("action", action)
-        require(p.actor, command_type)
-        data = {**command_data(command_type, values), "concern_id": concern_id}
-        p.casework.application.execute(parse_command(command_type, data), p.actor)
+        require(p.actor, web_form.command)
+        data = web_form.data(values, concern_id=concern_id)
+        p.casework.application.execute(parse_command(web_form.command, data), p.actor)
 
     done = {"refer": "concern_referred", "record_outcome": "outcome_recorded", "close": "concern_closed"}
     return await _refused_or_saved(

@@ -20,6 +20,13 @@
     window.setTimeout(function () { live.textContent = text; }, 50);
   }
 
+  /* The server percent-encodes the message: a header holds Latin-1 only, a message any text. */
+  function decodedMessage(response) {
+    var raw = response.headers.get("x-casework-message");
+    if (!raw) return "";
+    try { return decodeURIComponent(raw); } catch (e) { return raw; }
+  }
+
   function focusAfterSwap(element) {
     var invalid = element.querySelector("[aria-invalid='true'], .error-summary");
     var target = invalid || element.querySelector("[data-focus-after-update]") || element;
@@ -82,7 +89,7 @@
             window.setTimeout(function () { fresh.classList.remove("flash-ok"); }, 1600);
           }
         }
-        announce(response.headers.get("x-casework-message") || (response.ok ? "Saved." : "Not saved: see the errors."));
+        announce(decodedMessage(response) || (response.ok ? "Saved." : "Not saved: see the errors."));
         document.dispatchEvent(new CustomEvent("casework:updated", { detail: { target: target, ok: response.ok } }));
       });
     }).catch(function () {
