@@ -1,4 +1,20 @@
-"""Tamper evidence: each event's hash covers its canonical content and its predecessor's hash."""
+"""Tamper evidence: each event's hash covers its canonical content and its predecessor's hash.
+
+What a read of the ``events`` table depends on, and how each column is protected (the checks are
+``casework.events.store.verify.link_problem``, run by ``casework verify`` and by a provider's
+history):
+
+- ``event_id``, ``stream``, ``version``, ``type``, ``schema_version``, ``occurred_at``,
+  ``recorded_at``, ``data``, ``metadata``: in ``event_hash``, chained per stream.
+- ``provider_id`` (which selects a provider's history): not in the formula, which is unchanged
+  since the first event was written, but a copy of ``metadata.provider_id`` (``provider_of``),
+  and every check requires the column to equal it. An edited column is therefore found in every
+  event, however old, with no second hash format to support.
+- ``position`` (the database's, allocated at insert, so no hash can include it): each stream's
+  events must come in version order along positions, and every position must be at least 1
+  (``read_all(after=0)`` starts there). The interleaving of different streams is not protected.
+- ``hash``: recomputed from the above.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +39,11 @@ def iso(instant: datetime) -> str:
 def dumps(value: Any) -> str:
     """Canonical JSON text (sorted keys, no whitespace) as stored in the log."""
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+
+
+def provider_of(metadata: dict[str, Any]) -> Any:
+    """What the ``provider_id`` column must hold for an event with this metadata."""
+    return metadata.get("provider_id")
 
 
 def event_hash(

@@ -1,9 +1,9 @@
 """The auditor's replay: a provider's whole history across all its streams, oldest first.
 
 Each entry has both times (``occurred_at``: when it happened in the world; ``recorded_at``: when
-the system learnt it), the actor and reason, the data and the hash. ``verified`` says whether the
-hash chain of every stream in the history recomputes, from each stream's first event, over the
-text exactly as stored.
+the system learnt it), the actor and reason, the data and the hash. ``verified`` says whether
+every stream in the history passes ``casework verify``'s checks, from each stream's first event,
+over the text exactly as stored (``verify_streams``).
 
 Restricted personal data (a whistleblower's identity, an adult at risk's name) is sealed in the
 log; the replay never shows the ciphertext or its key id, only that sealed data is there:
@@ -13,16 +13,17 @@ text, so the chain still verifies.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
-from casework.events.hashing import GENESIS, event_hash, iso
+from casework.events.hashing import GENESIS, iso
 from casework.events.schema import events as T
-from casework.projections.feed import COLUMNS, utc
+from casework.events.store.heads import Head
+from casework.events.store.verify import BrokenLink, link_problem
+from casework.projections.feed import COLUMNS
 from casework.projections.sources import connect, store_of
 
 SEALED = {"restricted": "sealed personal data, not shown"}
@@ -79,28 +80,24 @@ def redact(value: Any) -> tuple[Any, bool]:
 
 
 def verify_streams(source: Any, streams: list[str]) -> str | None:
-    """Recompute each stream's chain from its first event; None when intact, else the first
-    break, in words."""
-    rows_by_stream: dict[str, list[tuple]] = defaultdict(list)
+    """Check these streams whole, from their first events, in position order, with the same
+    checks as ``casework verify`` (``link_problem``: the hash chain, the provider each event's
+    hashed metadata names, version order along positions); None when intact, else the first
+    break, in words. A stream moved wholly to another provider is not among ``streams``:
+    ``casework verify`` finds it, and so does the other provider's history."""
+    rows: list[tuple] = []
     with connect(source) as conn:
         for i in range(0, len(streams), 500):
             query = select(*COLUMNS).where(T.c.stream.in_(streams[i : i + 500]))
-            for found in conn.execute(query.order_by(T.c.stream, T.c.version)):
-                rows_by_stream[found[2]].append(tuple(found))
-    for stream in streams:
-        previous, expected_version = GENESIS, 1
-        for row in rows_by_stream.get(stream, []):
-            position, event_id, _, version = row[0], row[1], row[2], row[3]
-            if version != expected_version:
-                return f"{stream}: version {expected_version} is missing (before position {position})"
-            digest = event_hash(
-                previous, event_id=event_id, stream=stream, version=version, type=row[4],
-                schema_version=row[5], data=row[6], metadata=row[7],
-                occurred_at=utc(row[9]), recorded_at=utc(row[10]),
-            )
-            if digest != row[11]:
-                return f"event {event_id} (position {position}, {stream} v{version}) was altered"
-            previous, expected_version = row[11], version + 1
+            rows += (tuple(row) for row in conn.execute(query))
+    rows.sort(key=lambda row: row[0])
+    stored = {(row[2], row[3]): (row[0], row[1]) for row in rows}
+    heads: dict[str, Head] = {}
+    for row in rows:
+        problem = link_problem(row, heads.get(row[2], (0, GENESIS)), lambda s, v: stored.get((s, v)))
+        if problem:
+            return str(BrokenLink(row[0], row[1], row[2], row[3], problem))
+        heads[row[2]] = (row[3], row[11])
     return None
 
 

@@ -117,9 +117,11 @@ class EventStore(LogReader):
     ) -> VerifyReport:
         """Recompute every stream's hash chain, in position order, streaming the log.
 
-        Finds edited rows (hash mismatch), deleted rows (a version gap or a broken link) and,
-        given ``against`` (stream -> (version, hash) exported earlier), a log cut short
-        (a restored backup that lost events).
+        Finds edited rows (hash mismatch, or a ``provider_id`` that is not the one its hashed
+        metadata names), deleted rows (a version gap or a broken link), reordered rows (a
+        stream's versions out of position order, a position below 1) and, given ``against``
+        (stream -> (version, hash) exported earlier), a log cut short (a restored backup that
+        lost events). ``verify.link_problem`` lists the checks.
         """
         return verification.verify(self, against, progress)
 

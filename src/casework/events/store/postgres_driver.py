@@ -13,6 +13,7 @@ import psycopg
 from sqlalchemy import Dialect, Engine, Select
 
 from casework.events.errors import StoreError, StoreUnavailable
+from casework.events.store.database import driver_connection
 from casework.events.store.errors import UniqueViolation
 
 
@@ -41,14 +42,14 @@ class PostgresDriver:
         pooled = self.engine.raw_connection()
         try:
             try:
-                pooled.driver_connection.autocommit = True
+                driver_connection(pooled).autocommit = True
             except psycopg.Error as exc:  # closed while it waited in the pool
                 pooled.invalidate(exc)
                 raise StoreUnavailable(f"the database is unavailable: {exc}") from exc
             yield pooled
         finally:
             if pooled.is_valid:  # not invalidated by a lost connection
-                pooled.driver_connection.autocommit = False
+                driver_connection(pooled).autocommit = False
             pooled.close()
 
     @staticmethod

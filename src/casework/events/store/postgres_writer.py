@@ -17,6 +17,7 @@ import psycopg
 from sqlalchemy import Connection, Engine
 
 from casework.events.hashing import GENESIS
+from casework.events.store.database import driver_connection
 from casework.events.store.errors import Conflict, UniqueViolation
 from casework.events.store.heads import Head, HeadHints, head_sql
 from casework.events.store.postgres_driver import PostgresDriver
@@ -158,7 +159,7 @@ class PostgresWriter(Writer):
             return self._copy(conn, rows)
         # psycopg's executemany pipelines every row in one network round trip, and the
         # statement text never changes, so it is prepared once per connection.
-        cursor = conn.connection.driver_connection.cursor()
+        cursor = driver_connection(conn).cursor()
         try:
             if len(rows) == 1:  # one round trip without entering pipeline mode
                 position, event_id = cursor.execute(_PG_INSERT, rows[0]).fetchone()
@@ -182,7 +183,7 @@ class PostgresWriter(Writer):
         COPY the rows with those positions (about twice as fast as one INSERT per row; see
         benchmarks/README.md). Safe for commit order because the caller holds the append lock,
         so no other append takes positions until this transaction ends."""
-        cursor = conn.connection.driver_connection.cursor()
+        cursor = driver_connection(conn).cursor()
         try:
             cursor.execute(_PG_POSITIONS, (len(rows),))
             positions = [p for (p,) in cursor.fetchall()]

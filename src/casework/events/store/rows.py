@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 
 from casework.events.base import NewEvent
-from casework.events.hashing import dumps, event_hash
+from casework.events.hashing import dumps, event_hash, provider_of
 from casework.events.schema import events as T
 from casework.events.stored import AppendRequest, StoredEvent
 
@@ -82,7 +82,7 @@ def _row(
         "schema_version": ev.schema_version,
         "data": data,
         "metadata": meta,
-        "provider_id": ev.metadata.get("provider_id"),
+        "provider_id": provider_of(ev.metadata),
         "occurred_at": occurred_at,
         "recorded_at": recorded_at,
         "hash": event_hash(

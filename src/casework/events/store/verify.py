@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from sqlalchemy import select
 
 from casework.events.errors import StoreError
-from casework.events.hashing import GENESIS, event_hash
+from casework.events.hashing import GENESIS, event_hash, provider_of
 from casework.events.schema import events as T
 from casework.events.store.heads import Head
 from casework.events.store.reading import LogReader
 from casework.events.store.rows import COLUMNS, aware
+
+# (stream, version) -> (position, event_id) of that event, if it is stored.
+Find = Callable[[str, int], tuple[int, str] | None]
 
 
 @dataclass
@@ -51,15 +55,21 @@ def verify(
     """See ``EventStore.verify``."""
     report = VerifyReport()
     heads = report.heads
-    after = 0
-    query = select(*COLUMNS).order_by(T.c.position)
+    after: int | None = None  # from the lowest position: one below 1 is itself a break
+    query = select(*COLUMNS).order_by(T.c.position).limit(5000)
+
+    def find(stream: str, version: int) -> tuple[int, str] | None:
+        found = reader.read_stream(stream, version, version)
+        return (found[0].position, found[0].event_id) if found else None
+
     with reader.connection() as conn:
         while True:
-            rows = conn.execute(query.where(T.c.position > after).limit(5000)).all()
+            page = query if after is None else query.where(T.c.position > after)
+            rows = conn.execute(page).all()
             if not rows:
                 break
             for row in rows:
-                broken = _check_row(row, heads)
+                broken = _check_row(row, heads, find)
                 report.events_checked += 1
                 if broken:
                     report.broken = broken
@@ -81,18 +91,33 @@ def export_heads(reader: LogReader) -> dict[str, Head]:
     return report.heads
 
 
-def _check_row(row: Any, heads: dict[str, Head]) -> BrokenLink | None:
-    position, event_id, stream, version = row[0], row[1], row[2], row[3]
-    last_version, previous = heads.get(stream, (0, GENESIS))
+def link_problem(row: Sequence[Any], head: Head, find: Find) -> str | None:
+    """Why ``row`` (``COLUMNS`` order) does not follow ``head``, its stream's last version and
+    hash met so far in position order; None when it does. ``find(stream, version)`` gives the
+    (position, event_id) of another event of the stream, to tell a moved event from a deleted
+    one. Covers every column a read depends on (see ``casework.events.hashing``)."""
+    position, stream, version = row[0], row[2], row[3]
+    if position < 1:
+        return (
+            f"position {position} is below 1, outside the log's feed (read models never see "
+            "it): its position was changed"
+        )
+    last_version, previous = head
     if version != last_version + 1:
-        return BrokenLink(
-            position, event_id, stream, version,
-            f"version {version} follows version {last_version}: "
-            f"event(s) {last_version + 1}..{version - 1} were deleted",
+        moved = find(stream, last_version + 1)
+        if moved is not None:
+            return (
+                f"version {version} comes before version {last_version + 1} (event {moved[1]}, "
+                f"at position {moved[0]}): positions were changed"
+            )
+        return (
+            f"version {version} follows version {last_version}: event(s) "
+            f"{last_version + 1}..{version - 1} were deleted (or this event's stream or version "
+            "was changed)"
         )
     expected = event_hash(
         previous,
-        event_id=event_id,
+        event_id=row[1],
         stream=stream,
         version=version,
         type=row[4],
@@ -103,12 +128,25 @@ def _check_row(row: Any, heads: dict[str, Head]) -> BrokenLink | None:
         recorded_at=aware(row[10]),
     )
     if expected != row[11]:
-        return BrokenLink(
-            position, event_id, stream, version,
+        return (
             "hash does not match its content and predecessor: the row was altered "
-            "(or its predecessor was deleted)",
+            "(or its predecessor was deleted)"
         )
-    heads[stream] = (version, row[11])
+    metadata = orjson.loads(row[7])
+    hashed = provider_of(metadata) if isinstance(metadata, dict) else None
+    if row[8] != hashed:
+        return (
+            f"provider_id is {row[8]!r} but the hashed metadata says {hashed!r}: the column was "
+            "changed (it moves the event between providers' histories)"
+        )
+    return None
+
+
+def _check_row(row: Any, heads: dict[str, Head], find: Find) -> BrokenLink | None:
+    problem = link_problem(row, heads.get(row[2], (0, GENESIS)), find)
+    if problem:
+        return BrokenLink(row[0], row[1], row[2], row[3], problem)
+    heads[row[2]] = (row[3], row[11])
     return None
 
 
