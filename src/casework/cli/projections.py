@@ -20,7 +20,8 @@ from rich.progress import (
 )
 
 from casework.bootstrap import bootstrap
-from casework.logs import configure_logging
+from casework.logs import configure_logging, error_text
+from casework.projections.halts import ProjectionHalted
 from casework.projections.history import ProviderHistory, history
 from casework.settings import load_settings
 
@@ -74,8 +75,11 @@ def rebuild(
                 folded = runner.rebuild(projection or None, progress=progress)
         else:
             folded = runner.rebuild(projection or None)
-    except Exception as exc:  # a halted projection: say which event stopped it
+    except ProjectionHalted as exc:  # say which event stopped it (its message holds no data)
         typer.echo(f"rebuild failed: {exc}", err=True)
+        raise typer.Exit(1) from None
+    except Exception as exc:
+        typer.echo(f"rebuild failed: {error_text(exc)}", err=True)
         raise typer.Exit(1) from None
     finally:
         cw.close()
