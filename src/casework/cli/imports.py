@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from casework.bootstrap import Casework, bootstrap
+from casework.cli.terminal import say, shown_markup
 from casework.logs import configure_logging
 from casework.settings import load_settings
 
@@ -51,26 +52,26 @@ def run_import(cw: Casework, file: Path, *, progress: bool) -> ImportReport:
     columns = (TextColumn("importing {task.description}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn())
     with Progress(*columns, transient=True) as bar:
-        task = bar.add_task(file.name, total=total)
+        task = bar.add_task(shown_markup(file.name), total=total)
         return importer.import_file(file, progress=lambda n: bar.advance(task, n))
 
 
 def print_report(report: ImportReport) -> None:
-    typer.echo(
+    say(
         f"{report.locations} locations read ({report.beds:,} beds; {report.current_ratings} current "
         f"and {report.historic_ratings} historic ratings listed)"
     )
-    typer.echo(
+    say(
         f"providers: {report.providers_registered} registered, {report.providers_updated} updated, "
         f"{report.providers_unchanged} unchanged"
     )
-    typer.echo(
+    say(
         f"appended {report.events_appended} events: {report.ratings_appended} CQC ratings, "
         f"{report.intelligence_logged} intelligence records for triage (ratings fallen to "
         "Requires improvement or Inadequate)"
     )
     for rejected in report.rejected:
-        typer.echo(f"rejected {rejected}", err=True)
+        say(f"rejected {rejected}", err=True)
     if report.rejected:
         lines = ", ".join(str(r.line) for r in report.rejected)
-        typer.echo(f"{len(report.rejected)} records rejected (lines {lines}); the rest imported", err=True)
+        say(f"{len(report.rejected)} records rejected (lines {lines}); the rest imported", err=True)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from casework.bootstrap import bootstrap
+from casework.cli.terminal import say
 from casework.events.store.database import make_engine, upgrade_schema
 from casework.logs import configure_logging
 from casework.settings import load_settings
@@ -40,7 +41,7 @@ def db_upgrade() -> None:
     settings = load_settings()
     configure_logging(settings.log_level)
     revisions = upgrade_schema(make_engine(settings.database_url))
-    typer.echo(f"schema is current ({', '.join(sorted(revisions))})")
+    say(f"schema is current ({', '.join(sorted(revisions))})")
 
 
 @app.command()
@@ -61,12 +62,12 @@ def verify(
         heads = {s: (v, h) for s, (v, h) in json.loads(against.read_text()).items()}
     report = cw.store.verify(against=heads)
     if not report.ok:
-        typer.echo(f"BROKEN: {report.broken}", err=True)
-        typer.echo(f"checked {report.events_checked} events before the break", err=True)
+        say(f"BROKEN: {report.broken}", err=True)
+        say(f"checked {report.events_checked} events before the break", err=True)
         raise typer.Exit(1)
     if export_heads is not None:
         export_heads.write_text(json.dumps({s: list(v) for s, v in report.heads.items()}))
-    typer.echo(
+    say(
         f"intact: {report.events_checked} events in {report.streams_checked} streams verified"
     )
 
@@ -94,7 +95,7 @@ def serve(
         # Every worker must sign and check sessions with the same key; they inherit this.
         os.environ["CASEWORK_SESSION_SECRET"] = secrets.token_urlsafe(48)
     cw = bootstrap(settings)
-    typer.echo(
+    say(
         f"Casework on http://{host}:{port}/ (store: {cw.engine.dialect.name}, "
         f"{workers} process{'es' if workers > 1 else ''})", err=True,
     )
