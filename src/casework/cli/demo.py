@@ -8,6 +8,7 @@ import typer
 
 from casework.bootstrap import Casework, bootstrap
 from casework.cli.terminal import say
+from casework.files import FileTooLarge
 from casework.logs import configure_logging
 from casework.settings import load_settings
 
@@ -58,7 +59,11 @@ def demo(
         if cqc_file is not None:
             from casework.cli.imports import print_report, run_import
 
-            report = run_import(cw, cqc_file, progress=False)
+            try:
+                report = run_import(cw, cqc_file, progress=False)
+            except FileTooLarge as exc:
+                say(f"error: {exc} Nothing was imported from it.", err=True)
+                raise typer.Exit(2) from None
             say(f"CQC import from {cqc_file.name}:")
             print_report(report)
         if with_users:

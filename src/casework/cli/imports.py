@@ -10,6 +10,7 @@ import typer
 
 from casework.bootstrap import Casework, bootstrap
 from casework.cli.terminal import say, shown_markup
+from casework.files import FileTooLarge
 from casework.logs import configure_logging
 from casework.settings import load_settings
 
@@ -26,12 +27,16 @@ def import_cqc(
 ) -> None:
     """Import or update providers and every CQC rating (current and historic, each at its report
     date). Importing the same file again appends nothing. Exit 1 when some records were rejected
-    (their line numbers and reasons are printed); the others are imported."""
+    (their line numbers and reasons are printed); the others are imported. Exit 2, importing
+    nothing, when a line is longer than 1 MiB (not a file of CQC records)."""
     settings = load_settings(scheduler_enabled=False)
     configure_logging(settings.log_level)
     cw = bootstrap(settings)
     try:
         report = run_import(cw, file, progress=sys.stderr.isatty())
+    except FileTooLarge as exc:
+        say(f"error: {exc} Nothing was imported.", err=True)
+        raise typer.Exit(2) from None
     finally:
         cw.close()
     print_report(report)
@@ -40,15 +45,18 @@ def import_cqc(
 
 
 def run_import(cw: Casework, file: Path, *, progress: bool) -> ImportReport:
-    """Import ``file`` into ``cw`` (with a progress bar on a terminal); returns the ImportReport."""
+    """Import ``file`` into ``cw`` (with a progress bar on a terminal); returns the ImportReport.
+    Raises ``FileTooLarge`` when a line of it is over the limit: having imported nothing, for a
+    regular file, which is read once through before importing (a pipe can be read only once)."""
+    from casework.imports.cqc import count_records
     from casework.imports.cqc_importer import CqcImporter
 
     importer = CqcImporter(cw.application)
+    total = count_records(file) if file.is_file() else None
     if not progress:
         return importer.import_file(file)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    total = sum(1 for line in file.open(encoding="utf-8") if line.strip())
     columns = (TextColumn("importing {task.description}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn())
     with Progress(*columns, transient=True) as bar:

@@ -15,6 +15,7 @@ import typer
 from casework.bootstrap import bootstrap
 from casework.cli.terminal import say
 from casework.events.store.database import make_engine, upgrade_schema
+from casework.files import MIB, FileTooLarge, read_text_within
 from casework.logs import configure_logging
 from casework.settings import load_settings
 
@@ -53,13 +54,12 @@ def verify(
         None, "--export-heads", help="Write every stream's last version and hash to this file."
     ),
 ) -> None:
-    """Recompute every stream's hash chain. Exit 0 when intact; 1 naming the first broken event."""
+    """Recompute every stream's hash chain. Exit 0 when intact; 1 naming the first broken event;
+    2 when the --against file is not one --export-heads wrote (or is over 128 MiB)."""
     settings = load_settings()
     configure_logging(settings.log_level)
+    heads = None if against is None else _read_heads(against)
     cw = bootstrap(settings)
-    heads = None
-    if against is not None:
-        heads = {s: (v, h) for s, (v, h) in json.loads(against.read_text()).items()}
     report = cw.store.verify(against=heads)
     if not report.ok:
         say(f"BROKEN: {report.broken}", err=True)
@@ -70,6 +70,24 @@ def verify(
     say(
         f"intact: {report.events_checked} events in {report.streams_checked} streams verified"
     )
+
+
+# A stream's head is about 130 bytes of JSON: 128 MiB holds a million streams.
+HEADS_FILE_LIMIT = 128 * MIB
+
+
+def _read_heads(path: Path) -> dict[str, tuple[int, str]]:
+    """The heads ``verify --export-heads`` wrote to ``path``; exit 2 saying why when it is not."""
+    try:
+        found = json.loads(read_text_within(path, limit=HEADS_FILE_LIMIT, what="the heads file"))
+        return {str(s): (int(v), str(h)) for s, (v, h) in found.items()}
+    except FileTooLarge as exc:
+        say(f"error: {exc}", err=True)
+    except OSError as exc:
+        say(f"error: cannot read the heads file {path}: {exc.strerror}", err=True)
+    except (ValueError, TypeError, AttributeError):
+        say(f"error: {path} is not a heads file written by `casework verify --export-heads`", err=True)
+    raise typer.Exit(2)
 
 
 @app.command()
