@@ -35,6 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import DBAPIError
 
 from casework.events.errors import StoreUnavailable
+from casework.files import KIB, FileTooLarge, read_text_within
 
 metadata = MetaData()
 
@@ -56,12 +57,19 @@ class KeyFileError(RuntimeError):
     """The key file is missing, malformed, or not the one the person keys were sealed with."""
 
 
+KEY_FILE_LIMIT = 4 * KIB  # the key is 44 characters of base64
+
+
 def read_key_file(path: str | Path) -> bytes:
     """The 32-byte master key in ``path`` (base64 text, as ``casework keys generate`` writes)."""
     try:
-        text = Path(path).read_text().strip()
+        text = read_text_within(path, limit=KEY_FILE_LIMIT, what="the key file").strip()
     except OSError as exc:
         raise KeyFileError(f"cannot read the key file {path}: {exc.strerror}") from None
+    except FileTooLarge as exc:
+        raise KeyFileError(str(exc)) from None
+    except UnicodeDecodeError:
+        text = ""  # not base64: refused below
     try:
         master = base64.b64decode(text, validate=True)
     except ValueError:

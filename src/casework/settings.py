@@ -13,7 +13,9 @@ class Settings(BaseSettings):
     directory; ``postgresql+psycopg://user@host:5432/dbname`` for PostgreSQL.
     """
 
-    model_config = SettingsConfigDict(env_prefix="CASEWORK_", extra="ignore")
+    # A refused value is never echoed: an error names the variable and the rule only (a short
+    # session secret, a database URL with its password, end up in start-up errors and logs).
+    model_config = SettingsConfigDict(env_prefix="CASEWORK_", extra="ignore", hide_input_in_errors=True)
 
     database_url: str = "sqlite:///casework.db"
     # SQLite durability: FULL fsyncs the WAL on every commit (survives power loss).
@@ -36,7 +38,7 @@ class Settings(BaseSettings):
     secure_cookies: bool = False
     # Key that signs web session cookies (32+ characters). Unset: a random key per process, so
     # sessions end when the server restarts and each server process signs its own.
-    session_secret: str | None = Field(default=None, min_length=32)
+    session_secret: str | None = Field(default=None, min_length=32, repr=False)
     # A signed-in web session ends after this long without a page (CASEWORK_SESSION_IDLE_MINUTES)
     # and this long after signing in, however busy (CASEWORK_SESSION_MAX_HOURS): a working day.
     session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)

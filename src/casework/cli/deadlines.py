@@ -7,6 +7,7 @@ from datetime import datetime
 import typer
 
 from casework.bootstrap import bootstrap
+from casework.cli.terminal import say
 from casework.clock import utc
 from casework.logs import configure_logging
 from casework.settings import load_settings
@@ -47,12 +48,12 @@ def run(
     finally:
         cw.close()
     for deadline in report.fired:
-        typer.echo(f"fired  {_line(deadline)}")
+        say(f"fired  {_line(deadline)}")
     for deadline in report.already_fired:
-        typer.echo(f"skip   {_line(deadline)} (already fired elsewhere)")
-    typer.echo(f"{len(report.fired)} deadline(s) fired as of {report.now.isoformat()}")
+        say(f"skip   {_line(deadline)} (already fired elsewhere)")
+    say(f"{len(report.fired)} deadline(s) fired as of {report.now.isoformat()}")
     if report.more_due:
-        typer.echo(f"stopped after {report.rounds} round(s) with deadlines still due: run it again",
+        say(f"stopped after {report.rounds} round(s) with deadlines still due: run it again",
                    err=True)
 
 
@@ -69,5 +70,5 @@ def list_pending(
     finally:
         cw.close()
     for deadline in pending:
-        typer.echo(_line(deadline))
-    typer.echo(f"{len(pending)} pending deadline(s)")
+        say(_line(deadline))
+    say(f"{len(pending)} pending deadline(s)")

@@ -7,6 +7,8 @@ from pathlib import Path
 import typer
 
 from casework.bootstrap import Casework, bootstrap
+from casework.cli.terminal import say
+from casework.files import FileTooLarge
 from casework.logs import configure_logging
 from casework.settings import load_settings
 
@@ -41,7 +43,7 @@ def demo(
 
     if list_scenarios:
         for s in SCENARIOS.values():
-            typer.echo(f"{s.name:<22} {s.summary}")
+            say(f"{s.name:<22} {s.summary}")
         return
     name = scenario or DEFAULT_SCENARIO
     if name not in SCENARIOS:
@@ -53,12 +55,16 @@ def demo(
     cw = bootstrap(settings)
     try:
         for line in load_scenario(cw, name).lines():
-            typer.echo(line)
+            say(line)
         if cqc_file is not None:
             from casework.cli.imports import print_report, run_import
 
-            report = run_import(cw, cqc_file, progress=False)
-            typer.echo(f"CQC import from {cqc_file.name}:")
+            try:
+                report = run_import(cw, cqc_file, progress=False)
+            except FileTooLarge as exc:
+                say(f"error: {exc} Nothing was imported from it.", err=True)
+                raise typer.Exit(2) from None
+            say(f"CQC import from {cqc_file.name}:")
             print_report(report)
         if with_users:
             _demo_users(cw)
@@ -85,11 +91,11 @@ def _demo_users(cw: Casework) -> None:
     from casework.domain.errors import NotFound
 
     operator = _operator()
-    typer.echo("Sign in at /signin (or send `Authorization: Bearer TOKEN`) with one of these tokens:")
+    say("Sign in at /signin (or send `Authorization: Bearer TOKEN`) with one of these tokens:")
     for name, role in DEMO_USERS:
         try:
             cw.users.get(name)
             issued = cw.users.issue_token(name, operator)
         except NotFound:
             issued = cw.users.add(name, role, operator)
-        typer.echo(f"  {issued.role.value:<8} {issued.name:<13} {issued.token}")
+        say(f"  {issued.role.value:<8} {issued.name:<13} {issued.token}")

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 import typer
 
 from casework.bootstrap import Casework, bootstrap
+from casework.cli.terminal import say, shown_markup
+from casework.files import FileTooLarge
 from casework.logs import configure_logging
 from casework.settings import load_settings
 
@@ -25,12 +27,16 @@ def import_cqc(
 ) -> None:
     """Import or update providers and every CQC rating (current and historic, each at its report
     date). Importing the same file again appends nothing. Exit 1 when some records were rejected
-    (their line numbers and reasons are printed); the others are imported."""
+    (their line numbers and reasons are printed); the others are imported. Exit 2, importing
+    nothing, when a line is longer than 1 MiB (not a file of CQC records)."""
     settings = load_settings(scheduler_enabled=False)
     configure_logging(settings.log_level)
     cw = bootstrap(settings)
     try:
         report = run_import(cw, file, progress=sys.stderr.isatty())
+    except FileTooLarge as exc:
+        say(f"error: {exc} Nothing was imported.", err=True)
+        raise typer.Exit(2) from None
     finally:
         cw.close()
     print_report(report)
@@ -39,38 +45,41 @@ def import_cqc(
 
 
 def run_import(cw: Casework, file: Path, *, progress: bool) -> ImportReport:
-    """Import ``file`` into ``cw`` (with a progress bar on a terminal); returns the ImportReport."""
+    """Import ``file`` into ``cw`` (with a progress bar on a terminal); returns the ImportReport.
+    Raises ``FileTooLarge`` when a line of it is over the limit: having imported nothing, for a
+    regular file, which is read once through before importing (a pipe can be read only once)."""
+    from casework.imports.cqc import count_records
     from casework.imports.cqc_importer import CqcImporter
 
     importer = CqcImporter(cw.application)
+    total = count_records(file) if file.is_file() else None
     if not progress:
         return importer.import_file(file)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    total = sum(1 for line in file.open(encoding="utf-8") if line.strip())
     columns = (TextColumn("importing {task.description}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn())
     with Progress(*columns, transient=True) as bar:
-        task = bar.add_task(file.name, total=total)
+        task = bar.add_task(shown_markup(file.name), total=total)
         return importer.import_file(file, progress=lambda n: bar.advance(task, n))
 
 
 def print_report(report: ImportReport) -> None:
-    typer.echo(
+    say(
         f"{report.locations} locations read ({report.beds:,} beds; {report.current_ratings} current "
         f"and {report.historic_ratings} historic ratings listed)"
     )
-    typer.echo(
+    say(
         f"providers: {report.providers_registered} registered, {report.providers_updated} updated, "
         f"{report.providers_unchanged} unchanged"
     )
-    typer.echo(
+    say(
         f"appended {report.events_appended} events: {report.ratings_appended} CQC ratings, "
         f"{report.intelligence_logged} intelligence records for triage (ratings fallen to "
         "Requires improvement or Inadequate)"
     )
     for rejected in report.rejected:
-        typer.echo(f"rejected {rejected}", err=True)
+        say(f"rejected {rejected}", err=True)
     if report.rejected:
         lines = ", ".join(str(r.line) for r in report.rejected)
-        typer.echo(f"{len(report.rejected)} records rejected (lines {lines}); the rest imported", err=True)
+        say(f"{len(report.rejected)} records rejected (lines {lines}); the rest imported", err=True)

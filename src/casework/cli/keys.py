@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from casework.bootstrap import bootstrap
+from casework.cli.terminal import say
 from casework.logs import configure_logging
 from casework.personal_data_store import KeyFileError, SqlKeyStore, new_key_file, read_key_file
 from casework.settings import load_settings
@@ -28,9 +29,9 @@ def generate(path: Path = typer.Argument(..., help="Where to write the new key f
     try:
         new_key_file(path)
     except FileExistsError:
-        typer.echo(f"error: {path} exists; choose another path (a key file is never overwritten)", err=True)
+        say(f"error: {path} exists; choose another path (a key file is never overwritten)", err=True)
         raise typer.Exit(2) from None
-    typer.echo(f"new key file {path}: back it up apart from the database, then run "
+    say(f"new key file {path}: back it up apart from the database, then run "
                f"`casework keys rotate --new-key-file {path}`")
 
 
@@ -50,15 +51,15 @@ def rotate(
         new_master = read_key_file(new_key_file_path)
         cw = bootstrap(settings)
     except KeyFileError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        say(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     try:
         keys: SqlKeyStore = cw.vault.keys  # type: ignore[assignment]
         count = keys.rotate(new_master)
     except KeyFileError as exc:
-        typer.echo(f"error: {exc}; nothing was changed", err=True)
+        say(f"error: {exc}; nothing was changed", err=True)
         raise typer.Exit(2) from None
     finally:
         cw.close()
-    typer.echo(f"sealed {count} person key(s) under {new_key_file_path}: now set "
+    say(f"sealed {count} person key(s) under {new_key_file_path}: now set "
                f"CASEWORK_KEY_FILE={new_key_file_path} for every Casework process")

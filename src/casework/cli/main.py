@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING
 import typer
 
 from casework.bootstrap import bootstrap
+from casework.cli.terminal import say
 from casework.events.store.database import make_engine, upgrade_schema
+from casework.files import MIB, FileTooLarge, read_text_within
 from casework.logs import configure_logging
 from casework.settings import load_settings
 
@@ -40,7 +42,7 @@ def db_upgrade() -> None:
     settings = load_settings()
     configure_logging(settings.log_level)
     revisions = upgrade_schema(make_engine(settings.database_url))
-    typer.echo(f"schema is current ({', '.join(sorted(revisions))})")
+    say(f"schema is current ({', '.join(sorted(revisions))})")
 
 
 @app.command()
@@ -52,23 +54,40 @@ def verify(
         None, "--export-heads", help="Write every stream's last version and hash to this file."
     ),
 ) -> None:
-    """Recompute every stream's hash chain. Exit 0 when intact; 1 naming the first broken event."""
+    """Recompute every stream's hash chain. Exit 0 when intact; 1 naming the first broken event;
+    2 when the --against file is not one --export-heads wrote (or is over 128 MiB)."""
     settings = load_settings()
     configure_logging(settings.log_level)
+    heads = None if against is None else _read_heads(against)
     cw = bootstrap(settings)
-    heads = None
-    if against is not None:
-        heads = {s: (v, h) for s, (v, h) in json.loads(against.read_text()).items()}
     report = cw.store.verify(against=heads)
     if not report.ok:
-        typer.echo(f"BROKEN: {report.broken}", err=True)
-        typer.echo(f"checked {report.events_checked} events before the break", err=True)
+        say(f"BROKEN: {report.broken}", err=True)
+        say(f"checked {report.events_checked} events before the break", err=True)
         raise typer.Exit(1)
     if export_heads is not None:
         export_heads.write_text(json.dumps({s: list(v) for s, v in report.heads.items()}))
-    typer.echo(
+    say(
         f"intact: {report.events_checked} events in {report.streams_checked} streams verified"
     )
+
+
+# A stream's head is about 130 bytes of JSON: 128 MiB holds a million streams.
+HEADS_FILE_LIMIT = 128 * MIB
+
+
+def _read_heads(path: Path) -> dict[str, tuple[int, str]]:
+    """The heads ``verify --export-heads`` wrote to ``path``; exit 2 saying why when it is not."""
+    try:
+        found = json.loads(read_text_within(path, limit=HEADS_FILE_LIMIT, what="the heads file"))
+        return {str(s): (int(v), str(h)) for s, (v, h) in found.items()}
+    except FileTooLarge as exc:
+        say(f"error: {exc}", err=True)
+    except OSError as exc:
+        say(f"error: cannot read the heads file {path}: {exc.strerror}", err=True)
+    except (ValueError, TypeError, AttributeError):
+        say(f"error: {path} is not a heads file written by `casework verify --export-heads`", err=True)
+    raise typer.Exit(2)
 
 
 @app.command()
@@ -94,7 +113,7 @@ def serve(
         # Every worker must sign and check sessions with the same key; they inherit this.
         os.environ["CASEWORK_SESSION_SECRET"] = secrets.token_urlsafe(48)
     cw = bootstrap(settings)
-    typer.echo(
+    say(
         f"Casework on http://{host}:{port}/ (store: {cw.engine.dialect.name}, "
         f"{workers} process{'es' if workers > 1 else ''})", err=True,
     )

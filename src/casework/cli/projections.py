@@ -4,7 +4,6 @@ replay of one provider's whole history."""
 from __future__ import annotations
 
 import json
-import sys
 import time
 from datetime import UTC, datetime
 
@@ -20,7 +19,9 @@ from rich.progress import (
 )
 
 from casework.bootstrap import bootstrap
-from casework.logs import configure_logging
+from casework.cli.terminal import say, say_document
+from casework.logs import configure_logging, error_text
+from casework.projections.halts import ProjectionHalted
 from casework.projections.history import ProviderHistory, history
 from casework.settings import load_settings
 
@@ -54,7 +55,7 @@ def rebuild(
     known = {p.name for p in runner.projections()}
     for name in projection or []:
         if name not in known:
-            typer.echo(f"no read model named {name!r}; known: {', '.join(sorted(known))}", err=True)
+            say(f"no read model named {name!r}; known: {', '.join(sorted(known))}", err=True)
             raise typer.Exit(2)
     console = Console(stderr=True)
     log_events = cw.store.head_position()
@@ -74,39 +75,42 @@ def rebuild(
                 folded = runner.rebuild(projection or None, progress=progress)
         else:
             folded = runner.rebuild(projection or None)
-    except Exception as exc:  # a halted projection: say which event stopped it
-        typer.echo(f"rebuild failed: {exc}", err=True)
+    except ProjectionHalted as exc:  # say which event stopped it (its message holds no data)
+        say(f"rebuild failed: {exc}", err=True)
+        raise typer.Exit(1) from None
+    except Exception as exc:
+        say(f"rebuild failed: {error_text(exc)}", err=True)
         raise typer.Exit(1) from None
     finally:
         cw.close()
     elapsed = time.perf_counter() - started
     for name, count in folded.items():
-        typer.echo(f"rebuilt {name}: {count} events")
+        say(f"rebuilt {name}: {count} events")
     # The rate of the log's events (as benchmarks/ counts), not of the folds summed.
     rate = f" ({log_events:,} events in the log, {log_events / elapsed:,.0f} a second)" if (
         elapsed > 0 and log_events and folded) else ""
-    typer.echo(f"done in {elapsed:.2f}s{rate}")
+    say(f"done in {elapsed:.2f}s{rate}")
 
 
 def _print_text(found: ProviderHistory) -> None:
     when = f" as of {found.as_of.isoformat()}" if found.as_of else ""
-    typer.echo(f"History of provider {found.provider_id}{when}: {len(found.events)} events "
+    say(f"History of provider {found.provider_id}{when}: {len(found.events)} events "
                f"in {len(found.streams)} streams")
     for e in found.events:
-        typer.echo("")
-        typer.echo(f"#{e.position}  {e.type}  {e.stream} v{e.version}  by {e.actor or '-'}")
-        typer.echo(f"    occurred {e.occurred_at.isoformat()}  recorded {e.recorded_at.isoformat()}")
+        say("")
+        say(f"#{e.position}  {e.type}  {e.stream} v{e.version}  by {e.actor or '-'}")
+        say(f"    occurred {e.occurred_at.isoformat()}  recorded {e.recorded_at.isoformat()}")
         if e.reason:
-            typer.echo(f"    reason   {e.reason}")
-        typer.echo(f"    data     {json.dumps(e.data, sort_keys=True, default=str)}")
+            say(f"    reason   {e.reason}")
+        say(f"    data     {json.dumps(e.data, sort_keys=True, default=str)}")
         if e.has_restricted_data:
-            typer.echo("    note     sealed personal data is recorded here and not shown")
-        typer.echo(f"    hash     {e.hash}")
-    typer.echo("")
+            say("    note     sealed personal data is recorded here and not shown")
+        say(f"    hash     {e.hash}")
+    say("")
     if found.verified:
-        typer.echo(f"chain: verified ({len(found.streams)} streams, each from its first event)")
+        say(f"chain: verified ({len(found.streams)} streams, each from its first event)")
     else:
-        typer.echo(f"chain: BROKEN: {found.broken}")
+        say(f"chain: BROKEN: {found.broken}")
 
 
 def history_command(
@@ -131,7 +135,7 @@ def history_command(
     finally:
         cw.close()
     if found is None:
-        typer.echo(f"unknown provider {provider_id!r}: nothing is recorded about it", err=True)
+        say(f"unknown provider {provider_id!r}: nothing is recorded about it", err=True)
         raise typer.Exit(1)
     if as_json:
         document = {
@@ -142,7 +146,7 @@ def history_command(
             "streams": found.streams,
             "events": [e.to_json() for e in found.events],
         }
-        sys.stdout.write(json.dumps(document, indent=2, default=str) + "\n")
+        say_document(json.dumps(document, indent=2, default=str) + "\n")
         return
     _print_text(found)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from casework.bootstrap import bootstrap
+from casework.cli.terminal import say, say_document
 from casework.logs import configure_logging
 from casework.reports.render import ReportFormat
 from casework.settings import load_settings
@@ -46,7 +47,7 @@ def annual(
     finally:
         cw.close()
     if out is None:
-        typer.echo(text, nl=False)
+        say_document(text)
     else:
         out.write_text(text, encoding="utf-8")
-        typer.echo(f"wrote the {fmt.value} report for {start} to {end} to {out}", err=True)
+        say(f"wrote the {fmt.value} report for {start} to {end} to {out}", err=True)

@@ -13,6 +13,7 @@ from typing import TypeVar
 import typer
 
 from casework.bootstrap import Casework, bootstrap
+from casework.cli.terminal import say
 from casework.domain.actors import Actor, Role
 from casework.domain.errors import DomainError, InvalidInput, NotFound
 from casework.logs import configure_logging
@@ -56,13 +57,13 @@ def _run(action: Callable[[Casework], T]) -> T:
         with _casework() as cw:
             return action(cw)
     except InvalidInput as exc:
-        typer.echo(f"error: {exc}", err=True)
+        say(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     except NotFound as exc:
-        typer.echo(f"error: {exc}; see `casework users list`", err=True)
+        say(f"error: {exc}; see `casework users list`", err=True)
         raise typer.Exit(1) from None
     except DomainError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        say(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
 
 
@@ -76,23 +77,23 @@ def add(
     Exit 2 on a bad role or a name already taken.
     """
     issued = _run(lambda cw: cw.users.add(name, role, _operator()))
-    typer.echo(f"added {issued.name} ({issued.role.value}); API token, shown once:", err=True)
-    typer.echo(issued.token)
+    say(f"added {issued.name} ({issued.role.value}); API token, shown once:", err=True)
+    say(issued.token)
 
 
 @users_app.command("token")
 def token(name: str = typer.Argument(..., help="An existing user.")) -> None:
     """Issue a new API token for a user (e.g. after revoking a lost one); printed once."""
     issued = _run(lambda cw: cw.users.issue_token(name, _operator()))
-    typer.echo(f"new token for {issued.name} ({issued.role.value}), shown once:", err=True)
-    typer.echo(issued.token)
+    say(f"new token for {issued.name} ({issued.role.value}), shown once:", err=True)
+    say(issued.token)
 
 
 @users_app.command("revoke")
 def revoke(name: str = typer.Argument(..., help="The user whose tokens stop working.")) -> None:
     """Revoke every token the user holds. Issue a new one with `casework users token NAME`."""
     count = _run(lambda cw: cw.users.revoke(name, _operator()))
-    typer.echo(f"revoked {count} token(s) of {name}")
+    say(f"revoked {count} token(s) of {name}")
 
 
 @users_app.command("role")
@@ -102,7 +103,7 @@ def change_role(
 ) -> None:
     """Change a user's role (their tokens keep working, with the new role)."""
     record = _run(lambda cw: cw.users.change_role(name, role, _operator()))
-    typer.echo(f"{record.name} is now {record.role.value}")
+    say(f"{record.name} is now {record.role.value}")
 
 
 @users_app.command("list")
@@ -110,7 +111,7 @@ def list_users() -> None:
     """Every user with their role and how many working tokens they hold."""
     records = _run(lambda cw: cw.users.list())
     if not records:
-        typer.echo("no users yet: add one with `casework users add NAME --role ROLE`")
+        say("no users yet: add one with `casework users add NAME --role ROLE`")
         return
     for r in records:
-        typer.echo(f"{r.name:<24} {r.role.value:<8} tokens={r.active_tokens}  since {r.created_at:%Y-%m-%d}")
+        say(f"{r.name:<24} {r.role.value:<8} tokens={r.active_tokens}  since {r.created_at:%Y-%m-%d}")

@@ -30,8 +30,10 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from casework.domain.errors import InvalidInput
 from casework.events.rag import Rag
+from casework.files import MIB, read_text_within
 
 DEFAULT_FRAMEWORK_ID = "leicester-qaf"
+FRAMEWORK_FILE_LIMIT = 1 * MIB  # the bundled ones are under 5 KiB
 Score = int | str
 
 
@@ -197,7 +199,8 @@ class FrameworkRegistry:
                 registry.add(Framework.model_validate(json.loads(entry.read_text())))
         for directory in directories:
             for path in sorted(Path(directory).glob("framework-*.json")):
-                registry.add(Framework.model_validate_json(path.read_text()))
+                text = read_text_within(path, limit=FRAMEWORK_FILE_LIMIT, what="the framework file")
+                registry.add(Framework.model_validate_json(text))
         return registry
 
     def add(self, framework: Framework) -> None:

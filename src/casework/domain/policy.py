@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from casework.domain.working_days import ENGLAND, WorkingCalendar
+from casework.files import MIB, read_text_within
 
 
 class Period(BaseModel):
@@ -82,11 +83,19 @@ class DeadlinePolicy(BaseModel):
 DEFAULT_POLICY = DeadlinePolicy()
 
 
+# A policy is a few hundred bytes of JSON; anything near a mebibyte is the wrong file.
+POLICY_FILE_LIMIT = 1 * MIB
+
+
 def load_policy(path: str | Path | None = None) -> DeadlinePolicy:
-    """The policy in the JSON file at ``path`` (missing keys keep their defaults), or the defaults."""
+    """The policy in the JSON file at ``path`` (missing keys keep their defaults), or the
+    defaults. ``FileTooLarge`` over ``POLICY_FILE_LIMIT``."""
     if path is None:
         return DEFAULT_POLICY
-    return DeadlinePolicy.model_validate(json.loads(Path(path).read_text(encoding="utf-8")))
+    text = read_text_within(
+        path, limit=POLICY_FILE_LIMIT, what="the deadline policy file (CASEWORK_DEADLINE_POLICY_FILE)"
+    )
+    return DeadlinePolicy.model_validate(json.loads(text))
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,9 @@
 
 ``read_locations(path)`` streams the file one line at a time and yields, per non-blank line,
 either a ``CqcLocation`` (what Casework needs of it, cleaned) or a ``Rejected`` (its line number
-and why it could not be read). A bad record never stops the rest.
+and why it could not be read). A bad record never stops the rest; a line longer than
+``MAX_LINE_BYTES`` stops the reading with ``FileTooLarge`` (``count_records`` finds it before an
+import starts, so that such a file imports nothing).
 
 CQC's quirks handled here:
 - ``registrationDate`` is ``dd/mm/yyyy``; report dates are ISO ``yyyy-mm-dd``.
@@ -31,10 +33,15 @@ from typing import Any
 import orjson
 
 from casework.events.providers import CqcRating, KeyQuestion
+from casework.files import MIB, lines_within
 
 # 421 Devon and Plymouth care homes as CQC published them in January 2021 (CQC's public API,
 # location objects as JSON Lines); used by ``make demo`` and the tests.
 BUNDLED_CQC_FILE = Path(__file__).resolve().parent.parent / "data" / "cqc-devon-plymouth-2021.jsonl"
+# The longest location in the bundled file is 7,761 bytes (a home with many historic reports);
+# 1 MiB leaves a hundred times that and keeps a wrong file (/dev/zero) from filling memory.
+MAX_LINE_BYTES = 1 * MIB
+WHAT = "the CQC file"
 
 # CQC's words for the key questions -> Casework's.
 KEY_QUESTIONS = {
@@ -131,15 +138,22 @@ class Rejected:
 
 
 def read_locations(source: str | Path | Iterable[str]) -> Iterator[CqcLocation | Rejected]:
-    """Stream a JSON Lines file (or any iterable of lines). Blank lines are skipped."""
+    """Stream a JSON Lines file (or any iterable of lines). Blank lines are skipped. A file's
+    line longer than ``MAX_LINE_BYTES`` raises ``FileTooLarge`` (naming the file, the line and
+    the limit) having read no more of it."""
     if isinstance(source, str | Path):
-        with open(source, encoding="utf-8") as lines:
-            yield from _read_lines(lines)
+        yield from _read_lines(lines_within(source, max_line=MAX_LINE_BYTES, what=WHAT))
     else:
         yield from _read_lines(source)
 
 
-def _read_lines(lines: Iterable[str]) -> Iterator[CqcLocation | Rejected]:
+def count_records(path: str | Path) -> int:
+    """The non-blank lines of a CQC file, read as ``read_locations`` reads it (so a line over
+    the limit raises ``FileTooLarge`` here, before anything is imported)."""
+    return sum(1 for line in lines_within(path, max_line=MAX_LINE_BYTES, what=WHAT) if line.strip())
+
+
+def _read_lines(lines: Iterable[str | bytes]) -> Iterator[CqcLocation | Rejected]:
     for number, text in enumerate(lines, start=1):
         if not text.strip():
             continue

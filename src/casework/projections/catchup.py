@@ -22,6 +22,7 @@ import structlog
 from sqlalchemy import Connection, Engine
 
 from casework.events.store import StoredEvent
+from casework.logs import error_text
 from casework.projections import checkpoints, feed
 from casework.projections.base import Projection
 from casework.projections.halts import ProjectionHalted, apply_page
@@ -104,7 +105,7 @@ class CatchUp:
         self.standing.halted[name] = str(exc)
         log.error(
             "projection_halted", projection=name, position=exc.position,
-            event_type=exc.event_type, error=str(exc.cause),
+            event_type=exc.event_type, error=error_text(exc.cause),
         )
         checkpoints.mark_halted(conn, name, str(exc))
 

@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError
 
 from casework.events.store import NOTIFY_CHANNEL
 from casework.events.store.database import driver_connection
+from casework.logs import error_text
 
 log = structlog.get_logger("casework.projections")
 
@@ -66,7 +67,7 @@ class Follower:
                         for _ in notifications(self.poll_seconds):
                             pass
             except (DBAPIError, OSError) as exc:
-                log.warning("projection_listen_lost", error=str(exc))
+                log.warning("projection_listen_lost", error=error_text(exc))
                 self._stop.wait(self.poll_seconds)
 
     @contextmanager

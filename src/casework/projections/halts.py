@@ -3,6 +3,8 @@
 An exception from a fold becomes ``ProjectionHalted``, naming the projection and, when known, the
 event; the runner then leaves that projection where it was (its checkpoint unmoved) until
 ``rebuild`` or ``resume``. A database error is not the events' fault and passes through as it is.
+The halt's message names the cause as ``error_text`` does (never SQL parameters or row values):
+it is logged, kept with the checkpoint and printed by ``casework rebuild``.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from casework.events.store import StoredEvent
+from casework.logs import error_text
 from casework.projections.base import Projection
 
 # A lost connection, a database refusing connections or busy: the pass fails and rolls back, and
@@ -29,7 +32,7 @@ class ProjectionHalted(RuntimeError):
         self.cause = cause
         where = f" at position {event.position} ({event.type}, stream {event.stream})" if event else ""
         super().__init__(
-            f"projection {name!r} halted{where}: {cause.__class__.__name__}: {cause}. Its read "
+            f"projection {name!r} halted{where}: {error_text(cause)}. Its read "
             f"model is stale but consistent; fix the cause, then `casework rebuild --projection "
             f"{name}` (or restart)"
         )

@@ -37,6 +37,7 @@ from sqlalchemy import Engine
 
 from casework.clock import Clock
 from casework.events.store.database import reading
+from casework.logs import error_text
 from casework.projections.base import Projection
 from casework.projections.halts import ProjectionHalted
 from casework.projections.rebuild import Progress
@@ -249,7 +250,7 @@ def work(spawn: Spawn, names: list[str], say: Callable[[Message], None], report_
     except ProjectionHalted as exc:
         say(("halted", exc.projection, exc.position, exc.event_type, str(exc)))
     except BaseException as exc:
-        say(("failed", f"{type(exc).__name__}: {exc}"))
+        say(("failed", error_text(exc)))
     finally:
         if cw is not None:
             cw.close()

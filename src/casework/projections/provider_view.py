@@ -449,14 +449,16 @@ def list_providers(
     *,
     now: datetime | None = None,
 ) -> list[ProviderView]:
-    """Providers filtered by name or district (``q``), service type, stage and RAG.
+    """Providers filtered by name or district (``q``: a part of either, as typed: ``%`` and ``_``
+    match themselves), service type, stage and RAG.
 
     ``sort``: ``risk`` (lowest risk score first: the visiting order), ``name`` or ``stage``."""
     p = rm_providers
     query = select(p.c.partition)
     if q:
-        like = f"%{q.lower()}%"
-        query = query.where(or_(p.c.name_lower.like(like), func.lower(p.c.district).like(like)))
+        part = q.lower()
+        query = query.where(or_(p.c.name_lower.contains(part, autoescape=True),
+                                func.lower(p.c.district).contains(part, autoescape=True)))
     if service_type:
         query = query.where(p.c.service_type == service_type)
     if stage:

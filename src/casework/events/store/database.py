@@ -46,7 +46,7 @@ def make_engine(url: str, *, sqlite_synchronous: str = "FULL", **kw: Any) -> Eng
         connect_args = dict(kw.pop("connect_args", {}))
         connect_args.setdefault("options", "-c TimeZone=UTC")
         kw["connect_args"] = connect_args
-    return create_engine(url, **kw)
+    return create_engine(url, hide_parameters=True, **kw)  # no values in errors: docs/security.md
 
 
 @contextmanager
@@ -66,7 +66,8 @@ def _sqlite_engine(url: str, synchronous: str, **kw: Any) -> Engine:
         raise ValueError("an in-memory SQLite store loses everything; give a file path")
     if kw.pop("null_pool", False):
         kw["poolclass"] = NullPool
-    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kw)
+    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
+                           hide_parameters=True, **kw)  # no values in errors: docs/security.md
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
