@@ -33,6 +33,7 @@ from casework.clock import Clock
 from casework.events.base import Metadata, to_new_event
 from casework.events.errors import ConcurrencyError, StoreError
 from casework.events.store import EventStore
+from casework.logs import error_text
 from casework.workflows.deadline_calendar import pending_deadlines
 from casework.workflows.deadlines import Deadline
 
@@ -117,7 +118,7 @@ class DeadlineScheduler:
                     if not report.rounds:
                         raise
                     # Keep the report of what fired; the next run fires the rest.
-                    log.warning("deadline_read_model_behind", error=str(exc))
+                    log.warning("deadline_read_model_behind", error=error_text(exc))
                     report.more_due = True
                     break
                 if not due:
@@ -164,7 +165,7 @@ class DeadlineScheduler:
         try:
             self.fire_due()
         except (StoreError, DeadlinesBehind) as exc:
-            log.warning("deadline_poll_failed", error=str(exc))
+            log.warning("deadline_poll_failed", error=error_text(exc))
 
     # ------------------------------------------------------------------ background running
     def start(self) -> FiringReport:
@@ -174,7 +175,7 @@ class DeadlineScheduler:
         try:
             report = self.fire_due()
         except DeadlinesBehind as exc:  # a halted read model must not keep the server down
-            log.warning("deadline_catch_up_failed", error=str(exc))
+            log.warning("deadline_catch_up_failed", error=error_text(exc))
             report = FiringReport(self.clock.now())
         scheduler = BackgroundScheduler(timezone="UTC", daemon=True)
         scheduler.add_job(

@@ -20,6 +20,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
 from casework.events.errors import SchemaOutOfDate, StoreUnavailable
+from casework.logs import error_text
 
 # Any constant works; it only has to be the same in every process.
 MIGRATION_LOCK_KEY = 0x6361_7365_0001
@@ -120,7 +121,7 @@ def upgrade_schema(engine: Engine) -> set[str]:
                 command.upgrade(_alembic_config(conn), "heads")
     except DBAPIError as exc:
         if exc.connection_invalidated or "could not connect" in str(exc) or "Connection refused" in str(exc):
-            raise StoreUnavailable(f"database unreachable: {exc.orig}") from exc
+            raise StoreUnavailable(f"database unreachable: {error_text(exc)}") from exc
         raise
     return current_revisions(engine)
 

@@ -15,6 +15,7 @@ from sqlalchemy import Dialect, Engine, Select
 from casework.events.errors import StoreError, StoreUnavailable
 from casework.events.store.database import driver_connection
 from casework.events.store.errors import UniqueViolation
+from casework.logs import error_text
 
 
 @cache
@@ -45,7 +46,7 @@ class PostgresDriver:
                 driver_connection(pooled).autocommit = True
             except psycopg.Error as exc:  # closed while it waited in the pool
                 pooled.invalidate(exc)
-                raise StoreUnavailable(f"the database is unavailable: {exc}") from exc
+                raise StoreUnavailable(f"the database is unavailable: {error_text(exc)}") from exc
             yield pooled
         finally:
             if pooled.is_valid:  # not invalidated by a lost connection
@@ -63,6 +64,6 @@ class PostgresDriver:
             raise UniqueViolation() from exc
         except psycopg.OperationalError as exc:
             pooled.invalidate(exc)  # never handed out again
-            raise StoreUnavailable(f"the database is unavailable: {exc}") from exc
+            raise StoreUnavailable(f"the database is unavailable: {error_text(exc)}") from exc
         except psycopg.Error as exc:
-            raise StoreError(f"database error: {exc}") from exc
+            raise StoreError(f"database error: {error_text(exc)}") from exc
