@@ -6,13 +6,21 @@ With a key file (``settings.key_file``, CASEWORK_KEY_FILE: 32 random bytes, base
 ``casework keys generate``) each person key is itself sealed (AES-256-GCM, the person id as
 associated data) under that file's master key before it is stored, so a copy of the database
 alone opens nobody's data. Keys stored before a key file was configured stay readable and are
-sealed by ``casework keys rotate``, which also moves every key to a new key file. See
-docs/security.md."""
+sealed by ``casework keys rotate``, which also moves every key to a new key file.
+
+Deleting a row does not remove its bytes from the database's files: SQLite keeps the old page in
+the WAL and, until a checkpoint, in the main file; PostgreSQL keeps a dead tuple until VACUUM
+and leaves its bytes in the page's free space after a plain VACUUM. ``scrub`` (run by every
+erasure) removes them: on SQLite ``secure_delete`` (set on every connection) has zeroed the
+deleted row, and a TRUNCATE checkpoint copies the zeroed page into the main file and empties the
+WAL; on PostgreSQL ``VACUUM FULL person_keys`` rewrites the table into a new file without the dead
+tuple. See docs/security.md ("What erasure leaves, and where") for what stays out of reach."""
 
 from __future__ import annotations
 
 import base64
 import os
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -30,11 +38,13 @@ from sqlalchemy import (
     delete,
     insert,
     select,
+    text,
     update,
 )
 from sqlalchemy.exc import DBAPIError
 
 from casework.events.errors import StoreUnavailable
+from casework.events.store.database import is_postgres
 from casework.files import KIB, FileTooLarge, read_text_within
 
 metadata = MetaData()
@@ -51,6 +61,25 @@ person_keys = Table(
 
 _SEALED = b"cwk1"  # marks a person key sealed under a key file's master key
 _SEALED_LENGTH = len(_SEALED) + 12 + 32 + 16  # marker, nonce, key, tag
+
+
+# VACUUM FULL takes an ACCESS EXCLUSIVE lock on person_keys; while it waits, every key read
+# queues behind it, so it waits this long at most and the erasure asks to be run again.
+_SCRUB_LOCK_TIMEOUT = "3s"
+# VACUUM FULL copies a deleted row that some snapshot may still see: one taken before the delete
+# committed, in this database, or the VACUUM's own, whose horizon is the oldest transaction still
+# running anywhere on the server. So the scrub first takes a transaction id (after the delete) and
+# waits until no transaction on the server, and no snapshot in this database, is older; normally
+# milliseconds, at most this long (then it says so, and the erasure asks to be run again).
+_SCRUB_WAIT_SECONDS = 10.0
+_OLDER_SNAPSHOTS = text(
+    "SELECT pg_snapshot_xmin(pg_current_snapshot()) <= CAST(:mark AS xid8) OR EXISTS ("
+    " SELECT 1 FROM pg_stat_activity WHERE datname = current_database()"
+    " AND pid <> pg_backend_pid() AND backend_xmin IS NOT NULL"
+    " AND age(backend_xmin) >= age(CAST(CAST(CAST(:mark AS xid8) AS text)::bigint % 4294967296"
+    " AS text)::xid))"
+)
+_LOCK_NOT_AVAILABLE = "55P03"
 
 
 class KeyFileError(RuntimeError):
@@ -144,6 +173,45 @@ class SqlKeyStore:
         except DBAPIError as exc:
             raise StoreUnavailable("could not erase a person key") from exc
         return result.rowcount > 0
+
+    def scrub(self) -> bool:
+        """Remove what deleted key rows left in the database's files (see the module's docstring);
+        False when it could not yet: a long transaction held the table or could still see a
+        deleted row. Costs a checkpoint on SQLite, a rewrite of person_keys on PostgreSQL."""
+        try:
+            return self._vacuum_full() if is_postgres(self.engine) else self._checkpoint()
+        except DBAPIError as exc:
+            raise StoreUnavailable("could not scrub the erased person keys") from exc
+
+    def _checkpoint(self) -> bool:
+        raw = self.engine.raw_connection()  # outside a transaction: a checkpoint cannot run in one
+        try:
+            cursor = raw.cursor()
+            busy, _, _ = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            cursor.close()
+        finally:
+            raw.close()
+        return busy == 0  # 1: a reader kept the WAL beyond the busy timeout
+
+    def _vacuum_full(self) -> bool:
+        with self.engine.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT")  # VACUUM refuses a transaction
+            mark = conn.execute(text("SELECT CAST(pg_current_xact_id() AS text)")).scalar_one()
+            deadline = time.monotonic() + _SCRUB_WAIT_SECONDS
+            while conn.execute(_OLDER_SNAPSHOTS, {"mark": mark}).scalar_one():
+                if time.monotonic() > deadline:
+                    return False
+                time.sleep(0.05)
+            conn.execute(text(f"SET lock_timeout = '{_SCRUB_LOCK_TIMEOUT}'"))
+            try:
+                conn.execute(text("VACUUM (FULL) person_keys"))
+            except DBAPIError as exc:
+                if getattr(exc.orig, "sqlstate", None) == _LOCK_NOT_AVAILABLE:
+                    return False
+                raise
+            finally:
+                conn.execute(text("RESET lock_timeout"))
+        return True
 
     def rotate(self, new_master: bytes) -> int:
         """Seal every person key under ``new_master`` instead (opening each with the current key

@@ -195,7 +195,8 @@ WRITES: dict[str, Write] = {
                               lambda s: s.procedure("contingency_planning"), OFFICERS),
     "close procedure": Write("/provider-failure/{fid}/close", {"outcome": "recovered", "note": "Buyer found"},
                              Setup.procedure, MANAGERS),
-    "erase person": Write("/people/{person}/erase", {"reason": "Erasure request 7"}, Setup.person, MANAGERS),
+    "erase person": Write("/people/{person}/erase", {"grounds": "data_subject_request"}, Setup.person,
+                          MANAGERS),
 }
 
 

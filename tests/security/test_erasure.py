@@ -78,10 +78,11 @@ def test_after_erasure_the_identities_show_nowhere_and_the_history_still_verifie
     events_before = casework.store.count()
     ciphertexts = {e.stream: e.data for e in casework.store.read_history(case.provider_id)}
 
-    erased = http.post("manager", f"/people/{whistleblower_id}/erase", {"reason": "Request ER-2026-014"})
+    erased = http.post("manager", f"/people/{whistleblower_id}/erase", {"grounds": "data_subject_request",
+                                                                           "note": "Request ER-2026-014"})
     assert erased.status_code == 200, erased.text
     assert erased.json()["already_erased"] is False and erased.json()["erased_by"] == "manager"
-    by_cli = cli("erase", adult_id, "--reason", "Request ER-2026-015")
+    by_cli = cli("erase", adult_id, "--grounds", "recorded_in_error", "--note", "Request ER-2026-015")
     assert by_cli.exit_code == 0, by_cli.output
     assert "erased person" in by_cli.stdout
 
@@ -106,8 +107,10 @@ def test_after_erasure_the_identities_show_nowhere_and_the_history_still_verifie
     assert still == ciphertexts
     erasures = [e for e in history["events"] if e["type"] == "PersonErased"]
     assert [(e["actor"], e["reason"], e["data"]) for e in erasures] == [
-        ("manager", "Request ER-2026-014", {"person_id": whistleblower_id}),
-        (by_cli_actor(erasures[1]), "Request ER-2026-015", {"person_id": adult_id})]
+        ("manager", "Request ER-2026-014",
+         {"person_id": whistleblower_id, "grounds": "data_subject_request"}),
+        (by_cli_actor(erasures[1]), "Request ER-2026-015",
+         {"person_id": adult_id, "grounds": "recorded_in_error"})]
     assert casework.store.verify().ok
     verified = cli("verify")
     assert verified.exit_code == 0 and "intact" in verified.stdout
@@ -131,31 +134,33 @@ def by_cli_actor(event: dict) -> str:
 def test_erasing_twice_does_nothing_more_and_says_so(casework: Casework, http: Http, cli: Cli) -> None:
     case = build_case(http)
     whistleblower_id, _ = person_ids(http, case)
-    assert cli("erase", whistleblower_id, "--reason", "Request 1").exit_code == 0
+    assert cli("erase", whistleblower_id, "--grounds", "data_subject_request").exit_code == 0
     count = casework.store.count()
-    again = cli("erase", whistleblower_id, "--reason", "Request 1 again")
+    again = cli("erase", whistleblower_id, "--grounds", "data_subject_request", "--note", "Request 1 again")
     assert again.exit_code == 0 and "already erased" in again.stdout
-    by_api = http.post("manager", f"/people/{whistleblower_id}/erase", {"reason": "Once more"})
+    by_api = http.post("manager", f"/people/{whistleblower_id}/erase",
+                       {"grounds": "data_subject_request", "note": "Once more"})
     assert by_api.status_code == 200 and by_api.json()["already_erased"] is True
     assert by_api.json()["erased_by"].startswith("cli:")
     assert casework.store.count() == count
 
 
-def test_erase_refuses_unknown_people_bad_usage_and_a_reason_naming_the_person(
+def test_erase_refuses_unknown_people_bad_usage_and_a_note_naming_the_person(
     casework: Casework, http: Http, cli: Cli
 ) -> None:
     case = build_case(http)
     whistleblower_id, _ = person_ids(http, case)
     count = casework.store.count()
-    unknown = cli("erase", str(uuid.uuid4()), "--reason", "Request 2")
+    unknown = cli("erase", str(uuid.uuid4()), "--grounds", "court_order")
     assert unknown.exit_code == 1 and "no person" in unknown.stderr
-    assert cli("erase", "not-an-id", "--reason", "Request 2").exit_code == 2
-    assert cli("erase", whistleblower_id).exit_code == 2  # --reason is required
-    assert cli("erase", whistleblower_id, "--reason", "  ").exit_code == 2
-    naming = cli("erase", whistleblower_id, "--reason", "Wilhelmina asked us to")
-    assert naming.exit_code == 2 and "names the person" in naming.stderr
+    assert cli("erase", "not-an-id", "--grounds", "court_order").exit_code == 2
+    assert cli("erase", whistleblower_id).exit_code == 2  # --grounds is required
+    assert cli("erase", whistleblower_id, "--grounds", "  ").exit_code == 2
+    naming = cli("erase", whistleblower_id, "--grounds", "court_order", "--note", "Wilhelmina asked us to")
+    assert naming.exit_code == 2 and "must not contain the person's name" in naming.stderr
     assert not leaks(naming.output)
-    assert http.post("manager", f"/people/{uuid.uuid4()}/erase", {"reason": "x"}).status_code == 404
+    assert http.post("manager", f"/people/{uuid.uuid4()}/erase",
+                     {"grounds": "court_order"}).status_code == 404
     assert casework.store.count() == count
     assert casework.vault.reveal(whistleblower_id) is not None
     help_text = cli("erase", "--help").stdout
@@ -167,7 +172,7 @@ def test_only_managers_may_erase_over_http(casework: Casework, http: Http) -> No
     whistleblower_id, _ = person_ids(http, case)
     count = casework.store.count()
     for role in ("officer", "auditor", "admin"):
-        answer = http.post(role, f"/people/{whistleblower_id}/erase", {"reason": "Request 3"})
+        answer = http.post(role, f"/people/{whistleblower_id}/erase", {"grounds": "court_order"})
         assert answer.status_code == 403, (role, answer.text)
     assert casework.store.count() == count
     assert casework.vault.reveal(whistleblower_id) is not None

@@ -118,7 +118,7 @@ def test_rotate_seals_old_keys_and_moves_them_to_a_new_file(
                 assert cw.vault.reveal_for(MANNY, person_id).name == "Jo Whistle"
                 key, ciphertext = stored_key(cw, person_id)
                 assert not opens(key, person_id, ciphertext)
-                erase_person(cw.store, cw.vault, person_id, "Request 9", MANNY)
+                erase_person(cw.store, cw.vault, person_id, "data_subject_request", MANNY)
                 assert cw.vault.reveal(person_id) is None and cw.store.verify().ok
             else:
                 with pytest.raises(KeyFileError):

@@ -8,6 +8,8 @@ but can no longer be read.
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from pydantic import BaseModel, ConfigDict
 
 from casework.events.base import DomainEvent
@@ -22,9 +24,23 @@ class SealedPerson(BaseModel):
     ciphertext: str
 
 
+class ErasureGrounds(StrEnum):
+    """Why a person's data may be erased: a fixed list, so that what is kept for good about an
+    erasure can never carry who the person was (a free-text reason could)."""
+
+    data_subject_request = "data_subject_request"      # the person asked (UK GDPR article 17)
+    consent_withdrawn = "consent_withdrawn"            # e.g. a whistleblower withdrew consent
+    retention_period_ended = "retention_period_ended"  # the council's retention schedule
+    recorded_in_error = "recorded_in_error"            # the wrong person, or never needed
+    court_order = "court_order"
+
+
 class PersonErased(DomainEvent, type_name="PersonErased"):
     """A person's restricted data was erased on request (stream ``person-<person_id>``): their
     key is destroyed, so the sealed data left in the history can never be read again. Holds the
-    person's id only, never who they were; the reason and who erased it are in the metadata."""
+    person's id and the grounds, never who they were; who erased it and the optional note are in
+    the metadata (``actor``, ``reason``). ``grounds`` is None on erasures recorded before there
+    were grounds (their metadata ``reason`` is free text)."""
 
     person_id: str
+    grounds: ErasureGrounds | None = None

@@ -80,6 +80,9 @@ def _sqlite_engine(url: str, synchronous: str, **kw: Any) -> Engine:
         cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
+        # Deleted content is overwritten with zeros, so an erased person's key row leaves no copy
+        # in the file once the erasure checkpoints the WAL (docs/security.md, "Erasure").
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")
