@@ -41,6 +41,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError, mode
 
 from casework.domain.actors import Actor, Role
 from casework.domain.errors import InvalidInput
+from casework.domain.fields import MAX_TEXT  # every text a command takes: at most this long
 from casework.domain.lifecycle import Lifecycle
 from casework.events.base import DomainEvent
 from casework.events.personal_data import SealedPerson
@@ -49,8 +50,6 @@ S = TypeVar("S")
 
 OFFICERS = frozenset({Role.officer, Role.manager})
 MANAGERS = frozenset({Role.manager})
-# The longest text a command takes (a summary, findings, a note).
-MAX_TEXT = 20_000
 # Casework records what happens to care services now: times and dates outside these years are
 # typing mistakes (and 0001 or 9999 with an offset cannot even be converted to UTC).
 EARLIEST_YEAR, LATEST_YEAR = 1900, 2199
