@@ -97,7 +97,7 @@ class IdentifyFailureConcern(Command):
 class InitiateProcedure(Command):
     permitted: ClassVar[frozenset[Role]] = _MANAGERS
     procedure_id: Identifier
-    lead: Name = Field(min_length=1)  # owns the deadlines (a 200-character column)
+    lead: Name = Field(min_length=1)  # owns the procedure's deadlines
 
 
 class StartContingencyPlanning(Command):
