@@ -58,17 +58,24 @@ def create_app(casework: Casework) -> FastAPI:
         try:
             casework.store.ping()
             current = schema_is_current(casework.engine)
+            # A halted read model serves stale answers: say which, and where (never why: the
+            # reason may quote event data), so a load balancer can act.
+            halted = [{"read_model": s.name, "position": s.position}
+                      for s in casework.projections.status() if s.halted] if current else []
         except (StoreError, Exception) as exc:  # any failure to reach the store is "down"
             return JSONResponse(
                 {"status": "unavailable", "store": "unreachable", "detail": type(exc).__name__},
                 status_code=503,
             )
-        body = {
-            "status": "ok" if current else "degraded",
+        healthy = current and not halted
+        body: dict[str, object] = {
+            "status": "ok" if healthy else "degraded",
             "store": casework.engine.dialect.name,
             "schema": "current" if current else "out of date: run casework db upgrade",
             "version": __version__,
         }
-        return JSONResponse(body, status_code=200 if current else 503)
+        if halted:
+            body["halted"] = halted
+        return JSONResponse(body, status_code=200 if healthy else 503)
 
     return app

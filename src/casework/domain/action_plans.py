@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from casework.domain.aggregate import Aggregate, Command, Context, Route, require_text
 from casework.domain.errors import InvalidInput, NotAllowed, NotFound
+from casework.domain.fields import Identifier, Link, Name, Text
 from casework.domain.lifecycle import Lifecycle
 from casework.domain.links import check_linkable, triggered_by
 from casework.events.action_plans import (
@@ -137,31 +138,31 @@ class ActionPlan:
 class NewActionItem(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
-    item_id: str | None = None  # default: "1", "2", ... in order
-    description: str
+    item_id: Identifier | None = None  # default: "1", "2", ... in order
+    description: Text
     theme: ActionTheme
-    owner: str
+    owner: Name
     due: date
 
 
 class RaiseActionPlan(Command):
     verb: ClassVar[str] = "raise an action plan"
-    plan_id: str | None = None
-    provider_id: str
-    raised_from: RecordRef  # the visit or intelligence record (or concern, assessment)
-    title: str | None = None
+    plan_id: Identifier | None = None
+    provider_id: Identifier
+    raised_from: Link  # the visit or intelligence record (or concern, assessment)
+    title: Text | None = None
     items: list[NewActionItem] = Field(min_length=1)
 
 
 class AddActionItem(Command):
     verb: ClassVar[str] = "add an action item"
-    plan_id: str
+    plan_id: Identifier
     item: NewActionItem
 
 
 class _ItemCommand(Command):
-    plan_id: str
-    item_id: str
+    plan_id: Identifier
+    item_id: Identifier
 
 
 class StartActionItem(_ItemCommand):
@@ -172,24 +173,24 @@ class CompleteActionItem(_ItemCommand):
     """The provider reports the item done."""
 
     verb: ClassVar[str] = "record an action item completed"
-    note: str | None = None
+    note: Text | None = None
 
 
 class VerifyActionItem(_ItemCommand):
     verb: ClassVar[str] = "verify an action item"
-    visit_id: str | None = None
-    note: str | None = None
+    visit_id: Identifier | None = None
+    note: Text | None = None
 
 
 class ReturnActionItem(_ItemCommand):
     verb: ClassVar[str] = "return an action item"
-    reason: str
+    reason: Text
 
 
 class ChangeActionItemDueDate(_ItemCommand):
     verb: ClassVar[str] = "change an action item's due date"
     due: date
-    reason: str
+    reason: Text
 
 
 # ----------------------------------------------------------------------------- evolve

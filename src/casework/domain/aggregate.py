@@ -41,6 +41,11 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError, mode
 
 from casework.domain.actors import Actor, Role
 from casework.domain.errors import InvalidInput
+from casework.domain.fields import (  # every text a command takes: at most MAX_TEXT long
+    IDENTIFIER_PATTERN,
+    IDENTIFIER_RULE,
+    MAX_TEXT,
+)
 from casework.domain.lifecycle import Lifecycle
 from casework.events.base import DomainEvent
 from casework.events.personal_data import SealedPerson
@@ -49,8 +54,6 @@ S = TypeVar("S")
 
 OFFICERS = frozenset({Role.officer, Role.manager})
 MANAGERS = frozenset({Role.manager})
-# The longest text a command takes (a summary, findings, a note).
-MAX_TEXT = 20_000
 # Casework records what happens to care services now: times and dates outside these years are
 # typing mistakes (and 0001 or 9999 with an offset cannot even be converted to UTC).
 EARLIEST_YEAR, LATEST_YEAR = 1900, 2199
@@ -58,10 +61,16 @@ EARLIEST_YEAR, LATEST_YEAR = 1900, 2199
 
 def invalid_input(exc: ValidationError) -> InvalidInput:
     """A pydantic ``ValidationError`` as ``InvalidInput``, one (field, reason) per error."""
-    errors = [
-        (".".join(str(part) for part in err["loc"]) or "body", err["msg"]) for err in exc.errors()
-    ]
+    errors = [(".".join(str(part) for part in err["loc"]) or "body", _reason(err)) for err in exc.errors()]
     return InvalidInput(*errors[0], *errors[1:])
+
+
+def _reason(err: Any) -> str:
+    """Pydantic's message, but an id that breaks the ``Identifier`` pattern is told in words."""
+    pattern = err.get("ctx", {}).get("pattern")
+    if err.get("type") == "string_pattern_mismatch" and pattern == IDENTIFIER_PATTERN:
+        return IDENTIFIER_RULE
+    return str(err["msg"])
 
 
 class Command(BaseModel):

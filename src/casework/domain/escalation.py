@@ -16,6 +16,7 @@ from typing import ClassVar
 from casework.domain.actors import Role
 from casework.domain.aggregate import Aggregate, Command, Route
 from casework.domain.errors import InvalidInput, NotAllowed
+from casework.domain.fields import Identifier, Text
 from casework.domain.lifecycle import Lifecycle, Row
 from casework.events.base import DomainEvent
 from casework.events.sanctions import (
@@ -85,24 +86,24 @@ class EscalateContract(Command):
     """Escalate to ``to`` (default: the next stage). Skipping stages needs a reason."""
 
     permitted: ClassVar[frozenset[Role]] = frozenset({Role.manager})
-    provider_id: str
+    provider_id: Identifier
     to: SanctionStage | None = None
-    reason: str = ""
+    reason: Text = ""
 
 
 class TerminateContract(Command):
     permitted: ClassVar[frozenset[Role]] = frozenset({Role.manager})
-    provider_id: str
-    reason: str = ""
+    provider_id: Identifier
+    reason: Text = ""
 
 
 class LiftSanction(Command):
     """Verified improvement: back to ``to`` (monitoring, the default, or one stage down)."""
 
     permitted: ClassVar[frozenset[Role]] = frozenset({Role.manager})
-    provider_id: str
+    provider_id: Identifier
     to: SanctionStage = S.monitoring
-    improvement: str
+    improvement: Text
 
 
 def evolve(state: EscalationState, event: DomainEvent) -> EscalationState:

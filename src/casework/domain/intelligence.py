@@ -10,10 +10,11 @@ from enum import Enum, StrEnum
 from types import MappingProxyType
 from typing import ClassVar, Final
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime
 
 from casework.domain.aggregate import MANAGERS, Aggregate, Command, Context, Route, require_text
 from casework.domain.errors import InvalidInput
+from casework.domain.fields import Identifier, Link, Name, Text
 from casework.domain.lifecycle import Lifecycle
 from casework.domain.links import check_linkable, triggered
 from casework.domain.personal_data import PersonDetails
@@ -194,47 +195,47 @@ def service_level_after(
 # ----------------------------------------------------------------------------- commands
 class LogIntelligence(Command):
     verb: ClassVar[str] = "log intelligence"
-    record_id: str | None = None  # default: a new id
-    provider_id: str
+    record_id: Identifier | None = None  # default: a new id
+    provider_id: Identifier
     source: IntelligenceSource
     received_at: AwareDatetime
-    summary: str
+    summary: Text
     whistleblower: PersonDetails | None = None
 
 
 class AllocateIntelligence(Command):
     permitted: ClassVar = MANAGERS
     verb: ClassVar[str] = "allocate intelligence"
-    record_id: str
-    officer: str = Field(max_length=200)  # a user name (the triage inbox filters on it)
+    record_id: Identifier
+    officer: Name  # a user name (the triage inbox filters on it)
 
 
 class AssessRisk(Command):
     verb: ClassVar[str] = "risk assess intelligence"
-    record_id: str
+    record_id: Identifier
     risk: RiskLevel
     action_required: bool
-    rationale: str
+    rationale: Text
 
 
 class TakeIntelligenceAction(Command):
     verb: ClassVar[str] = "record an action on intelligence"
-    record_id: str
+    record_id: Identifier
     action: IntelligenceAction
-    note: str | None = None
+    note: Text | None = None
 
 
 class CloseIntelligence(Command):
     verb: ClassVar[str] = "close intelligence"
-    record_id: str
+    record_id: Identifier
     outcome: IntelligenceOutcome
-    note: str | None = None
+    note: Text | None = None
 
 
 class ReopenIntelligence(Command):
     verb: ClassVar[str] = "re-open intelligence"
-    record_id: str
-    reason: str
+    record_id: Identifier
+    reason: Text
 
 
 class LinkIntelligence(Command):
@@ -242,9 +243,9 @@ class LinkIntelligence(Command):
     the link is kept on both records."""
 
     verb: ClassVar[str] = "link intelligence to another record"
-    record_id: str
-    linked: RecordRef
-    note: str | None = None
+    record_id: Identifier
+    linked: Link
+    note: Text | None = None
 
 
 # ----------------------------------------------------------------------------- evolve

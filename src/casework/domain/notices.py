@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from casework.domain.actors import Role
 from casework.domain.aggregate import Aggregate, Command, Context, Route
 from casework.domain.errors import InvalidInput
+from casework.domain.fields import Identifier, Text
 from casework.domain.lifecycle import Lifecycle
 from casework.events.base import DomainEvent
 from casework.events.notices import (
@@ -73,28 +74,28 @@ class Notice:
 
 class IssueRemedyNotice(Command):
     permitted: ClassVar[frozenset[Role]] = frozenset({Role.manager})
-    notice_id: str | None = None  # None: the Application makes a new id
-    provider_id: str
-    breach: str
-    actions: list[str]
+    notice_id: Identifier | None = None  # None: the Application makes a new id
+    provider_id: Identifier
+    breach: Text
+    actions: list[Text]
     remedy_by: date
 
 
 class RecordNoticeComplied(Command):
-    notice_id: str
-    note: str = ""
+    notice_id: Identifier
+    note: Text = ""
 
 
 class ExtendRemedyNotice(Command):
     permitted: ClassVar[frozenset[Role]] = frozenset({Role.manager})
-    notice_id: str
+    notice_id: Identifier
     remedy_by: date
-    reason: str
+    reason: Text
 
 
 class RecordNoticeFailed(Command):
-    notice_id: str
-    note: str = ""
+    notice_id: Identifier
+    note: Text = ""
 
 
 def evolve(notice: Notice, event: DomainEvent) -> Notice:

@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict
 
 from casework.domain.actors import Actor
 from casework.domain.errors import Forbidden
+from casework.domain.fields import Name, Text
 from casework.events.personal_data import ErasureGrounds, SealedPerson
 
 __all__ = ["ErasureGrounds", "InMemoryKeyStore", "KeyStore", "PersonDetails", "PersonVault",
@@ -75,8 +76,8 @@ class PersonDetails(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
-    name: str
-    contact: str | None = None
+    name: Name
+    contact: Text | None = None
 
     def to_text(self) -> str:
         return orjson.dumps(self.model_dump(exclude_none=True)).decode()

@@ -19,6 +19,7 @@ from pydantic import Field
 from casework.domain.actors import Role
 from casework.domain.aggregate import Aggregate, Command, Route
 from casework.domain.errors import InvalidInput
+from casework.domain.fields import Identifier, Name, Text
 from casework.domain.lifecycle import Lifecycle
 from casework.events.base import DomainEvent
 from casework.events.provider_failure import (
@@ -86,40 +87,40 @@ _MANAGERS = frozenset({Role.manager})
 
 class IdentifyFailureConcern(Command):
     permitted: ClassVar[frozenset[Role]] = _MANAGERS
-    procedure_id: str | None = None  # None: the Application makes a new id
-    provider_id: str
+    procedure_id: Identifier | None = None  # None: the Application makes a new id
+    provider_id: Identifier
     kind: FailureKind = FailureKind.provider_failure
     trigger: FailureTrigger
-    summary: str
+    summary: Text
 
 
 class InitiateProcedure(Command):
     permitted: ClassVar[frozenset[Role]] = _MANAGERS
-    procedure_id: str
-    lead: str = Field(min_length=1, max_length=200)  # owns the deadlines (a 200-character column)
+    procedure_id: Identifier
+    lead: Name = Field(min_length=1)  # owns the procedure's deadlines
 
 
 class StartContingencyPlanning(Command):
-    procedure_id: str
-    strategy_meeting_notes: str
+    procedure_id: Identifier
+    strategy_meeting_notes: Text
 
 
 class ReviewContingencyPlan(Command):
-    procedure_id: str
-    note: str
+    procedure_id: Identifier
+    note: Text
     residents_moves_planned: int = Field(default=0, ge=0, le=MAX_RESIDENTS)
 
 
 class StartResidentsMoving(Command):
-    procedure_id: str
+    procedure_id: Identifier
     residents_to_move: int = Field(le=MAX_RESIDENTS)
 
 
 class CloseProcedure(Command):
     permitted: ClassVar[frozenset[Role]] = _MANAGERS
-    procedure_id: str
+    procedure_id: Identifier
     outcome: FailureOutcome
-    note: str
+    note: Text
 
 
 # The lifecycle action each event records (evolve and the read models replay the table); a

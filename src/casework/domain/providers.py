@@ -11,6 +11,7 @@ from pydantic import Field
 
 from casework.domain.aggregate import Aggregate, Command, Context, Route, require_text
 from casework.domain.errors import InvalidInput
+from casework.domain.fields import Identifier, Label, Name, Text
 from casework.domain.lifecycle import Lifecycle
 from casework.events.base import DomainEvent
 from casework.events.links import RecordRef, RecordsLinked
@@ -35,8 +36,6 @@ from casework.events.providers import (
 from casework.events.rag import Rag
 
 P = ProviderState
-# Names and districts are listed and searched (read-model columns of 200-300 characters).
-NAME_LENGTH = 200
 MAX_BEDS = 10_000
 
 PROVIDER_LIFECYCLE = Lifecycle(
@@ -93,38 +92,38 @@ class Provider:
 # ----------------------------------------------------------------------------- commands
 class RegisterProvider(Command):
     verb: ClassVar[str] = "register a provider"
-    provider_id: str | None = None  # default: a new id (CQC imports pass uuid5 of the location)
-    name: str = Field(max_length=NAME_LENGTH)
+    provider_id: Identifier | None = None  # default: a new id (CQC imports pass uuid5 of the location)
+    name: Name
     service_type: ServiceType
     categories: list[ClientCategory] = Field(default=[], max_length=len(ClientCategory))
-    cqc_location_id: str | None = None
-    cqc_provider_id: str | None = None
+    cqc_location_id: Label | None = None
+    cqc_provider_id: Label | None = None
     beds: int | None = Field(default=None, ge=0, le=MAX_BEDS)
-    address: str | None = None
-    postcode: str | None = None
-    district: str | None = Field(default=None, max_length=NAME_LENGTH)
-    nhs_area: str | None = None
-    contract_reference: str | None = None
-    registered_manager: str | None = None
-    owner: str | None = None
+    address: Text | None = None
+    postcode: Label | None = None
+    district: Name | None = None
+    nhs_area: Label | None = None
+    contract_reference: Label | None = None
+    registered_manager: Name | None = None
+    owner: Name | None = None
 
 
 class UpdateProviderDetails(Command):
     """Only the fields given change."""
 
     verb: ClassVar[str] = "update a provider's details"
-    provider_id: str
-    name: str | None = Field(default=None, max_length=NAME_LENGTH)
+    provider_id: Identifier
+    name: Name | None = None
     service_type: ServiceType | None = None
     categories: list[ClientCategory] | None = Field(default=None, max_length=len(ClientCategory))
-    cqc_location_id: str | None = None
-    cqc_provider_id: str | None = None
+    cqc_location_id: Label | None = None
+    cqc_provider_id: Label | None = None
     beds: int | None = Field(default=None, ge=0, le=MAX_BEDS)
-    address: str | None = None
-    postcode: str | None = None
-    district: str | None = Field(default=None, max_length=NAME_LENGTH)
-    nhs_area: str | None = None
-    contract_reference: str | None = None
+    address: Text | None = None
+    postcode: Label | None = None
+    district: Name | None = None
+    nhs_area: Label | None = None
+    contract_reference: Label | None = None
 
 
 class PublishCqcRating(Command):
@@ -132,54 +131,54 @@ class PublishCqcRating(Command):
     history shows the report when it was published."""
 
     verb: ClassVar[str] = "record a CQC rating"
-    provider_id: str
+    provider_id: Identifier
     report_date: date
     overall: CqcRating | None = None
     key_questions: dict[KeyQuestion, CqcRating] = {}
-    report_id: str | None = None
+    report_id: Label | None = None
 
 
 class ChangeOwner(Command):
     verb: ClassVar[str] = "record a change of owner"
-    provider_id: str
-    new_owner: str
+    provider_id: Identifier
+    new_owner: Name
 
 
 class ChangeRegisteredManager(Command):
     verb: ClassVar[str] = "record a change of registered manager"
-    provider_id: str
-    new_manager: str | None  # None: the post is vacant
+    provider_id: Identifier
+    new_manager: Name | None  # None: the post is vacant
 
 
 class RecordRiskCriterion(Command):
     verb: ClassVar[str] = "record a risk criterion"
-    provider_id: str
+    provider_id: Identifier
     criterion: RiskCriterion
     rag: Rag
-    note: str | None = None
+    note: Text | None = None
 
 
 class StartContract(Command):
     verb: ClassVar[str] = "record a contract start"
-    provider_id: str
-    contract_reference: str
+    provider_id: Identifier
+    contract_reference: Label
     starts_on: date
     ends_on: date | None = None
 
 
 class EndContract(Command):
     verb: ClassVar[str] = "record a contract end"
-    provider_id: str
-    contract_reference: str
+    provider_id: Identifier
+    contract_reference: Label
     ended_on: date
-    reason: str
+    reason: Text
 
 
 class CloseProvider(Command):
     verb: ClassVar[str] = "close a provider"
-    provider_id: str
+    provider_id: Identifier
     kind: ClosureKind
-    reason: str
+    reason: Text
 
 
 # ----------------------------------------------------------------------------- evolve

@@ -9,6 +9,7 @@ from types import MappingProxyType
 from typing import ClassVar
 
 from casework.domain.aggregate import Aggregate, Command, Context, Route, require_text
+from casework.domain.fields import Identifier, Link, Text
 from casework.domain.lifecycle import Lifecycle
 from casework.domain.links import check_linkable, triggered_by
 from casework.domain.personal_data import PersonDetails
@@ -72,32 +73,32 @@ class SafeguardingConcern:
 # ----------------------------------------------------------------------------- commands
 class RaiseSafeguardingConcern(Command):
     verb: ClassVar[str] = "raise a safeguarding concern"
-    concern_id: str | None = None
-    provider_id: str
+    concern_id: Identifier | None = None
+    provider_id: Identifier
     category: SafeguardingCategory
-    summary: str
+    summary: Text
     adults_at_risk: list[PersonDetails] = []  # sealed, never stored in clear
-    triggered_by: RecordRef | None = None
+    triggered_by: Link | None = None
 
 
 class ReferSafeguardingConcern(Command):
     verb: ClassVar[str] = "refer a safeguarding concern"
-    concern_id: str
+    concern_id: Identifier
     section_42: bool
-    note: str | None = None
+    note: Text | None = None
 
 
 class RecordSafeguardingOutcome(Command):
     verb: ClassVar[str] = "record a safeguarding outcome"
-    concern_id: str
+    concern_id: Identifier
     outcome: SafeguardingOutcome
-    note: str | None = None
+    note: Text | None = None
 
 
 class CloseSafeguardingConcern(Command):
     verb: ClassVar[str] = "close a safeguarding concern"
-    concern_id: str
-    note: str | None = None
+    concern_id: Identifier
+    note: Text | None = None
 
 
 # ----------------------------------------------------------------------------- evolve

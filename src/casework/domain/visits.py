@@ -13,6 +13,7 @@ from pydantic import AwareDatetime, Field
 
 from casework.domain.aggregate import Aggregate, Command, Context, Route, require_text
 from casework.domain.errors import InvalidInput
+from casework.domain.fields import Identifier, Label, Link, Text
 from casework.domain.frameworks import Framework, FrameworkRegistry
 from casework.domain.lifecycle import Lifecycle
 from casework.domain.links import check_linkable, triggered_by
@@ -125,20 +126,20 @@ class Assessment:
 # ----------------------------------------------------------------------------- commands
 class PlanVisit(Command):
     verb: ClassVar[str] = "plan a visit"
-    visit_id: str | None = None
-    provider_id: str
+    visit_id: Identifier | None = None
+    provider_id: Identifier
     reason: VisitReason
     planned_for: AwareDatetime
     announced: bool = True
     out_of_hours: bool = False
-    triggered_by: RecordRef | None = None  # e.g. the intelligence record that prompted it
+    triggered_by: Link | None = None  # e.g. the intelligence record that prompted it
 
 
 class RescheduleVisit(Command):
     verb: ClassVar[str] = "reschedule a visit"
-    visit_id: str
+    visit_id: Identifier
     planned_for: AwareDatetime
-    reason: str | None = None
+    reason: Text | None = None
 
 
 class CompleteVisit(Command):
@@ -146,9 +147,9 @@ class CompleteVisit(Command):
     version). ``rag`` and ``compliant`` default to the framework's outcome of the scores."""
 
     verb: ClassVar[str] = "record a visit"
-    visit_id: str
-    findings: str
-    framework_id: str | None = None
+    visit_id: Identifier
+    findings: Text
+    framework_id: Label | None = None
     framework_version: int | None = None
     scores: dict[str, Score] = {}
     rag: Rag | None = None
@@ -157,22 +158,22 @@ class CompleteVisit(Command):
 
 class CancelVisit(Command):
     verb: ClassVar[str] = "cancel a visit"
-    visit_id: str
-    reason: str
+    visit_id: Identifier
+    reason: Text
 
 
 class OpenAssessment(Command):
     verb: ClassVar[str] = "open an assessment"
-    assessment_id: str | None = None
-    provider_id: str
-    framework_id: str | None = None
+    assessment_id: Identifier | None = None
+    provider_id: Identifier
+    framework_id: Label | None = None
     framework_version: int | None = None
 
 
 class LinkAssessmentVisit(Command):
     verb: ClassVar[str] = "add a visit to an assessment"
-    assessment_id: str
-    visit_id: str
+    assessment_id: Identifier
+    visit_id: Identifier
 
 
 class ConcludeAssessment(Command):
@@ -180,10 +181,10 @@ class ConcludeAssessment(Command):
     scores (the latest score of each indicator)."""
 
     verb: ClassVar[str] = "conclude an assessment"
-    assessment_id: str
+    assessment_id: Identifier
     outcome: AssessmentOutcome | None = None
     rag: Rag | None = None
-    note: str | None = Field(default=None)
+    note: Text | None = Field(default=None)
 
 
 # ----------------------------------------------------------------------------- evolve

@@ -25,7 +25,6 @@ from sqlalchemy import (
     Delete,
     Insert,
     Select,
-    String,
     Table,
     Text,
     bindparam,
@@ -52,7 +51,7 @@ def state_table(name: str) -> Table:
     return Table(
         f"{name}_state",
         read_models,
-        Column("partition", String(200), primary_key=True),
+        Column("partition", Text, primary_key=True),  # a stream or an id: unbounded
         Column("state", Text, nullable=False),
     )
 

@@ -20,10 +20,12 @@ from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import Column, Index, String, Table, func, or_, select
+from sqlalchemy import Column, Index, String, Table, Text, func, or_, select
 
 from casework.domain.action_plans import ITEM_ACTION_OF_TYPE, ITEM_LIFECYCLE
+from casework.domain.enums import CqcRating, ProviderState, Rag, ServiceType
 from casework.domain.escalation import CLOSED_TO_PLACEMENTS, STAGE_ENTERED_BY_TYPE
+from casework.domain.fields import enum_width
 from casework.domain.intelligence import ACTION_OF_TYPE as RECORD_ACTIONS
 from casework.domain.intelligence import OPEN_STATES as OPEN_RECORD_STATES
 from casework.domain.intelligence import RECORD_LIFECYCLE, IntelligenceState
@@ -59,15 +61,17 @@ _PLANNED = VISIT_LIFECYCLE.initial
 rm_providers = Table(
     "rm_providers",
     read_models,
-    Column("partition", String(100), primary_key=True),  # the provider id
-    Column("name", String(300), nullable=True),
-    Column("name_lower", String(300), nullable=True),
-    Column("service_type", String(40), nullable=True),
-    Column("stage", String(40), nullable=False),
-    Column("rag", String(10), nullable=True),
-    Column("cqc_rating", String(40), nullable=True),
-    Column("district", String(200), nullable=True),
-    Column("state", String(20), nullable=False),
+    # What a command chose (the id, names) is unbounded text; values from an enum are sized
+    # from it (casework.domain.fields): so anything the domain accepts fits.
+    Column("partition", Text, primary_key=True),  # the provider id
+    Column("name", Text, nullable=True),
+    Column("name_lower", Text, nullable=True),
+    Column("service_type", String(enum_width(ServiceType)), nullable=True),
+    Column("stage", String(enum_width(SanctionStage)), nullable=False),
+    Column("rag", String(enum_width(Rag)), nullable=True),
+    Column("cqc_rating", String(enum_width(CqcRating)), nullable=True),
+    Column("district", Text, nullable=True),
+    Column("state", String(enum_width(ProviderState)), nullable=False),
     Index("ix_rm_providers_stage", "stage"),
     Index("ix_rm_providers_service_type", "service_type"),
 )
@@ -378,8 +382,9 @@ def view_of(state: State, now: datetime, as_of: datetime | None = None) -> Provi
 class ProviderViewProjection(PartitionedFold):
     name: ClassVar[str] = "provider_view"
     # 2: lifecycle states replayed through the domain's tables (a re-allocated record keeps
-    # risk_assessed / actioned); notices and procedures keep their state.
-    version: ClassVar[int] = 2
+    # risk_assessed / actioned); notices and procedures keep their state. 3: the id, name and
+    # district are unbounded text (casework.domain.fields).
+    version: ClassVar[int] = 3
     rebuild_cost: ClassVar[float] = 8.0  # us per event, for sharing a rebuild (parallel.py)
     event_types: ClassVar[frozenset[str]] = frozenset(HANDLERS) | {"ProviderRegistered"}
     query_tables: ClassVar[list[Table]] = [rm_providers]

@@ -26,15 +26,28 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import Boolean, Column, Date, Integer, String, Table, and_, or_, select
+from sqlalchemy import Boolean, Column, Date, Integer, String, Table, Text, and_, or_, select
 
+from casework.domain.enums import (
+    AssessmentOutcome,
+    ClientCategory,
+    CqcRating,
+    IntelligenceOutcome,
+    Rag,
+    ServiceType,
+    VisitReason,
+    VisitState,
+)
 from casework.domain.escalation import STAGE_ENTERED_BY_TYPE
+from casework.domain.fields import enum_width
 from casework.domain.notices import ACTION_OF_TYPE as NOTICE_ACTIONS
-from casework.domain.notices import NOTICE_LIFECYCLE
+from casework.domain.notices import NOTICE_LIFECYCLE, NoticeState
 from casework.domain.visits import VISIT_ACTION_OF_TYPE, VISIT_LIFECYCLE
+from casework.events.sanctions import SanctionStage
 from casework.events.store import StoredEvent
 from casework.projections.base import read_models
 from casework.projections.fold import PartitionedFold, State, current_data
@@ -47,50 +60,60 @@ RATING_ORDER = ("outstanding", "good", "requires_improvement", "inadequate")
 
 
 def _table(name: str, *columns: Column, multi: bool = False) -> Table:
-    key: list[Column[Any]] = [Column("partition", String(200), primary_key=True)]
+    # a stream: unbounded, as ids are
+    key: list[Column[Any]] = [Column("partition", Text, primary_key=True)]
     if multi:
         key.append(Column("seq", Integer, primary_key=True, autoincrement=False))
     return Table(name, read_models, *key, *columns)
 
 
+# Ids are unbounded text; a column holding an enum's value is sized from the enum
+# (casework.domain.fields), so anything the domain accepts fits.
+def _enum(*enums: type[StrEnum]) -> String:
+    return String(enum_width(*enums))
+
+
 st_providers = _table(
-    "st_providers", Column("provider_id", String(100), index=True),
-    Column("service_type", String(40)), Column("categories", String(100)),
+    "st_providers", Column("provider_id", Text, index=True),
+    Column("service_type", _enum(ServiceType)), Column("categories", Text),  # joined with ","
 )
 st_categories = _table(
-    "st_provider_categories", Column("provider_id", String(100), index=True),
-    Column("category", String(10)), multi=True,
+    "st_provider_categories", Column("provider_id", Text, index=True),
+    Column("category", _enum(ClientCategory)), multi=True,
 )
 st_ratings = _table(
-    "st_cqc_ratings", Column("provider_id", String(100), index=True),
-    Column("report_date", Date), Column("overall", String(40)), multi=True,
+    "st_cqc_ratings", Column("provider_id", Text, index=True),
+    Column("report_date", Date), Column("overall", _enum(CqcRating)), multi=True,
 )
 st_intelligence = _table(
-    "st_intelligence", Column("provider_id", String(100)), Column("logged_on", Date, index=True),
+    "st_intelligence", Column("provider_id", Text), Column("logged_on", Date, index=True),
     Column("action_required", Boolean), Column("assessed_on", Date),
-    Column("first_action_on", Date), Column("closed_on", Date), Column("outcome", String(30)),
+    Column("first_action_on", Date), Column("closed_on", Date),
+    Column("outcome", _enum(IntelligenceOutcome)),
 )
 st_visits = _table(
-    "st_visits", Column("provider_id", String(100)), Column("reason", String(40)),
-    Column("announced", Boolean), Column("out_of_hours", Boolean), Column("state", String(20)),
+    "st_visits", Column("provider_id", Text), Column("reason", _enum(VisitReason)),
+    Column("announced", Boolean), Column("out_of_hours", Boolean),
+    Column("state", _enum(VisitState)),
     Column("planned_on", Date), Column("completed_on", Date, index=True),
-    Column("rag", String(10)), Column("compliant", Boolean),
+    Column("rag", _enum(Rag)), Column("compliant", Boolean),
 )
 st_assessments = _table(
-    "st_assessments", Column("provider_id", String(100)), Column("opened_on", Date),
-    Column("concluded_on", Date), Column("outcome", String(20)), Column("rag", String(10)),
+    "st_assessments", Column("provider_id", Text), Column("opened_on", Date),
+    Column("concluded_on", Date), Column("outcome", _enum(AssessmentOutcome)),
+    Column("rag", _enum(Rag)),
 )
 st_plans = _table(
-    "st_action_plans", Column("provider_id", String(100)), Column("raised_on", Date),
+    "st_action_plans", Column("provider_id", Text), Column("raised_on", Date),
     Column("closed_on", Date),
 )
 st_sanctions = _table(
-    "st_sanctions", Column("provider_id", String(100)), Column("stage", String(40)),
+    "st_sanctions", Column("provider_id", Text), Column("stage", _enum(SanctionStage)),
     Column("from_on", Date), Column("to_on", Date), multi=True,
 )
 st_notices = _table(
-    "st_notices", Column("provider_id", String(100)), Column("issued_on", Date),
-    Column("resolved_on", Date), Column("outcome", String(20)),
+    "st_notices", Column("provider_id", Text), Column("issued_on", Date),
+    Column("resolved_on", Date), Column("outcome", _enum(NoticeState)),  # a final state
 )
 
 _PREFIXES = ("provider", "intelligence", "visit", "assessment", "action-plan", "escalation", "notice")
@@ -233,7 +256,8 @@ def _rows(partition: str, s: State) -> dict[str, list[dict[str, Any]]]:
 class StatisticsProjection(PartitionedFold):
     name: ClassVar[str] = "statistics"
     # 2: a notice's state is replayed through its lifecycle (kept in the fold's state).
-    version: ClassVar[int] = 2
+    # 3: ids are unbounded text, enum values sized from their enums (casework.domain.fields).
+    version: ClassVar[int] = 3
     rebuild_cost: ClassVar[float] = 12.0  # us per event, for sharing a rebuild (parallel.py)
     event_types: ClassVar[frozenset[str]] = frozenset({
         "ProviderRegistered", "ProviderDetailsChanged", "CqcRatingPublished",

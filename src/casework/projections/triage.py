@@ -17,12 +17,15 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, TypeAdapter
 from sqlalchemy import Boolean, Column, DateTime, Index, Integer, String, Table, Text, select
 
+from casework.domain.enums import IntelligenceOutcome, IntelligenceSource, RiskLevel
+from casework.domain.fields import enum_width
 from casework.domain.intelligence import (
     ACTION_OF_TYPE,
     INTELLIGENCE,
     KEEP,
     RECORD_LIFECYCLE,
     IntelligenceState,
+    ServiceLevel,
     service_level_after,
 )
 from casework.domain.policy import DEFAULT_POLICY, DeadlinePolicy, Timing
@@ -35,20 +38,22 @@ from casework.projections.sources import connect, now_of
 rm_triage = Table(
     "rm_triage",
     read_models,
-    Column("partition", String(200), primary_key=True),  # the stream
-    Column("record_id", String(100), nullable=False, unique=True),
-    Column("provider_id", String(100), nullable=True),
-    Column("source", String(40), nullable=False),
+    # What a command chose (ids, names, text) is unbounded text; values from an enum are sized
+    # from it (casework.domain.fields): so anything the domain accepts fits.
+    Column("partition", Text, primary_key=True),  # the stream
+    Column("record_id", Text, nullable=False, unique=True),
+    Column("provider_id", Text, nullable=True),
+    Column("source", String(enum_width(IntelligenceSource)), nullable=False),
     Column("summary", Text, nullable=False),
     Column("has_whistleblower", Boolean, nullable=False),
-    Column("state", String(20), nullable=False),
-    Column("assigned_to", String(200), nullable=True),
-    Column("risk", String(10), nullable=True),
+    Column("state", String(enum_width(IntelligenceState)), nullable=False),
+    Column("assigned_to", Text, nullable=True),
+    Column("risk", String(enum_width(RiskLevel)), nullable=True),
     Column("action_required", Boolean, nullable=True),
-    Column("outcome", String(30), nullable=True),
+    Column("outcome", String(enum_width(IntelligenceOutcome)), nullable=True),
     Column("received_at", DateTime(timezone=True), nullable=False),
     Column("logged_at", DateTime(timezone=True), nullable=False),
-    Column("service_level", String(30), nullable=True),  # what is due next
+    Column("service_level", String(enum_width(ServiceLevel)), nullable=True),  # what is due next
     Column("due_at", DateTime(timezone=True), nullable=True),
     Column("version", Integer, nullable=False),
     Index("ix_rm_triage_state_received", "state", "received_at"),
@@ -71,8 +76,8 @@ class TriageProjection(PartitionedFold):
     # 2: the state replayed through the record's lifecycle (a re-allocated record keeps
     # risk_assessed / actioned); service levels from the domain (no first action is due for
     # a high risk needing no action; a re-allocation keeps the running clock); the version
-    # counts links too.
-    version: ClassVar[int] = 2
+    # counts links too. 3: ids, names and the stream are unbounded text (casework.domain.fields).
+    version: ClassVar[int] = 3
     rebuild_cost: ClassVar[float] = 14.0  # us per event, for sharing a rebuild (parallel.py)
     event_types: ClassVar[frozenset[str]] = frozenset({
         "IntelligenceLogged", "IntelligenceAllocated", "RiskAssessed", "IntelligenceActionTaken",

@@ -14,12 +14,19 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from casework.bootstrap import Casework
-from casework.domain.actors import Actor
+from casework.domain.actors import Actor, Role
 from casework.web import csrf, filters
 from casework.web.session import COOKIE_NAME, SessionCodec, SessionStore, WebSession, restore
 
 TEMPLATES = Jinja2Templates(directory=str(files("casework.web") / "templates"))
 filters.install(TEMPLATES.env)
+
+
+def halted_read_models(casework: Casework, actor: Actor | None) -> list[str]:
+    """The read models that have stopped, for a manager's banner (others see none)."""
+    if actor is None or actor.role is not Role.manager:
+        return []
+    return [s.name for s in casework.projections.status() if s.halted]
 
 
 class SignInRequired(Exception):
@@ -65,6 +72,7 @@ class Page:
                 "csrf_field": csrf.FIELD,
                 "council": self.casework.settings.council_name,
                 "path": self.request.url.path,
+                "halted_read_models": halted_read_models(self.casework, self.session.actor),
                 **context,
             },
             status_code=status_code,

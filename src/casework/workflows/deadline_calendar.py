@@ -25,6 +25,7 @@ from sqlalchemy import (
     Integer,
     String,
     Table,
+    Text,
     bindparam,
     delete,
     insert,
@@ -32,6 +33,7 @@ from sqlalchemy import (
     select,
 )
 
+from casework.domain.fields import enum_width
 from casework.domain.policy import DEFAULT_POLICY, DeadlinePolicy, Timing
 from casework.domain.working_days import ENGLAND, WorkingCalendar
 from casework.events.store import StoredEvent
@@ -42,6 +44,7 @@ from casework.workflows.deadlines import (
     Cancel,
     Deadline,
     DeadlineBook,
+    DeadlineKind,
     DeadlineRecord,
     DeadlineStatus,
     Fired,
@@ -57,16 +60,18 @@ if TYPE_CHECKING:
 deadlines_table = Table(
     "rm_deadlines",
     read_models,
-    Column("deadline_id", String(250), primary_key=True),
-    Column("provider_id", String(100), nullable=True),
-    Column("kind", String(60), nullable=False),
-    Column("title", String(300), nullable=False),
+    # Ids, the stream, names and titles (which quote what a command chose) are unbounded text;
+    # kind and status are sized from their enums: so anything the domain accepts fits.
+    Column("deadline_id", Text, primary_key=True),
+    Column("provider_id", Text, nullable=True),
+    Column("kind", String(enum_width(DeadlineKind)), nullable=False),
+    Column("title", Text, nullable=False),
     Column("due_at", DateTime(timezone=True), nullable=False),
-    Column("owner", String(200), nullable=False),
-    Column("source", String(200), nullable=False),
-    Column("scope", String(200), nullable=False, default=""),
+    Column("owner", Text, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("scope", Text, nullable=False, default=""),
     Column("repeat_every_days", Integer, nullable=True),
-    Column("status", String(20), nullable=False),
+    Column("status", String(enum_width(DeadlineStatus)), nullable=False),
     Column("fired_at", DateTime(timezone=True), nullable=True),
     Index("ix_rm_deadlines_status_due", "status", "due_at"),
     Index("ix_rm_deadlines_source", "source"),
@@ -87,7 +92,8 @@ class DeadlineProjection:
     """Pending and fired deadlines (``rm_deadlines``)."""
 
     name: ClassVar[str] = "deadlines"
-    version: ClassVar[int] = 1
+    # 2: ids, owners, titles and scopes are unbounded text (casework.domain.fields).
+    version: ClassVar[int] = 2
     rebuild_cost: ClassVar[float] = 17.0  # us per event, for sharing a rebuild (parallel.py)
     tables: ClassVar[list[Table]] = [deadlines_table]
     event_types: ClassVar[frozenset[str]] = deadline_event_types()

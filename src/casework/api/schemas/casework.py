@@ -19,16 +19,17 @@ from casework.domain.enums import (
     SafeguardingState,
     VisitReason,
 )
+from casework.domain.fields import Identifier, Label, Name
 
 
 class RecordRefIn(Body):
     kind: RecordKind
-    id: str = Field(min_length=1)
+    id: Identifier
 
 
 # ----------------------------------------------------------------------------- visits
 class PlanVisitIn(WriteBody):
-    provider_id: str
+    provider_id: Identifier
     reason: VisitReason
     planned_for: UtcDateTime
     announced: bool = True
@@ -43,7 +44,7 @@ class RescheduleVisitIn(WriteBody):
 
 class CompleteVisitIn(WriteBody):
     findings: str = Field(min_length=1)
-    framework_id: str | None = Field(None, description="Default: the council's default framework.")
+    framework_id: Label | None = Field(None, description="Default: the council's default framework.")
     framework_version: int | None = Field(None, ge=1, le=10_000)
     scores: dict[str, int | str] = Field({}, description="Per framework indicator.")
     rag: Rag | None = Field(None, description="Default: the framework's outcome of the scores.")
@@ -55,13 +56,13 @@ class CancelVisitIn(WriteBody):
 
 
 class OpenAssessmentIn(WriteBody):
-    provider_id: str
-    framework_id: str | None = None
+    provider_id: Identifier
+    framework_id: Label | None = None
     framework_version: int | None = Field(None, ge=1, le=10_000)
 
 
 class AssessmentVisitIn(WriteBody):
-    visit_id: str
+    visit_id: Identifier
 
 
 class ConcludeAssessmentIn(WriteBody):
@@ -72,15 +73,15 @@ class ConcludeAssessmentIn(WriteBody):
 
 # ----------------------------------------------------------------------------- action plans
 class ActionItemIn(Body):
-    item_id: str | None = Field(None, description='Default: "1", "2", … in order.')
+    item_id: Identifier | None = Field(None, description='Default: "1", "2", … in order.')
     description: str = Field(min_length=1)
     theme: ActionTheme
-    owner: str = Field(min_length=1)
+    owner: Name = Field(min_length=1)
     due: CaseDate
 
 
 class RaiseActionPlanIn(WriteBody):
-    provider_id: str
+    provider_id: Identifier
     raised_from: RecordRefIn = Field(description="The visit or intelligence record it comes from.")
     title: str | None = None
     items: list[ActionItemIn] = Field(min_length=1)
@@ -95,7 +96,7 @@ class ItemNoteIn(WriteBody):
 
 
 class VerifyItemIn(WriteBody):
-    visit_id: str | None = Field(None, description="The review visit that verified it.")
+    visit_id: Identifier | None = Field(None, description="The review visit that verified it.")
     note: str | None = None
 
 
@@ -128,12 +129,12 @@ class ActionPlanOut(Out):
 
 # ----------------------------------------------------------------------------- safeguarding
 class PersonIn(Body):
-    name: str = Field(min_length=1)
+    name: Name = Field(min_length=1)
     contact: str | None = None
 
 
 class RaiseConcernIn(WriteBody):
-    provider_id: str
+    provider_id: Identifier
     category: SafeguardingCategory
     summary: str = Field(min_length=1, description="Do not name adults at risk here.")
     adults_at_risk: list[PersonIn] = Field(

@@ -12,10 +12,11 @@ from casework.domain.enums import (
     IntelligenceState,
     RiskLevel,
 )
+from casework.domain.fields import Identifier, Name
 
 
 class WhistleblowerIn(Body):
-    name: str = Field(min_length=1, description="Restricted: stored encrypted, shown to managers only.")
+    name: Name = Field(min_length=1, description="Restricted: stored encrypted, shown to managers only.")
     contact: str | None = None
 
 
@@ -35,7 +36,7 @@ class ErasedPerson(Out):
 
 
 class LogIntelligenceIn(WriteBody):
-    provider_id: str
+    provider_id: Identifier
     source: IntelligenceSource
     received_at: UtcDateTime = Field(description="When the team received it.")
     summary: str = Field(min_length=1)
@@ -43,7 +44,7 @@ class LogIntelligenceIn(WriteBody):
 
 
 class AllocateIn(WriteBody):
-    officer: str = Field(min_length=1, max_length=200, description="The officer's user name.")
+    officer: Name = Field(min_length=1, description="The officer's user name.")
 
 
 class AssessIn(WriteBody):

@@ -16,29 +16,30 @@ from casework.domain.enums import (
     RiskCriterion,
     ServiceType,
 )
+from casework.domain.fields import Label, Name
 
 
 class ProviderIn(WriteBody):
-    name: str = Field(min_length=1, max_length=200, description="The service's registered name.")
+    name: Name = Field(min_length=1, description="The service's registered name.")
     service_type: ServiceType
     categories: list[ClientCategory] = Field([], max_length=4, description="Client categories served.")
-    cqc_location_id: str | None = Field(None, description="CQC location id, e.g. 1-123456789.")
-    cqc_provider_id: str | None = None
+    cqc_location_id: Label | None = Field(None, description="CQC location id, e.g. 1-123456789.")
+    cqc_provider_id: Label | None = None
     beds: int | None = Field(None, ge=0, le=10_000)
     address: str | None = None
-    postcode: str | None = None
-    district: str | None = Field(None, max_length=200)
-    nhs_area: str | None = Field(None, description="CCG / ICB.")
-    contract_reference: str | None = None
-    registered_manager: str | None = None
-    owner: str | None = None
+    postcode: Label | None = None
+    district: Name | None = None
+    nhs_area: Label | None = Field(None, description="CCG / ICB.")
+    contract_reference: Label | None = None
+    registered_manager: Name | None = None
+    owner: Name | None = None
 
 
 class CqcRatingIn(WriteBody):
     report_date: CaseDate
     overall: CqcRating | None = None
     key_questions: dict[KeyQuestion, CqcRating] = {}
-    report_id: str | None = None
+    report_id: Label | None = None
 
 
 class RiskCriterionIn(WriteBody):

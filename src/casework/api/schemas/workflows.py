@@ -7,6 +7,7 @@ from enum import StrEnum
 from pydantic import Field
 
 from casework.api.schemas.common import CaseDate, Out, UtcDateTime, WriteBody
+from casework.domain.fields import Name
 from casework.events.provider_failure import FailureKind, FailureOutcome, FailureTrigger
 from casework.events.sanctions import SanctionStage
 
@@ -73,7 +74,7 @@ class FailureConcernIn(WriteBody):
 
 
 class InitiateIn(WriteBody):
-    lead: str = Field(min_length=1, max_length=200, description="Who leads the procedure.")
+    lead: Name = Field(min_length=1, description="Who leads the procedure.")
 
 
 class ContingencyIn(WriteBody):

@@ -12,6 +12,7 @@ from fastapi.responses import Response
 
 from casework.domain.actors import Role
 from casework.domain.errors import DomainError, NotFound
+from casework.domain.fields import is_identifier
 from casework.domain.intelligence import (
     INTELLIGENCE,
     RECORD_LIFECYCLE,
@@ -231,6 +232,8 @@ async def act_on_record(record_id: str, action: str, p: Page = Depends(posted)) 
     values = web_form.values(posted_form)
     try:
         require(p.actor, web_form.command)
+        if not is_identifier(record_id):  # it cannot be any record's id
+            raise NotFound("intelligence record", record_id)
         command = parse_command(web_form.command, web_form.data(values, record_id=record_id))
         p.casework.application.execute(command, p.actor)
     except (DomainError, ConcurrencyError) as exc:
