@@ -18,21 +18,7 @@ from sqlalchemy import Connection, func, select
 from casework.events.schema import events as T
 from casework.events.store import StoredEvent
 from casework.events.store.database import driver_connection
-
-COLUMNS = (
-    T.c.position,
-    T.c.event_id,
-    T.c.stream,
-    T.c.version,
-    T.c.type,
-    T.c.schema_version,
-    T.c.data,
-    T.c.metadata,
-    T.c.provider_id,
-    T.c.occurred_at,
-    T.c.recorded_at,
-    T.c.hash,
-)
+from casework.events.store.rows import COLUMNS
 
 
 def utc(instant: datetime) -> datetime:

@@ -22,8 +22,8 @@ from sqlalchemy import select
 from casework.events.hashing import GENESIS, iso
 from casework.events.schema import events as T
 from casework.events.store.heads import Head
+from casework.events.store.rows import COLUMNS
 from casework.events.store.verify import BrokenLink, link_problem
-from casework.projections.feed import COLUMNS
 from casework.projections.sources import connect, store_of
 
 SEALED = {"restricted": "sealed personal data, not shown"}
