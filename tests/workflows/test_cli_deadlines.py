@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from casework.bootstrap import bootstrap
 from casework.clock import FixedClock
-from casework.events.sanctions import FinalNoticeIssued, SanctionStage
+from casework.events.sanctions import ContractSuspended, FinalNoticeIssued, SanctionStage
 from casework.settings import Settings
+from casework.workflows.deadline_calendar import pending_deadlines
 
 from .helpers import record
 
@@ -59,3 +60,30 @@ def test_deadlines_run_fires_what_is_due_prints_it_and_exits_0(tmp_path) -> None
 
     bad = run_deadlines(url, "--now", "yesterday")
     assert bad.returncode == 2
+
+
+def test_deadlines_run_fires_every_deadline_due_in_one_run_and_collapses_missed_reviews(
+    tmp_path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'casework.db'}"
+    suspended = datetime(2018, 1, 8, 9, 0, tzinfo=UTC)
+    cw = bootstrap(Settings(database_url=url, scheduler_enabled=False), clock=FixedClock(suspended))
+    record(cw.store, "escalation-p1", ContractSuspended(
+        provider_id="p1", from_stage=SanctionStage.requirement_to_improve, reason="r"), suspended)
+    record(cw.store, "escalation-p9", FinalNoticeIssued(
+        provider_id="p9", from_stage=SanctionStage.monitoring, reason="serious risk"), suspended)
+    [first_review] = pending_deadlines(cw, provider_id="p1")
+    cw.close()
+    now = datetime(2027, 6, 1, 8, 0, tzinfo=UTC)
+    missed = (now - first_review.due_at) // timedelta(days=28) + 1
+    assert missed > 100  # more than the old bound of rounds: today's code stopped part way
+
+    first = run_deadlines(url, "--now", "2027-06-01T09:00:00+01:00")
+    assert first.returncode == 0, first.stderr
+    # The final notice's three reminders and decision, and one alert for every missed review.
+    assert first.stdout.count("fired  ") == 5
+    assert f"(missed {missed} reviews since {first_review.due_at.date().isoformat()})" in first.stdout
+    assert "5 deadline(s) fired" in first.stdout and "run it again" not in first.stderr
+
+    again = run_deadlines(url, "--now", "2027-06-01T09:00:00+01:00")
+    assert again.returncode == 0 and "0 deadline(s) fired" in again.stdout

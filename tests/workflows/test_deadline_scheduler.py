@@ -151,21 +151,21 @@ def test_a_recurring_review_fires_and_schedules_the_next_through_the_read_model(
     [second] = pending_deadlines(casework)  # scheduled by the read model's fold of the firing
     assert second.deadline_id.endswith(":2") and second.due_at == first.due_at + timedelta(days=7)
 
-    # Down for three weeks: one run fires each missed review, a round each, and stops at now.
+    # Down for three weeks: one run fires one alert for the three missed reviews, and the next
+    # review is the first after now.
     report = casework.scheduler.fire_due(second.due_at + timedelta(days=14))
-    assert [d.deadline_id[-2:] for d in report.fired] == [":2", ":3", ":4"]
-    assert report.rounds == 3 and not report.more_due
+    assert [(d.deadline_id[-2:], d.missed) for d in report.fired] == [(":2", 3)]
+    assert report.rounds == 1 and not report.more_due
     [fifth] = pending_deadlines(casework)
-    assert fifth.deadline_id.endswith(":5")
+    assert fifth.deadline_id.endswith(":5") and fifth.due_at == second.due_at + timedelta(days=21)
 
-    # A bounded run stops with the rest still due; the next run fires them.
+    # Even a run bounded to one round fires everything due: nothing is left to a later run.
     bounded = DeadlineScheduler(casework.store, casework.clock, catch_up_with(casework.projections),
-                                max_rounds=2)
+                                max_rounds=1)
     report = bounded.fire_due(fifth.due_at + timedelta(days=21))
-    assert [d.deadline_id[-2:] for d in report.fired] == [":5", ":6"] and report.more_due
-    assert [d.deadline_id[-2:] for d in bounded.fire_due(fifth.due_at + timedelta(days=21)).fired] == [
-        ":7", ":8"
-    ]
+    assert [(d.deadline_id[-2:], d.missed) for d in report.fired] == [(":5", 4)]
+    assert not report.more_due
+    assert bounded.fire_due(fifth.due_at + timedelta(days=21)).fired == []
 
     record(casework.store, "provider-failure-f1",
            ContingencyPlanReviewed(procedure_id="f1", provider_id="p1", note="reviewed"),
@@ -173,7 +173,7 @@ def test_a_recurring_review_fires_and_schedules_the_next_through_the_read_model(
     [after_review] = pending_deadlines(casework)  # the review restarts the weekly clock
     assert after_review.due_at == fifth.due_at + timedelta(days=29)
     streams = deadline_streams(casework)
-    assert len(streams) == len(set(streams)) == 8
+    assert len(streams) == len(set(streams)) == 3
 
 
 def mixed_history(cw) -> None:

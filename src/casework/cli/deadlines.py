@@ -27,9 +27,10 @@ def _parse_now(value: str | None) -> datetime | None:
 
 
 def _line(d: Deadline) -> str:
+    missed = f"  ({d.missed_note})" if d.missed_note else ""
     return (
         f"{d.due_at.isoformat()}  {d.kind:<30} provider={d.provider_id or '-'} owner={d.owner}  "
-        f"{d.title}  [{d.deadline_id}]"
+        f"{d.title}{missed}  [{d.deadline_id}]"
     )
 
 

@@ -15,6 +15,7 @@ class DeadlineReached(DomainEvent, type_name="DeadlineReached"):
     provider_id: str | None
     kind: str
     title: str
+    # When it fell due; for a recurring deadline that fired late, the first occurrence missed.
     due_at: datetime
     owner: str
     # The stream whose events set the deadline (and whose later events would have resolved it).
@@ -23,3 +24,6 @@ class DeadlineReached(DomainEvent, type_name="DeadlineReached"):
     scope: str = ""
     # Recurring deadlines (reviews): the next one falls due this many days after this one.
     repeat_every_days: int | None = None
+    # Occurrences this one firing stands for: a recurring deadline found with later occurrences
+    # also past fires once for all of them (due_at is the first); the next one follows them.
+    missed: int = 1

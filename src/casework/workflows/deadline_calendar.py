@@ -71,6 +71,7 @@ deadlines_table = Table(
     Column("source", Text, nullable=False),
     Column("scope", Text, nullable=False, default=""),
     Column("repeat_every_days", Integer, nullable=True),
+    Column("missed", Integer, nullable=False, default=1),
     Column("status", String(enum_width(DeadlineStatus)), nullable=False),
     Column("fired_at", DateTime(timezone=True), nullable=True),
     Index("ix_rm_deadlines_status_due", "status", "due_at"),
@@ -93,7 +94,8 @@ class DeadlineProjection:
 
     name: ClassVar[str] = "deadlines"
     # 2: ids, owners, titles and scopes are unbounded text (casework.domain.fields).
-    version: ClassVar[int] = 2
+    # 3: ``missed``: a late recurring deadline fires once for the occurrences it missed.
+    version: ClassVar[int] = 3
     rebuild_cost: ClassVar[float] = 17.0  # us per event, for sharing a rebuild (parallel.py)
     tables: ClassVar[list[Table]] = [deadlines_table]
     event_types: ClassVar[frozenset[str]] = deadline_event_types()
@@ -225,6 +227,7 @@ def _row(record: DeadlineRecord) -> dict[str, Any]:
         "source": d.source,
         "scope": d.scope,
         "repeat_every_days": d.repeat_every_days,
+        "missed": d.missed,
         "status": str(record.status),
         "fired_at": record.fired_at,
     }
@@ -241,7 +244,7 @@ def _deadline(row: Any) -> Deadline:
         deadline_id=row.deadline_id, provider_id=row.provider_id, kind=row.kind, title=row.title,
         due_at=row.due_at.replace(tzinfo=UTC) if row.due_at.tzinfo is None else row.due_at.astimezone(UTC),
         owner=row.owner, source=row.source, scope=row.scope,
-        repeat_every_days=row.repeat_every_days,
+        repeat_every_days=row.repeat_every_days, missed=row.missed,
     )
 
 

@@ -7,7 +7,10 @@ Each rule turns one stored event into effects on the book of deadlines:
 - ``Cancel(source, scope, kinds)``: its cause was resolved (notice lifted, item verified, record
   allocated): the pending deadlines of that source stop; ones already fired stay fired;
 - ``Fired(deadline)``: a ``DeadlineReached`` was recorded; a recurring deadline (a review every
-  28 days) schedules its next occurrence, unless it had been cancelled.
+  28 days) schedules its next occurrence, unless it had been cancelled. A recurring deadline
+  that fires late with later occurrences also past (Casework was down) fires once for all of
+  them (``overdue``): the event records how many (``missed``), and the next occurrence is the
+  one after them, computed from the event alone, so a rebuild gives the same book.
 
 ``rulebook.derive(events, policy)`` folds a history into a ``DeadlineBook`` (the pure statement of
 the rules, for tests); the deadline read model (``deadline_calendar.DeadlineProjection``) applies
@@ -70,6 +73,7 @@ class Deadline:
     source: str  # the stream whose events set it and resolve it
     scope: str = ""  # part of the source it concerns (an action-plan item), "" for all of it
     repeat_every_days: int | None = None
+    missed: int = 1  # occurrences one late firing stands for (see ``overdue``); 1 until it fires
 
     @property
     def stream(self) -> str:
@@ -86,7 +90,15 @@ class Deadline:
             source=self.source,
             scope=self.scope,
             repeat_every_days=self.repeat_every_days,
+            missed=self.missed,
         )
+
+    @property
+    def missed_note(self) -> str:
+        """``missed 20 reviews since 2019-01-07`` for a firing that stood for several, else ""."""
+        if self.missed <= 1:
+            return ""
+        return f"missed {self.missed} reviews since {self.due_at.date().isoformat()}"
 
 
 @dataclass(frozen=True)
@@ -234,12 +246,25 @@ def _matches(deadline: Deadline, effect: Cancel | Suspend | Resume) -> bool:
     )
 
 
+def overdue(deadline: Deadline, now: datetime) -> Deadline:
+    """The deadline as it fires at ``now``: a recurring one whose later occurrences are also due
+    by ``now`` stands for all of them (``missed``), so its next occurrence falls after ``now``.
+    One alert then says how many were missed, where replaying them gave one stale alert each."""
+    days = deadline.repeat_every_days
+    if not days or deadline.due_at > now:
+        return deadline
+    missed = (now - deadline.due_at) // timedelta(days=days) + 1
+    return replace(deadline, missed=missed) if missed > 1 else deadline
+
+
 def next_occurrence(deadline: Deadline) -> Deadline:
-    """The next review of a recurring deadline: ``...:<kind>:<n>`` becomes ``...:<kind>:<n+1>``."""
+    """The next review of a recurring deadline, after the ``missed`` occurrences its firing stood
+    for: ``...:<kind>:<n>`` becomes ``...:<kind>:<n+missed>``. From the fired deadline alone
+    (never the clock), so the read model and a rebuild agree; ids stay deterministic."""
     base, _, n = deadline.deadline_id.rpartition(":")
     days = deadline.repeat_every_days or 0
-    due_at = deadline.due_at + timedelta(days=days)
-    return replace(deadline, deadline_id=f"{base}:{int(n) + 1}", due_at=due_at)
+    due_at = deadline.due_at + timedelta(days=days * deadline.missed)
+    return replace(deadline, deadline_id=f"{base}:{int(n) + deadline.missed}", due_at=due_at, missed=1)
 
 
 # ------------------------------------------------------------------------------------ rules
@@ -256,6 +281,6 @@ def deadline_reached(event: StoredEvent, timing: Timing) -> list[Effect]:
     deadline = Deadline(
         deadline_id=d.deadline_id, provider_id=d.provider_id, kind=d.kind, title=d.title,
         due_at=d.due_at.astimezone(UTC), owner=d.owner, source=d.source,
-        scope=d.scope, repeat_every_days=d.repeat_every_days,
+        scope=d.scope, repeat_every_days=d.repeat_every_days, missed=d.missed,
     )
     return [Fired(deadline, event.recorded_at)]

@@ -7,11 +7,13 @@ refuses to fire from a read model left behind, halted or held by a rebuild), ask
 pending deadlines due by ``now`` (an indexed query that reads only due rows), and appends
 ``DeadlineReached`` to stream ``deadline-<id>`` with expected version 0 for each. The store's
 unique (stream, version) makes a second firing, by another process, thread or a re-run, a
-``ConcurrencyError``: "already fired". A fired recurring deadline (a review every 28 days)
-schedules its next occurrence through the read model's fold, so the next round fires that one
-too if it is also due: one call fires every occurrence due by ``now`` (the private fold this
-replaced fired one occurrence per call, leaving each further missed review to a later poll).
-Rounds are bounded by ``max_rounds``; what a runaway chain leaves over fires on the next call.
+``ConcurrencyError``: "already fired". A recurring deadline (a review every 28 days) whose
+later occurrences are also due by ``now`` fires once for all of them (``deadlines.overdue``:
+one alert, "missed 20 reviews since ..."), and the read model's fold of that firing schedules
+the first occurrence after ``now``: a server down for a year raises one overdue alert per
+review, not a hundred stale ones replayed a round each and dripped one per poll. A second round
+only confirms nothing more is due, unless a firing sets a deadline already due; rounds are
+bounded by ``max_rounds`` and what a runaway chain leaves over fires on the next call.
 
 ``start()`` fires everything that fell due while the process was down (catch-up), then an
 APScheduler 3 ``BackgroundScheduler`` polls every ``interval_seconds``. Neither reads the log
@@ -35,16 +37,15 @@ from casework.events.errors import ConcurrencyError, StoreError
 from casework.events.store import EventStore
 from casework.logs import error_text
 from casework.workflows.deadline_calendar import pending_deadlines
-from casework.workflows.deadlines import Deadline
+from casework.workflows.deadlines import Deadline, overdue
 
 log = structlog.get_logger("casework.deadlines")
 
 JOB_ID = "casework-fire-due-deadlines"
 
-# Rounds of one fire_due call. Each round fires everything due, so a round more is needed only
-# for the next occurrence of a recurring deadline that is itself already due: 100 rounds cover
-# a weekly contingency review missed for nearly two years (a 28-day suspension review, over
-# seven); a longer chain continues on the next poll.
+# Rounds of one fire_due call. Each round fires everything due, and a late recurring deadline
+# fires once for its missed occurrences with its next one after now, so a call takes two rounds
+# (the second finds nothing); the bound only stops a chain no rule makes today.
 MAX_ROUNDS = 100
 
 
@@ -105,8 +106,9 @@ class DeadlineScheduler:
         return pending_deadlines(self.store.engine, before=now)
 
     def fire_due(self, now: datetime | None = None) -> FiringReport:
-        """Fire every pending deadline due at or before ``now`` (default: the clock), including
-        the further occurrences of recurring ones that fall due by then. Idempotent."""
+        """Fire every pending deadline due at or before ``now`` (default: the clock); a recurring
+        one with several occurrences due by then fires once for them all (``missed``), and its
+        next occurrence falls after ``now``. Idempotent."""
         now = now or self.clock.now()
         report = FiringReport(now)
         tried: set[str] = set()  # never twice in one call, whatever the read model says
@@ -129,7 +131,7 @@ class DeadlineScheduler:
                                 now=now.isoformat())
                     break
                 report.rounds += 1
-                for deadline in due:
+                for deadline in [overdue(d, now) for d in due]:
                     tried.add(deadline.deadline_id)
                     if self._fire(deadline):
                         report.fired.append(deadline)
@@ -157,7 +159,7 @@ class DeadlineScheduler:
             log.info("deadline_already_fired", deadline_id=deadline.deadline_id)
             return False
         log.info("deadline_fired", deadline_id=deadline.deadline_id, kind=deadline.kind,
-                 provider_id=deadline.provider_id, owner=deadline.owner)
+                 provider_id=deadline.provider_id, owner=deadline.owner, missed=deadline.missed)
         return True
 
     def tick(self) -> None:

@@ -27,7 +27,8 @@ def alerts(
         AlertOut(
             id=r.deadline.deadline_id, provider_id=r.deadline.provider_id, kind=str(r.deadline.kind),
             title=r.deadline.title, due_at=r.deadline.due_at, owner=r.deadline.owner,
-            source=r.deadline.source, fired_at=r.fired_at,
+            source=r.deadline.source, fired_at=r.fired_at, missed=r.deadline.missed,
+            missed_note=r.deadline.missed_note,
         )
         for r in found
     ]

@@ -104,3 +104,6 @@ class AlertOut(Out):
     owner: str
     source: str
     fired_at: UtcDateTime | None
+    missed: int = Field(1, description="Occurrences this alert stands for (a recurring deadline "
+                        "that fell due several times while Casework was down); due_at is the first.")
+    missed_note: str = Field("", description='"missed 20 reviews since 2019-01-07" where missed > 1.')
