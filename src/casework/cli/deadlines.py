@@ -7,23 +7,14 @@ from datetime import datetime
 import typer
 
 from casework.bootstrap import bootstrap
+from casework.cli.instants import parse_instant
 from casework.cli.terminal import say
-from casework.clock import utc
 from casework.logs import configure_logging
 from casework.settings import load_settings
 from casework.workflows.deadline_calendar import pending_deadlines
 from casework.workflows.deadlines import Deadline
 
 deadlines_app = typer.Typer(help="Deadlines and alerts: fire what is due.", no_args_is_help=True)
-
-
-def _parse_now(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        return utc(datetime.fromisoformat(value))
-    except ValueError as exc:
-        raise typer.BadParameter(f"{value!r}: give an ISO 8601 datetime with offset ({exc})") from None
 
 
 def _line(d: Deadline) -> str:
@@ -36,8 +27,10 @@ def _line(d: Deadline) -> str:
 
 @deadlines_app.command("run")
 def run(
-    now: str | None = typer.Option(
-        None, "--now", help="Fire what is due at or before this instant (ISO 8601; default: now)."
+    now: datetime | None = typer.Option(
+        None, "--now", parser=parse_instant, metavar="WHEN",
+        help="Fire what is due at or before this instant (default: now). A date means the start "
+             "of that day in England, a time without offset is England's (2027-06-01T10:00).",
     ),
 ) -> None:
     """Fire every deadline due at or before NOW that has not fired yet, and print them."""
@@ -45,7 +38,7 @@ def run(
     configure_logging(settings.log_level)
     cw = bootstrap(settings)
     try:
-        report = cw.scheduler.fire_due(_parse_now(now))
+        report = cw.scheduler.fire_due(now)
     finally:
         cw.close()
     for deadline in report.fired:
@@ -60,14 +53,17 @@ def run(
 
 @deadlines_app.command("list")
 def list_pending(
-    before: str | None = typer.Option(None, "--before", help="Only those due at or before (ISO 8601)."),
+    before: datetime | None = typer.Option(
+        None, "--before", parser=parse_instant, metavar="WHEN",
+        help="Only those due at or before this date or time (read as --now is).",
+    ),
 ) -> None:
     """Pending deadlines, soonest first (the deadline read model, caught up at start)."""
     settings = load_settings(scheduler_enabled=False)
     configure_logging(settings.log_level)
     cw = bootstrap(settings)
     try:
-        pending = pending_deadlines(cw, before=_parse_now(before))
+        pending = pending_deadlines(cw, before=before)
     finally:
         cw.close()
     for deadline in pending:

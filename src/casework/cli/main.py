@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from casework.bootstrap import bootstrap
+from casework.cli.errors import ExplainedErrors
 from casework.cli.terminal import say
 from casework.events.store.database import make_engine, upgrade_schema
 from casework.files import MIB, FileTooLarge, read_text_within
@@ -31,9 +32,21 @@ app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode="rich",
     pretty_exceptions_enable=False,
+    cls=ExplainedErrors,
 )
 db_app = typer.Typer(help="Database schema: create or migrate it.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+
+
+@app.callback()
+def root(
+    debug: bool = typer.Option(
+        False, "--debug", envvar="CASEWORK_DEBUG",
+        help="Show the traceback of a failure instead of one line saying what to do.",
+    ),
+) -> None:
+    """Casework's command line. A failure prints one line (exit 1; a usage error exits 2)."""
+    # ExplainedErrors reads --debug from this command's parameters; nothing to do here.
 
 
 @db_app.command("upgrade")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 
 import typer
 from rich.console import Console
@@ -19,22 +19,12 @@ from rich.progress import (
 )
 
 from casework.bootstrap import bootstrap
+from casework.cli.instants import parse_instant
 from casework.cli.terminal import say, say_document
 from casework.logs import configure_logging, error_text
 from casework.projections.halts import ProjectionHalted
 from casework.projections.history import ProviderHistory, history
 from casework.settings import load_settings
-
-
-def _parse_instant(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        instant = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise typer.BadParameter(f"{value!r}: give an ISO 8601 date or datetime ({exc})") from None
-    # A date or a time without offset is read as UTC (said in --help).
-    return instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant.astimezone(UTC)
 
 
 def rebuild(
@@ -115,9 +105,10 @@ def _print_text(found: ProviderHistory) -> None:
 
 def history_command(
     provider_id: str = typer.Argument(..., help="The provider's id."),
-    as_of: str | None = typer.Option(
-        None, "--as-of",
-        help="Only what had been recorded by this instant (ISO 8601; without offset: UTC).",
+    as_of: datetime | None = typer.Option(
+        None, "--as-of", parser=parse_instant, metavar="WHEN",
+        help="Only what had been recorded by this instant. A date means the start of that day "
+             "in England, a time without offset is England's (2018-09-01T10:00).",
     ),
     as_json: bool = typer.Option(False, "--json", help="One JSON document instead of text."),
 ) -> None:
@@ -128,10 +119,9 @@ def history_command(
     personal data shows as sealed. Exit 1 for an unknown provider."""
     settings = load_settings()
     configure_logging(settings.log_level)
-    instant = _parse_instant(as_of)
     cw = bootstrap(settings)
     try:
-        found = history(cw, provider_id, instant)
+        found = history(cw, provider_id, as_of)
     finally:
         cw.close()
     if found is None:

@@ -25,8 +25,10 @@ def _date(value: str) -> date:
 
 @report_app.command("annual")
 def annual(
-    date_from: str = typer.Option(..., "--from", help="First day of the period (yyyy-mm-dd)."),
-    date_to: str = typer.Option(..., "--to", help="Last day of the period, inclusive (yyyy-mm-dd)."),
+    date_from: date = typer.Option(..., "--from", parser=_date, metavar="DATE",
+                                   help="First day of the period (yyyy-mm-dd)."),
+    date_to: date = typer.Option(..., "--to", parser=_date, metavar="DATE",
+                                 help="Last day of the period, inclusive (yyyy-mm-dd)."),
     fmt: ReportFormat = typer.Option(ReportFormat.html, "--format", help="html, csv or json."),
     out: Path | None = typer.Option(None, "--out", help="Write to this file (default: standard output)."),
 ) -> None:
@@ -36,9 +38,9 @@ def annual(
     from casework.reports.annual import annual_report
     from casework.reports.render import render
 
-    start, end = _date(date_from), _date(date_to)
+    start, end = date_from, date_to
     if end < start:
-        raise typer.BadParameter(f"--to {end} is before --from {start}")
+        raise typer.BadParameter(f"{end} is before --from {start}", param_hint="'--to'")
     settings = load_settings(scheduler_enabled=False)
     configure_logging(settings.log_level)
     cw = bootstrap(settings)
