@@ -80,7 +80,7 @@ rm_providers = Table(
 def new_state(provider_id: str) -> State:
     return {
         "id": provider_id, "name": None, "service_type": None, "categories": [],
-        "district": None, "cqc_location_id": None, "state": "active",
+        "district": None, "cqc_location_id": None, "state": ProviderState.active.value,
         "cqc_rating": None, "cqc_rated_on": None, "stage": "monitoring", "stage_since": None,
         "rag": None, "rag_on": None, "version": 0, "escalation_version": 0,
         # Each lifecycle's state is replayed through the domain's table; an entry leaves its
@@ -128,7 +128,7 @@ def _change(kind: str) -> Callable[[State, dict, StoredEvent], None]:
 
 
 def _closed(s: State, d: dict, e: StoredEvent) -> None:
-    s["state"] = "closed"
+    s["state"] = ProviderState.closed.value
 
 
 def _criterion(s: State, d: dict, e: StoredEvent) -> None:
@@ -487,7 +487,7 @@ def list_providers(
 
 def ranked_providers(source: Any, *, now: datetime | None = None) -> list[ProviderView]:
     """Active providers ranked for visit planning: lowest risk score (highest risk) first."""
-    return [v for v in list_providers(source, sort="risk", now=now) if v.state == "active"]
+    return [v for v in list_providers(source, sort="risk", now=now) if v.state == ProviderState.active]
 
 
 __all__ = [

@@ -366,7 +366,7 @@ def statistics(source: Any, from_date: date, to_date: date) -> Statistics:
         visits = conn.execute(
             select(v.c.provider_id, v.c.reason, v.c.announced, v.c.out_of_hours,
                    v.c.completed_on, v.c.rag)
-            .where(v.c.state == "completed", v.c.completed_on.between(from_date, to_date))
+            .where(v.c.state == VisitState.completed.value, v.c.completed_on.between(from_date, to_date))
         ).all()
         a = st_assessments
         assessments = conn.execute(
