@@ -98,5 +98,6 @@ def test_a_short_session_secret_is_refused_at_start_naming_the_rule_never_the_va
     started = subprocess.run([sys.executable, "-m", "casework.cli", "users", "list"], env=env,
                              cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)
     assert started.returncode != 0
-    assert "session_secret" in started.stderr and "at least 32 characters" in started.stderr
+    assert "CASEWORK_SESSION_SECRET" in started.stderr and "at least 32 characters" in started.stderr
+    assert "Traceback" not in started.stderr
     assert SHORT_SECRET not in started.stderr + started.stdout
