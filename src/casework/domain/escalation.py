@@ -63,9 +63,6 @@ def closed_to_new_placements(stage: SanctionStage) -> bool:
     return stage in CLOSED_TO_PLACEMENTS
 
 
-def escalation_stream(provider_id: str) -> str:
-    return f"escalation-{provider_id}"
-
 
 @dataclass(frozen=True)
 class EscalationState:
@@ -203,7 +200,6 @@ __all__ = [
     "TerminateContract",
     "closed_to_new_placements",
     "decide",
-    "escalation_stream",
     "evolve",
     "replay",
 ]

@@ -59,9 +59,6 @@ ACTION_OF: Mapping[type[DomainEvent], str] = MappingProxyType({
 ACTION_OF_TYPE: Mapping[str, str] = MappingProxyType({c.type_name: a for c, a in ACTION_OF.items()})
 
 
-def notice_stream(notice_id: str) -> str:
-    return f"notice-{notice_id}"
-
 
 @dataclass(frozen=True)
 class Notice:

@@ -65,9 +65,6 @@ PROVIDER_FAILURE_LIFECYCLE = Lifecycle(
 )
 
 
-def provider_failure_stream(procedure_id: str) -> str:
-    return f"provider-failure-{procedure_id}"
-
 
 @dataclass(frozen=True)
 class Procedure:

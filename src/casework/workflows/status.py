@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from casework.domain.escalation import ESCALATION, closed_to_new_placements, escalation_stream
+from casework.domain.escalation import ESCALATION, closed_to_new_placements
 from casework.events.sanctions import SanctionStage
 from casework.workflows.deadline_calendar import pending_deadlines
 from casework.workflows.deadlines import Deadline
@@ -48,7 +48,7 @@ def escalation_status(cw: Any, provider_id: str) -> EscalationStatus:
     model, which this process catches up as it appends: the answer to a command just executed
     already includes the deadlines it set)."""
     loaded = cw.application.read(ESCALATION, provider_id)
-    stream = escalation_stream(provider_id)
+    stream = ESCALATION.stream(provider_id)
     deadlines = pending_deadlines(cw, provider_id=provider_id, source=stream)
     return EscalationStatus(
         provider_id=provider_id,
