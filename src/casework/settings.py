@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -24,6 +26,12 @@ class Settings(BaseSettings):
     # Where per-person encryption keys live when not in the database (see docs/security.md).
     key_file: str | None = None
     council_name: str = "Casework demonstration council"
+    # The council's own area(s): local authority names as CQC writes them ("Leicester",
+    # "Devon"), comma-separated (CASEWORK_COUNCIL_AREAS=Leicester). A CQC location imported from
+    # one of these areas is registered as a contracted provider; any other is market
+    # intelligence, known but not counted in the council's figures. None set: every imported
+    # location is market intelligence until an officer marks it contracted.
+    council_areas: Annotated[list[str], NoDecode] = []
     scheduler_enabled: bool = True
     scheduler_interval_seconds: int = 30
     # JSON file overriding the default deadline policy (casework.domain.policy.DeadlinePolicy).
@@ -47,6 +55,14 @@ class Settings(BaseSettings):
     # in production where nobody explores the API from a browser; /openapi.json stays.
     api_docs: bool = True
     max_body_bytes: int = 1_000_000
+
+
+    @field_validator("council_areas", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -14,7 +14,7 @@ from casework.bootstrap import Casework
 from casework.cli.main import app as cli
 from casework.imports.cqc import BUNDLED_CQC_FILE
 from casework.imports.cqc_importer import CqcImporter, provider_id_for
-from casework.projections.statistics import statistics
+from casework.projections.statistics import Population, statistics
 
 
 @pytest.fixture(autouse=True)
@@ -61,8 +61,13 @@ def test_the_bundled_file_imports_to_the_readme_figures_and_importing_it_again_a
     assert current == {"good": 322, "outstanding": 43, "requires_improvement": 40, "inadequate": 10,
                        "inspected_but_not_rated": 1, None: 5}
     casework.projections.catch_up()
-    profile = statistics(casework, date(2020, 4, 1), date(2021, 1, 31)).cqc_ratings
-    assert profile.counts == {"outstanding": 43, "good": 322, "requires_improvement": 40, "inadequate": 10}
+    known = statistics(casework, date(2020, 4, 1), date(2021, 1, 31), Population.all)
+    assert known.cqc_ratings.counts == {
+        "outstanding": 43, "good": 322, "requires_improvement": 40, "inadequate": 10}
+    assert (known.providers_counted, known.beds) == (421, 10_514)
+    # No council area configured: every location is market intelligence, none is the council's.
+    own = statistics(casework, date(2020, 4, 1), date(2021, 1, 31))
+    assert own.providers_counted == 0 and sum(own.cqc_ratings.counts.values()) == 0
 
     head = casework.store.head_position()
     again = importer.import_file(BUNDLED_CQC_FILE)

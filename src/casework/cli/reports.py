@@ -31,13 +31,21 @@ def annual(
                                  help="Last day of the period, inclusive (yyyy-mm-dd)."),
     fmt: ReportFormat = typer.Option(ReportFormat.html, "--format", help="html, csv or json."),
     out: Path | None = typer.Option(None, "--out", help="Write to this file (default: standard output)."),
+    population: str = typer.Option(
+        "contracted", "--population", metavar="WHOSE",
+        help="contracted (default): the council's contracted providers; all: every provider known, "
+        "market intelligence (CQC locations of other areas) included.",
+    ),
 ) -> None:
     """The annual quality report's figures for the period: intelligence logged and actioned,
     visits by kind and month, QAF outcomes by service type, the CQC rating profile, sanctions in
     force and open action plans. Exempt information is never included."""
+    from casework.projections.statistics import Population
     from casework.reports.annual import annual_report
     from casework.reports.render import render
 
+    if population not in set(Population):
+        raise typer.BadParameter(f"{population!r}: give contracted or all", param_hint="'--population'")
     start, end = date_from, date_to
     if end < start:
         raise typer.BadParameter(f"{end} is before --from {start}", param_hint="'--to'")
@@ -45,7 +53,7 @@ def annual(
     configure_logging(settings.log_level)
     cw = bootstrap(settings)
     try:
-        text = render(annual_report(cw, start, end), fmt)
+        text = render(annual_report(cw, start, end, Population(population)), fmt)
     finally:
         cw.close()
     if out is None:

@@ -74,6 +74,7 @@ class Provider:
     contract_reference: str | None = None
     registered_manager: str | None = None
     owner: str | None = None
+    contracted: bool = True
     cqc_overall: CqcRating | None = None
     cqc_report_date: date | None = None
     risk_criteria: dict[RiskCriterion, Rag] = field(default_factory=dict)
@@ -106,6 +107,8 @@ class RegisterProvider(Command):
     contract_reference: Label | None = None
     registered_manager: Name | None = None
     owner: Name | None = None
+    # False for a service the council does not contract (market intelligence).
+    contracted: bool = True
 
 
 class UpdateProviderDetails(Command):
@@ -124,6 +127,7 @@ class UpdateProviderDetails(Command):
     district: Name | None = None
     nhs_area: Label | None = None
     contract_reference: Label | None = None
+    contracted: bool | None = None
 
 
 class PublishCqcRating(Command):
@@ -198,6 +202,7 @@ def evolve(state: Provider, event: DomainEvent) -> Provider:
                 contract_reference=event.contract_reference,
                 registered_manager=event.registered_manager,
                 owner=event.owner,
+                contracted=event.contracted,
             )
         case ProviderDetailsChanged():
             changed = event.model_dump(exclude_none=True, exclude={"provider_id", "address", "postcode"})

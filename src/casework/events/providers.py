@@ -81,6 +81,10 @@ class ProviderRegistered(DomainEvent, type_name="ProviderRegistered"):
     contract_reference: str | None = None
     registered_manager: str | None = None
     owner: str | None = None
+    # Whether the council contracts this service (its own population, counted by the dashboard
+    # and the annual report) or merely knows of it (a CQC location imported from another area:
+    # market intelligence). Events recorded before the field existed were contracted providers.
+    contracted: bool = True
 
 
 class ProviderDetailsChanged(DomainEvent, type_name="ProviderDetailsChanged"):
@@ -98,6 +102,7 @@ class ProviderDetailsChanged(DomainEvent, type_name="ProviderDetailsChanged"):
     district: str | None = None
     nhs_area: str | None = None
     contract_reference: str | None = None
+    contracted: bool | None = None
 
 
 class CqcRatingPublished(DomainEvent, type_name="CqcRatingPublished"):

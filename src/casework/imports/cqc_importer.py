@@ -71,6 +71,9 @@ class ImportReport:
     beds: int = 0
     current_ratings: int = 0
     historic_ratings: int = 0
+    # Of the providers registered: in the council's areas (contracted), or market intelligence.
+    registered_contracted: int = 0
+    contracted_areas: tuple[str, ...] = ()
     rejected: list[Rejected] = field(default_factory=list)
 
     @property
@@ -79,10 +82,26 @@ class ImportReport:
 
 
 class CqcImporter:
-    def __init__(self, app: Application, actor: Actor = SYSTEM, *, chunk: int = CHUNK) -> None:
+    def __init__(
+        self,
+        app: Application,
+        actor: Actor = SYSTEM,
+        *,
+        chunk: int = CHUNK,
+        contracted_areas: Iterable[str] = (),
+    ) -> None:
+        """``contracted_areas``: local authority names (CQC's ``localAuthority``, any case) whose
+        locations the council contracts; a location registered from any other area is market
+        intelligence (``contracted=False``). An import never changes a provider already known:
+        an officer may have set it since."""
         self.app = app
         self.actor = actor
         self.chunk = chunk
+        self.area_names = tuple(dict.fromkeys(a.strip() for a in contracted_areas if a.strip()))
+        self.contracted_areas = frozenset(a.casefold() for a in self.area_names)
+
+    def contracted(self, loc: CqcLocation) -> bool:
+        return (loc.local_authority or "").strip().casefold() in self.contracted_areas
 
     def import_file(
         self, path: str | Path, progress: Callable[[int], None] | None = None
@@ -95,7 +114,7 @@ class CqcImporter:
         progress: Callable[[int], None] | None = None,
     ) -> ImportReport:
         """Import a stream of read records; ``progress(n)`` after each chunk of n records."""
-        report = ImportReport()
+        report = ImportReport(contracted_areas=self.area_names)
         for chunk in _chunks(iter(records), self.chunk):
             self._import_chunk(chunk, report)
             if progress:
@@ -130,6 +149,7 @@ class CqcImporter:
             report.current_ratings += location.current_rating is not None
             report.historic_ratings += location.historic_listed
             report.providers_registered += outcome.registered
+            report.registered_contracted += outcome.registered and self.contracted(location)
             report.providers_updated += outcome.updated
             report.providers_unchanged += not (outcome.registered or outcome.updated)
             report.ratings_appended += outcome.ratings
@@ -160,6 +180,7 @@ class CqcImporter:
             batch.execute(
                 RegisterProvider(
                     provider_id=pid, address=loc.address, postcode=loc.postcode,
+                    contracted=self.contracted(loc),
                     occurred_at=min(_at(first_seen), now), **details,
                 ),
                 command_id=f"cqc:{loc.location_id}:registered",

@@ -27,7 +27,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Boolean, Column, Date, Integer, String, Table, Text, and_, or_, select
@@ -53,6 +53,7 @@ from casework.projections.base import read_models
 from casework.projections.fold import PartitionedFold, State, current_data
 from casework.projections.sources import connect, local_date
 
+_R = TypeVar("_R", bound=Any)
 _STAGE_BY_TYPE = {name: stage.value for name, stage in STAGE_ENTERED_BY_TYPE.items()}
 ASSESSMENT_REASONS = ("full_monitoring", "additional")
 RESPONSIVE_REASONS = ("responsive", "safe_and_wellbeing")
@@ -76,6 +77,7 @@ def _enum(*enums: type[StrEnum]) -> String:
 st_providers = _table(
     "st_providers", Column("provider_id", Text, index=True),
     Column("service_type", _enum(ServiceType)), Column("categories", Text),  # joined with ","
+    Column("contracted", Boolean), Column("beds", Integer),
 )
 st_categories = _table(
     "st_provider_categories", Column("provider_id", Text, index=True),
@@ -144,8 +146,10 @@ def fold(state: State | None, event: StoredEvent) -> State:
     s: State = state if state is not None else {"kind": kind, "provider_id": event.provider_id}
     t, on = event.type, _on(event)
     if kind == "provider":
+        if t == "ProviderRegistered":
+            s["contracted"] = d.get("contracted", True)  # recorded before the field: contracted
         if t in ("ProviderRegistered", "ProviderDetailsChanged"):
-            for key in ("service_type", "categories"):
+            for key in ("service_type", "categories", "contracted", "beds"):
                 if d.get(key) is not None:
                     s[key] = d[key]
         elif t == "CqcRatingPublished" and d.get("overall"):
@@ -214,7 +218,8 @@ def _rows(partition: str, s: State) -> dict[str, list[dict[str, Any]]]:
         cats = s.get("categories") or []
         return {
             st_providers.name: [{"provider_id": pid, "service_type": s.get("service_type"),
-                                 "categories": ",".join(cats)}],
+                                 "categories": ",".join(cats),
+                                 "contracted": s.get("contracted", True), "beds": s.get("beds")}],
             st_categories.name: [{"seq": i, "provider_id": pid, "category": c}
                                  for i, c in enumerate(cats)],
             st_ratings.name: [{"seq": i, "provider_id": pid, "report_date": _d(r), "overall": o}
@@ -257,7 +262,8 @@ class StatisticsProjection(PartitionedFold):
     name: ClassVar[str] = "statistics"
     # 2: a notice's state is replayed through its lifecycle (kept in the fold's state).
     # 3: ids are unbounded text, enum values sized from their enums (casework.domain.fields).
-    version: ClassVar[int] = 3
+    # 4: providers keep whether the council contracts them, and their beds.
+    version: ClassVar[int] = 4
     rebuild_cost: ClassVar[float] = 12.0  # us per event, for sharing a rebuild (parallel.py)
     event_types: ClassVar[frozenset[str]] = frozenset({
         "ProviderRegistered", "ProviderDetailsChanged", "CqcRatingPublished",
@@ -293,6 +299,18 @@ class QafOutcome(BaseModel):
     ongoing: int = 0
 
 
+class Population(StrEnum):
+    """Whose figures: the council's contracted providers (the default everywhere), or every
+    provider Casework knows of, market intelligence included (CQC locations of other areas)."""
+
+    contracted = "contracted"
+    all = "all"
+
+    @property
+    def label(self) -> str:
+        return "contracted providers" if self is Population.contracted else "providers known (all)"
+
+
 class RatingProfile(BaseModel):
     """Providers' latest overall CQC rating at the period's end."""
 
@@ -302,6 +320,8 @@ class RatingProfile(BaseModel):
     not_rated: int
     reinspected: int  # providers with a rating published within the period
     improved: int  # ... better than their previous one
+    # service type -> rating (or "not_rated") -> providers
+    by_service_type: dict[str, dict[str, int]] = {}
 
 
 class Statistics(BaseModel):
@@ -324,6 +344,12 @@ class Statistics(BaseModel):
     sanctions_in_force: dict[str, int]  # stage -> providers at it on the last day
     notices_open: int
     cqc_ratings: RatingProfile
+    # Whose figures these are (every figure above counts only this population's records), how
+    # many providers it holds at the period's end, and their beds (care homes).
+    population: Population = Population.contracted
+    providers_counted: int = 0
+    beds: int = 0
+    beds_by_service_type: dict[str, int] = {}
 
     @property
     def assessment_visits(self) -> int:
@@ -348,19 +374,25 @@ def plan_group(service_type: str | None, categories: str | None) -> str:
     return "older_person_domiciliary" if older else "working_age_supported_living_domiciliary"
 
 
-def _providers(conn: Any) -> dict[str, tuple[str | None, str | None]]:
+def _providers(conn: Any, population: Population) -> dict[str, tuple[str | None, str | None, int | None]]:
     p = st_providers
-    return {r[0]: (r[1], r[2]) for r in conn.execute(select(p.c.provider_id, p.c.service_type,
-                                                            p.c.categories))}
+    query = select(p.c.provider_id, p.c.service_type, p.c.categories, p.c.beds)
+    if population is Population.contracted:
+        query = query.where(p.c.contracted.is_(True))
+    return {r[0]: (r[1], r[2], r[3]) for r in conn.execute(query)}
 
 
-def statistics(source: Any, from_date: date, to_date: date) -> Statistics:
-    """The figures of the period ``from_date``..``to_date`` (inclusive, council-local dates)."""
+def statistics(
+    source: Any, from_date: date, to_date: date, population: Population = Population.contracted
+) -> Statistics:
+    """The figures of the period ``from_date``..``to_date`` (inclusive, council-local dates),
+    counting the records of ``population``'s providers only: the council's contracted providers
+    by default, or every provider known (``Population.all``: records of no known provider too)."""
     with connect(source) as conn:
-        providers = _providers(conn)
+        providers = _providers(conn, population)
         i = st_intelligence
         logged = conn.execute(
-            select(i.c.action_required).where(i.c.logged_on.between(from_date, to_date))
+            select(i.c.provider_id, i.c.action_required).where(i.c.logged_on.between(from_date, to_date))
         ).all()
         v = st_visits
         visits = conn.execute(
@@ -390,7 +422,7 @@ def statistics(source: Any, from_date: date, to_date: date) -> Statistics:
         ).all()
         n = st_notices
         notices = conn.execute(
-            select(n.c.partition).where(
+            select(n.c.provider_id).where(
                 n.c.issued_on <= to_date, or_(n.c.resolved_on.is_(None), n.c.resolved_on > to_date)
             )
         ).all()
@@ -403,20 +435,45 @@ def statistics(source: Any, from_date: date, to_date: date) -> Statistics:
             select(r.c.provider_id, r.c.report_date, r.c.overall)
             .where(and_(r.c.report_date <= to_date)).order_by(r.c.report_date, r.c.seq)
         ).all()
+    if population is Population.contracted:
+        # Every figure counts only the records of the population's providers.
+        logged, visits, assessments = _of(logged, providers), _of(visits, providers), _of(
+            assessments, providers)
+        plans, sanctions, notices = _of(plans, providers), _of(sanctions, providers), _of(
+            notices, providers)
+        ratings = _of(ratings, providers)
+    beds: Counter[str] = Counter()
+    for service, _cats, count in providers.values():
+        if count:
+            beds[service or "unknown"] += count
     return Statistics(
         period_from=from_date, period_to=to_date,
         intelligence_logged=len(logged),
-        intelligence_actioned=sum(1 for (required,) in logged if required),
+        intelligence_actioned=sum(1 for row in logged if row.action_required),
         visits_total=len(visits), **_visit_figures(visits, categories),
         qaf_by_service_type=_qaf(assessments, providers, from_date, to_date),
         open_action_plans_by_service_type=dict(Counter(
-            providers.get(pid, (None, None))[0] or "unknown" for (pid,) in plans)),
+            _service(providers, pid) or "unknown" for (pid,) in plans)),
         open_action_plans_by_group=dict(Counter(
-            plan_group(*providers.get(pid, (None, None))) for (pid,) in plans)),
+            plan_group(*providers.get(pid, (None, None, None))[:2]) for (pid,) in plans)),
         sanctions_in_force=dict(Counter(stage for stage, _ in sanctions)),
         notices_open=len(notices),
         cqc_ratings=_rating_profile(ratings, providers, from_date),
+        population=population,
+        providers_counted=len(providers),
+        beds=sum(beds.values()),
+        beds_by_service_type=dict(beds),
     )
+
+
+def _of(rows: Sequence[_R], providers: dict) -> list[_R]:
+    """The rows of ``providers``' records (each row has a ``provider_id``)."""
+    return [row for row in rows if row.provider_id in providers]
+
+
+def _service(providers: dict, pid: str) -> str | None:
+    found = providers.get(pid)
+    return found[0] if found else None
 
 
 def _visit_figures(visits: Sequence[Any], categories: dict[str, list[str]]) -> dict[str, Any]:
@@ -460,7 +517,7 @@ def _qaf(
 ) -> dict[str, QafOutcome]:
     counts: dict[str, Counter[str]] = defaultdict(Counter)
     for pid, _opened, concluded, outcome in assessments:
-        service = providers.get(pid, (None, None))[0] or "unknown"
+        service = _service(providers, pid) or "unknown"
         if concluded is not None and from_date <= concluded <= to_date:
             counts[service][outcome] += 1
         elif concluded is None or concluded > to_date:
@@ -476,11 +533,13 @@ def _rating_profile(ratings: Sequence[Any], providers: dict, from_date: date) ->
     for pid, report_date, overall in ratings:
         history[pid].append((report_date, overall))
     counts: Counter[str] = Counter()
+    by_service: dict[str, Counter[str]] = defaultdict(Counter)
     reinspected = improved = 0
-    for found in history.values():
+    for pid, found in history.items():
         found.sort()
         latest_date, latest = found[-1]
         counts[latest] += 1
+        by_service[_service(providers, pid) or "unknown"][latest] += 1
         if latest_date >= from_date:
             reinspected += 1
             earlier = [o for d, o in found[:-1] if d < latest_date and o in _RANK]
@@ -488,12 +547,16 @@ def _rating_profile(ratings: Sequence[Any], providers: dict, from_date: date) ->
                 improved += 1
     rated = {r: counts.get(r, 0) for r in RATING_ORDER}
     not_rated = len(providers) - sum(rated.values())
+    for pid in providers.keys() - history.keys():
+        by_service[_service(providers, pid) or "unknown"]["not_rated"] += 1
     return RatingProfile(counts=rated, not_rated=max(not_rated, 0), reinspected=reinspected,
-                         improved=improved)
+                         improved=improved,
+                         by_service_type={s: dict(c) for s, c in sorted(by_service.items())})
 
 
 __all__ = [
     "PROJECTION",
+    "Population",
     "QafOutcome",
     "RatingProfile",
     "Statistics",

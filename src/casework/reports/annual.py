@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from casework.projections.statistics import Statistics, statistics
+from casework.projections.statistics import Population, Statistics, statistics
 from casework.reports.model import (
     RATING_ORDER,
     SERVICE_TYPE_LABELS,
@@ -21,14 +21,17 @@ _RATING_WORDS = dict(
 )
 
 
-def annual_report(cw: Any, period_from: date, period_to: date) -> AnnualReport:
-    """Catch the read models up with the log, then take the period's figures from them."""
+def annual_report(
+    cw: Any, period_from: date, period_to: date, population: Population = Population.contracted
+) -> AnnualReport:
+    """Catch the read models up with the log, then take the period's figures from them: of the
+    council's contracted providers, or of every provider known (``Population.all``)."""
     if period_to < period_from:
         raise ValueError(f"the period ends ({period_to}) before it starts ({period_from})")
     runner = getattr(cw, "projections", None)
     if runner is not None:
         runner.catch_up()
-    return from_statistics(statistics(cw, period_from, period_to), cw.settings.council_name)
+    return from_statistics(statistics(cw, period_from, period_to, population), cw.settings.council_name)
 
 
 def from_statistics(stats: Statistics, council: str) -> AnnualReport:
@@ -66,6 +69,9 @@ def from_statistics(stats: Statistics, council: str) -> AnnualReport:
         open_action_plans_by_service_type=stats.open_action_plans_by_service_type,
         open_action_plans_by_group=stats.open_action_plans_by_group,
         rag_by_category=stats.rag_by_category,
+        population=stats.population.value,
+        providers_counted=stats.providers_counted,
+        beds=stats.beds,
     )
 
 

@@ -118,6 +118,15 @@ class AnnualReport(_Figures):
     open_action_plans_by_service_type: dict[str, int]
     open_action_plans_by_group: dict[str, int] = {}
     rag_by_category: dict[str, dict[str, int]] = {}
+    # Whose figures: "contracted" (the council's contracted providers) or "all" providers known.
+    population: str = "contracted"
+    providers_counted: int = 0
+    beds: int = 0
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def population_label(self) -> str:
+        return "contracted providers" if self.population == "contracted" else "providers known"
 
     @computed_field  # type: ignore[prop-decorator]
     @property

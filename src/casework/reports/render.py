@@ -78,6 +78,8 @@ def _csv_rows(r: AnnualReport) -> Iterator[tuple[str, str, str, object]]:
         yield ("qaf outcomes", row.service_type, "non_compliant", row.non_compliant)
         yield ("qaf outcomes", row.service_type, "percent_compliant", _blank(row.percent_compliant))
         yield ("qaf outcomes", row.service_type, "ongoing", row.ongoing)
+    yield ("population", r.population, "providers", r.providers_counted)
+    yield ("population", r.population, "care home beds", r.beds)
     profile = r.rating_profile
     for rating in RATING_ORDER:
         yield ("cqc ratings", rating, "providers", profile.counts.get(rating, 0))
@@ -134,7 +136,7 @@ def _charts(r: AnnualReport) -> dict[str, object]:
     return {
         "rating_profile": charts.stacked_bar(
             [(rating, profile.counts.get(rating, 0)) for rating in RATING_ORDER],
-            title="CQC overall ratings of contracted providers",
+            title=f"CQC overall ratings of {r.population_label}",
             colours=charts.RATING_COLOURS,
         ),
         "visits_by_reason": charts.bar_chart(

@@ -16,6 +16,7 @@ from casework.api.schemas.providers import (
     CloseProviderIn,
     CqcRatingIn,
     HistoryEventOut,
+    ProviderDetailsIn,
     ProviderIn,
     ProviderOut,
     RiskCriterionIn,
@@ -31,6 +32,7 @@ from casework.domain.providers import (
     PublishCqcRating,
     RecordRiskCriterion,
     RegisterProvider,
+    UpdateProviderDetails,
 )
 from casework.projections.history import history
 from casework.projections.provider_view import list_providers as query_providers
@@ -69,6 +71,13 @@ router = APIRouter(prefix=f"{API_PREFIX}/providers", tags=["providers"], route_c
 @runs(RegisterProvider)
 def register_provider(body: ProviderIn, w: WriteContext = Depends()) -> WriteResult:
     return w.write(RegisterProvider.parse(body.data()))
+
+
+@router.patch("/{provider_id}", response_model=WriteResult, responses=WRITE_ERRORS,
+              summary="Correct or update a provider's details, or whether the council contracts it")
+@runs(UpdateProviderDetails)
+def update_provider(provider_id: str, body: ProviderDetailsIn, w: WriteContext = Depends()) -> WriteResult:
+    return w.write(UpdateProviderDetails.parse(body.data(provider_id=provider_id)))
 
 
 @router.post("/{provider_id}/cqc-ratings", status_code=201, response_model=WriteResult,

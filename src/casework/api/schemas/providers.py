@@ -33,6 +33,30 @@ class ProviderIn(WriteBody):
     contract_reference: Label | None = None
     registered_manager: Name | None = None
     owner: Name | None = None
+    contracted: bool = Field(
+        True, description="Whether the council contracts this service (counted in its figures); "
+        "false for market intelligence, e.g. a service in another council's area.",
+    )
+
+
+class ProviderDetailsIn(WriteBody):
+    """Only the fields given change; give at least one."""
+
+    name: Name | None = Field(None, min_length=1)
+    service_type: ServiceType | None = None
+    categories: list[ClientCategory] | None = Field(None, max_length=4)
+    cqc_location_id: Label | None = None
+    cqc_provider_id: Label | None = None
+    beds: int | None = Field(None, ge=0, le=10_000)
+    address: str | None = None
+    postcode: Label | None = None
+    district: Name | None = None
+    nhs_area: Label | None = None
+    contract_reference: Label | None = None
+    contracted: bool | None = Field(
+        None, description="Mark the service contracted by the council (true) or market "
+        "intelligence (false): the dashboard and the annual report count contracted ones.",
+    )
 
 
 class CqcRatingIn(WriteBody):

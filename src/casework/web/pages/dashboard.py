@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 from casework.projections.provider_view import ranked_providers
-from casework.projections.statistics import Statistics, statistics
+from casework.projections.statistics import RATING_ORDER, Population, Statistics, statistics
 from casework.web.filters import LOCAL, label
 from casework.web.forms import calendar_day
 from casework.web.page import Page, signed_in
@@ -82,16 +82,37 @@ def charts_of(s: Statistics) -> list[Chart]:
                 "Providers", note=f"{s.notices_open} notices to remedy breach open."),
         _single("plans", "Open action plans by service type", s.open_action_plans_by_service_type,
                 "Action plans"),
+        _cqc_chart(s),
     ]
 
 
+def _cqc_chart(s: Statistics) -> Chart:
+    """The CQC rating profile of the population's providers at the period's end, by service
+    type, with their beds."""
+    keys = [*RATING_ORDER, "not_rated"]
+    by_type = s.cqc_ratings.by_service_type
+    rows = [(label(kind), [counts.get(k, 0) for k in keys]) for kind, counts in sorted(by_type.items())]
+    counted = sum(s.cqc_ratings.counts.values())
+    shares = ", ".join(
+        f"{label(k)} {100 * n / counted:.1f} %" for k, n in s.cqc_ratings.counts.items() if counted
+    )
+    beds = f" {s.beds:,} beds in care homes." if s.beds else ""
+    note = (f"Latest overall rating of {counted:,} rated providers: {shares}." if counted
+            else "No CQC ratings recorded.") + beds
+    return Chart("cqc", f"CQC ratings of {s.population.label}", "stacked",
+                 [label(k) for k in keys], rows, note)
+
+
 @router.get("/dashboard")
-def dashboard(start: str = "", end: str = "", p: Page = Depends(signed_in)) -> Response:
+def dashboard(
+    start: str = "", end: str = "", population: str = "", p: Page = Depends(signed_in)
+) -> Response:
     cw = p.casework
     now = cw.clock.now()
     today = now.astimezone(LOCAL).date()
     first, last, problem = _period(today, start, end)
-    stats = statistics(cw, first, last)
+    counted = Population(population) if population in set(Population) else Population.contracted
+    stats = statistics(cw, first, last, counted)
     pending = pending_deadlines(cw, before=now + timedelta(days=UPCOMING_DAYS))
     # Past-due ones have not fired yet (the scheduler fires them); listed apart, latest first.
     upcoming = [d for d in pending if d.due_at >= now]
@@ -104,6 +125,7 @@ def dashboard(start: str = "", end: str = "", p: Page = Depends(signed_in)) -> R
         period_to=last,
         period_problem=problem,
         stats=stats,
+        populations=list(Population),
         charts=charts_of(stats),
         ranked=ranked[:RANKED],
         upcoming=upcoming,

@@ -1,0 +1,21 @@
+"""The dashboard counts the council's own providers, says so, and switches to every provider known."""
+
+from __future__ import annotations
+
+from casework.domain.enums import CqcRating
+from tests.projections.test_population import _provider
+
+
+def test_the_dashboard_counts_the_councils_providers_and_switches_to_all(web) -> None:
+    _provider(web.cw, "Ours", contracted=True, rating=CqcRating.good, beds=30)
+    _provider(web.cw, "Elsewhere", contracted=False, rating=CqcRating.outstanding, beds=50)
+    web.sign_in("olive")
+    period = {"start": "2025-04-01", "end": "2026-03-31"}
+    own = web.client.get("/dashboard", params=period)
+    assert own.status_code == 200
+    assert "council's 1 contracted providers" in own.text
+    assert "CQC ratings of contracted providers" in own.text
+    assert "Good 100.0 %" in own.text and "30 beds" in own.text
+    known = web.client.get("/dashboard", params={**period, "population": "all"})
+    assert "all 2 providers known" in known.text
+    assert "Outstanding 50.0 %" in known.text and "80 beds" in known.text
