@@ -151,12 +151,15 @@ def test_the_dashboard_shows_the_demo_years_figures_as_charts_and_tables(demo_pa
     expect(page.locator("#fig-logged")).to_have_text("2,161")
     expect(page.locator("#fig-actioned")).to_have_text("417")
     expect(page.locator("#fig-visits")).to_have_text("464")
-    expect(page.locator("canvas[data-drawn=true]")).to_have_count(6)  # Chart.js drew every chart
+    expect(page.locator("canvas[data-drawn=true]")).to_have_count(7)  # Chart.js drew every chart
+    cqc = page.locator("#chart-cqc")  # the council's contracted providers, not the Devon homes
+    expect(cqc).to_contain_text("CQC ratings of contracted providers")
+    expect(cqc).to_contain_text("Latest overall rating of 133 rated providers")
     qaf = page.locator("#chart-qaf table")
     expect(qaf.locator("tr", has_text="Care home (nursing)")).to_contain_text("18")
     expect(qaf.locator("tr", has_text="Care home (residential)")).to_contain_text("75")
     expect(page.locator("#ranked-providers tbody tr").first).to_be_visible()
     screenshot(page, "dashboard")
     page.set_viewport_size({"width": 820, "height": 1180})  # a tablet, portrait
-    expect(page.locator("canvas[data-drawn=true]")).to_have_count(6)
+    expect(page.locator("canvas[data-drawn=true]")).to_have_count(7)
     screenshot(page, "dashboard-tablet", full_page=False)

@@ -7,20 +7,36 @@ from html import escape
 
 from markupsafe import Markup
 
-PALETTE = ("#1d70b8", "#00703c", "#f47738", "#d4351c", "#4c2c92", "#505a5f")
+# Colours mean one thing, in the report and on the dashboard alike (the dashboard's charts take
+# theirs from here). Red, amber and green are RAG ratings and nothing else. Every other category
+# takes the next colour of PALETTE: blues and purples from the Okabe-Ito and Tol schemes, told
+# apart by lightness as well as hue (colour-blind safe), none of them read as red, amber or green.
 RAG_COLOURS = {"red": "#d4351c", "amber": "#f47738", "green": "#00703c"}
+PALETTE = ("#0072b2", "#aa3377", "#56b4e9", "#4c2c92", "#505a5f", "#cc79a7", "#0b0c0c")
+# CQC's ratings are an order, not a RAG: dark to light, the one to worry about in wine.
 RATING_COLOURS = {
     "Outstanding": "#4c2c92",
-    "Good": "#00703c",
-    "Requires improvement": "#f47738",
-    "Inadequate": "#d4351c",
+    "Good": "#0072b2",
+    "Requires improvement": "#56b4e9",
+    "Inadequate": "#aa3377",
+    "Not rated": "#b1b4b6",
 }
+
+
+def colour_of(name: str, index: int) -> str:
+    """The colour of a category called ``name``: its RAG or rating colour, else the palette's
+    ``index``-th."""
+    return RAG_COLOURS.get(name.lower()) or RATING_COLOURS.get(name) or PALETTE[index % len(PALETTE)]
+
+
+LEGEND_ROW = 18  # px between legend lines (12 px text)
 
 
 def bar_chart(
     bars: Sequence[tuple[str, float]], *, title: str, colours: dict[str, str] | None = None
 ) -> Markup:
-    """Horizontal bars, one per (label, value), value printed at the end of each bar."""
+    """Horizontal bars, one per (label, value), value printed at the end of each bar: all in one
+    colour (they are named beside them), unless ``colours`` names a colour per label."""
     row, label_width, bar_width = 26, 230, 320
     top = max((v for _, v in bars), default=0) or 1
     height = row * len(bars) + 8
@@ -33,7 +49,7 @@ def bar_chart(
     for i, (label, value) in enumerate(bars):
         y = 4 + i * row
         width = round(bar_width * value / top, 1)
-        colour = (colours or {}).get(label, PALETTE[i % len(PALETTE)] if colours is None else PALETTE[0])
+        colour = (colours or {}).get(label, PALETTE[0])
         parts.append(
             f'<text x="{label_width - 8}" y="{y + 16}" text-anchor="end" font-size="13">'
             f"{escape(label)}</text>"
@@ -73,25 +89,27 @@ def column_chart(columns: Sequence[tuple[str, float]], *, title: str) -> Markup:
 def stacked_bar(
     segments: Sequence[tuple[str, float]], *, title: str, colours: dict[str, str]
 ) -> Markup:
-    """One 100% bar split into segments (e.g. the CQC rating profile), with a legend."""
+    """One 100% bar split into segments (e.g. the CQC rating profile), with a legend of one
+    entry per line: however long a label, and however narrow the page (the drawing scales as a
+    whole), no two legend entries can overlap."""
     total = sum(v for _, v in segments) or 1
     bar_width, x = 560, 0.0
+    height = 40 + LEGEND_ROW * len(segments)
     parts = [
-        f'<svg class="chart" role="img" aria-label="{escape(title)}" width="{bar_width}" height="64"'
-        f' viewBox="0 0 {bar_width} 64" xmlns="http://www.w3.org/2000/svg">',
+        f'<svg class="chart" role="img" aria-label="{escape(title)}" width="{bar_width}" height="{height}"'
+        f' viewBox="0 0 {bar_width} {height}" xmlns="http://www.w3.org/2000/svg">',
         f"<title>{escape(title)}</title>",
     ]
     for label, value in segments:
         w = round(bar_width * value / total, 1)
         parts.append(f'<rect x="{x}" y="0" width="{w}" height="28" fill="{colours.get(label, PALETTE[5])}"/>')
         x += w
-    legend_x = 0
-    for label, value in segments:
+    for i, (label, value) in enumerate(segments):
+        y = 38 + i * LEGEND_ROW
         parts.append(
-            f'<rect x="{legend_x}" y="40" width="12" height="12" fill="{colours.get(label, PALETTE[5])}"/>'
-            f'<text x="{legend_x + 16}" y="51" font-size="12">{escape(label)} ({_number(value)})</text>'
+            f'<rect x="0" y="{y}" width="12" height="12" fill="{colours.get(label, PALETTE[5])}"/>'
+            f'<text x="16" y="{y + 11}" font-size="12">{escape(label)} ({_number(value)})</text>'
         )
-        legend_x += 140
     parts.append("</svg>")
     return Markup("".join(parts))
 

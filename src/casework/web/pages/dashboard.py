@@ -11,6 +11,7 @@ from fastapi.responses import Response
 
 from casework.projections.provider_view import ranked_providers
 from casework.projections.statistics import RATING_ORDER, Population, Statistics, statistics
+from casework.reports.charts import colour_of
 from casework.web.filters import LOCAL, label
 from casework.web.forms import calendar_day
 from casework.web.page import Page, signed_in
@@ -36,6 +37,14 @@ class Chart:
     @property
     def total(self) -> int:
         return sum(sum(values) for _, values in self.rows)
+
+    @property
+    def colours(self) -> list[str]:
+        """One colour per series (per row for a one-series chart), from the one table of colours
+        (casework.reports.charts): red, amber and green for RAG ratings only."""
+        if len(self.series) == 1:  # bars named on their axis: one colour, unless RAG or a rating
+            return [colour_of(name, 0) for name, _ in self.rows]
+        return [colour_of(name, i) for i, name in enumerate(self.series)]
 
 
 def financial_year_start(day: date) -> date:

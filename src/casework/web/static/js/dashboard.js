@@ -1,12 +1,9 @@
 /* Dashboard charts: each chart is drawn by Chart.js from the data table beside it, so the chart
- * and the accessible table can never disagree. */
+ * and the accessible table can never disagree. The table also carries the colours (data-colours:
+ * one per series, or per row for a one-series chart), chosen on the server from the one table of
+ * colours the annual report uses too: red, amber and green mean RAG ratings only. */
 (function () {
   "use strict";
-  var COLOURS = {
-    "red": "#b7291a", "amber": "#d97a00", "green": "#00703c",
-    "compliant": "#00703c", "non-compliant": "#b7291a", "ongoing": "#6f777b"
-  };
-  var PALETTE = ["#1d4f91", "#00703c", "#d97a00", "#b7291a", "#4c2c92", "#6f777b", "#28a197", "#912b88"];
 
   function readTable(table) {
     var series = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) {
@@ -32,12 +29,12 @@
     var data = readTable(table);
     var stacked = table.getAttribute("data-chart") === "stacked";
     var single = data.series.length === 1;
+    var colours = (table.getAttribute("data-colours") || "").split(" ");
     var datasets = data.series.map(function (name, i) {
-      var colour = COLOURS[name.toLowerCase()] || PALETTE[i % PALETTE.length];
       return {
         label: name,
         data: data.values[i],
-        backgroundColor: single ? data.labels.map(function (_, j) { return PALETTE[j % PALETTE.length]; }) : colour,
+        backgroundColor: single ? data.labels.map(function (_, j) { return colours[j]; }) : colours[i],
         borderWidth: 0
       };
     });
