@@ -49,7 +49,9 @@ def test_redoc_works_under_its_policy_and_only_its_logo_is_refused(browser, live
     context, tab, errors, violations, elsewhere = visit(browser, live, "/redoc")
     expect(tab.get_by_role("heading", name="Register a provider")).to_be_visible(timeout=15000)
     tab.get_by_placeholder("Search...").fill("intelligence")
-    expect(tab.locator("[data-role='search:results']")).to_contain_text("Log intelligence about a provider")
+    # ReDoc builds its search index in a worker: slow on a loaded machine, so allow it time.
+    results = tab.locator("[data-role='search:results']")
+    expect(results).to_contain_text("Log intelligence about a provider", timeout=20000)
     screenshot(tab, "api-docs-redoc", full_page=False)
     context.close()
     logo = "https://cdn.redoc.ly/redoc/logo-mini.svg"

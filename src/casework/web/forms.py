@@ -7,7 +7,7 @@ filled in again with what was typed, so nothing is lost.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -86,6 +86,26 @@ class WebForm:
 
     command: type[BaseModel]
     fields: tuple[str, ...]
+    # What to tell the person who left a field empty, in plain words ("Choose where the
+    # intelligence came from"): every empty one is named at once, with whatever else is wrong.
+    # The command still decides what is required; this is only how the page words it.
+    if_empty: Mapping[str, str] = field(default_factory=dict)
+
+    def check(self, values: Mapping[str, str], build: Callable[[], Any]) -> Any:
+        """``build()``'s command, or ``InvalidInput`` naming every problem of the form at once:
+        each empty field of ``if_empty`` in its own words, and each other field ``build`` (the
+        command's own validation) refused."""
+        problems = {name: message for name, message in self.if_empty.items() if not values.get(name)}
+        try:
+            command = build()
+        except InvalidInput as exc:
+            for name, reason in exc.errors:
+                problems.setdefault(name, reason)
+            command = None
+        if problems:
+            first, *more = problems.items()
+            raise InvalidInput(*first, *more)
+        return command
 
     def has(self, name: str) -> bool:
         return name in self.fields or any(

@@ -4,14 +4,14 @@ and close it, from the list or from the record, through the same commands as the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 from casework.domain.actors import Role
-from casework.domain.errors import DomainError, NotFound
+from casework.domain.errors import DomainError, InvalidInput, NotFound
 from casework.domain.fields import is_identifier
 from casework.domain.intelligence import (
     INTELLIGENCE,
@@ -58,7 +58,12 @@ COMMANDS: dict[str, type] = {action: form.command for action, form in FORMS.item
 # The inbox's "Log new intelligence" form (templates/inbox.html); the server makes the record's id.
 LOG_FORM = WebForm(LogIntelligence, (
     "provider_id", "source", "received_at", "summary", "whistleblower.name", "whistleblower.contact",
-))
+), if_empty={
+    "provider_id": "Choose the provider the intelligence is about",
+    "source": "Choose where the intelligence came from",
+    "received_at": "Enter when the team received it, e.g. 02/03/2026 09:30",
+    "summary": "Write a short summary of what was reported",
+})
 OPEN_STATES: list[str | None] = [s.value for s in IntelligenceState if s is not IntelligenceState.closed]
 SHOW = {"open": "Open records", **{s.value: label(s.value) for s in IntelligenceState}, "all": "All records"}
 
@@ -167,15 +172,33 @@ async def log_intelligence(p: Page = Depends(posted)) -> Response:
     values = LOG_FORM.values(await p.request.form())
     try:
         require(p.actor, LogIntelligence)
-        data = LOG_FORM.data(values)
-        if values.get("received_at"):
-            data["received_at"] = local_datetime("received_at", values["received_at"])
-        if not any(values.get(f"whistleblower.{k}") for k in ("name", "contact")):
-            data.pop("whistleblower", None)
-        result = p.casework.application.execute(parse_command(LogIntelligence, data), p.actor)
+        command = LOG_FORM.check(values, lambda: _log_command(values))
+        result = p.casework.application.execute(command, p.actor)
     except (DomainError, ConcurrencyError) as exc:
         return _render_inbox(p, log_form=FormState.refused("log", values, exc))
     return p.redirect(f"/inbox?logged={result.aggregate_id}#rec-{result.aggregate_id}")
+
+
+def _log_command(values: dict[str, str]) -> LogIntelligence:
+    """The command the log form describes, or ``InvalidInput`` naming each field at fault."""
+    data = LOG_FORM.data(values)
+    problems: list[tuple[str, str]] = []
+    if values.get("received_at"):
+        try:
+            data["received_at"] = local_datetime("received_at", values["received_at"])
+        except InvalidInput as exc:
+            problems += exc.errors
+    if not any(values.get(f"whistleblower.{k}") for k in ("name", "contact")):
+        data.pop("whistleblower", None)
+    command = None
+    try:
+        command = parse_command(LogIntelligence, data)
+    except InvalidInput as exc:
+        named = {name for name, _ in problems}
+        problems += [(name, reason) for name, reason in exc.errors if name not in named]
+    if problems or command is None:
+        raise InvalidInput(*problems[0], *problems[1:])
+    return cast(LogIntelligence, command)
 
 
 @router.get("/intelligence/{record_id}")
