@@ -20,12 +20,15 @@ from casework.api.routes import ROUTERS
 from casework.bootstrap import Casework
 from casework.events.errors import StoreError
 from casework.events.store.database import schema_is_current
+from casework.warmup import Warmup
 from casework.web import mount_web
 
 __all__ = ["API_PREFIX", "create_app"]
 
 
-def create_app(casework: Casework) -> FastAPI:
+def create_app(casework: Casework, warmup: Warmup | None = None) -> FastAPI:
+    """The app over ``casework``. ``warmup``: the background start of a serving process (its read
+    models catching up with the log); ``/healthz`` answers 503 ``starting`` until it is done."""
     app = FastAPI(
         title="Casework",
         version=__version__,
@@ -55,6 +58,8 @@ def create_app(casework: Casework) -> FastAPI:
 
     @app.get("/healthz", tags=["health"], summary="Store reachable and schema current")
     def healthz() -> JSONResponse:
+        if warmup is not None and not warmup.done:
+            return JSONResponse(_starting(casework), status_code=503)
         try:
             casework.store.ping()
             current = schema_is_current(casework.engine)
@@ -76,6 +81,25 @@ def create_app(casework: Casework) -> FastAPI:
         }
         if halted:
             body["halted"] = halted
+        if warmup is not None and warmup.failed:
+            body["status"] = "degraded"
+            body["startup"] = f"the read models could not catch up ({warmup.failed}): see the log"
+            return JSONResponse(body, status_code=503)
         return JSONResponse(body, status_code=200 if healthy else 503)
 
     return app
+
+
+def _starting(casework: Casework) -> dict[str, object]:
+    """What a starting server says: the read models are catching up, and how far they have got
+    (checkpoint positions, read without waiting for the catch-up's lock)."""
+    body: dict[str, object] = {"status": "starting", "version": __version__,
+                               "detail": "the read models are catching up with the log"}
+    try:
+        body["head"] = casework.store.head_position()
+        body["read_models"] = [{"read_model": s.name, "position": s.position}
+                               for s in casework.projections.status()]
+    except Exception:  # a starting server may not reach its store yet: "starting" says enough
+        pass
+    return body
+

@@ -19,6 +19,7 @@ from casework.events.store.database import make_engine, upgrade_schema
 from casework.files import MIB, FileTooLarge, read_text_within
 from casework.logs import configure_logging
 from casework.settings import load_settings
+from casework.warmup import Warmup
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -125,21 +126,22 @@ def serve(
     if workers > 1 and settings.session_secret is None:
         # Every worker must sign and check sessions with the same key; they inherit this.
         os.environ["CASEWORK_SESSION_SECRET"] = secrets.token_urlsafe(48)
-    cw = bootstrap(settings)
+    # Listen at once: the read models catch up with the log in the background (casework.warmup),
+    # then the scheduler fires what fell due while we were down and polls.
+    cw = bootstrap(settings, catch_up=False)
     say(
         f"Casework on http://{host}:{port}/ (store: {cw.engine.dialect.name}, "
         f"{workers} process{'es' if workers > 1 else ''})", err=True,
     )
-    if settings.scheduler_enabled and cw.scheduler is not None:
-        cw.scheduler.start()  # fires what fell due while we were down, then polls
     try:
         if workers > 1:
+            # The supervisor catches up and runs the scheduler; each worker catches up on its own.
+            Warmup(cw, scheduler=settings.scheduler_enabled, follow=False).start()
             uvicorn.run("casework.cli.main:worker_app", factory=True, workers=workers, host=host,
                         port=port, log_config=None, access_log=False)
             return
-        if cw.projections is not None:
-            cw.projections.start()  # follows appends made by other processes
-        uvicorn.run(create_app(cw), host=host, port=port, log_config=None, access_log=False)
+        warmup = Warmup(cw, scheduler=settings.scheduler_enabled, follow=True).start()
+        uvicorn.run(create_app(cw, warmup), host=host, port=port, log_config=None, access_log=False)
     finally:
         if cw.scheduler is not None:
             cw.scheduler.shutdown()
@@ -152,10 +154,8 @@ def worker_app() -> FastAPI:
 
     settings = load_settings()
     configure_logging(settings.log_level)
-    cw = bootstrap(settings.model_copy(update={"scheduler_enabled": False}))
-    if cw.projections is not None:
-        cw.projections.start()
-    return create_app(cw)
+    cw = bootstrap(settings.model_copy(update={"scheduler_enabled": False}), catch_up=False)
+    return create_app(cw, Warmup(cw, scheduler=False, follow=True).start())
 
 
 from casework.cli.deadlines import deadlines_app  # noqa: E402
