@@ -2,6 +2,16 @@
 folded into them and their checkpoints moved to its head, in one transaction (readers see the
 old read model until it commits).
 
+Blue/green on PostgreSQL (``Rebuild.blue_green``): the new tables are built beside the ones
+serving, in the schema ``casework_rebuild`` (first on the transaction's ``search_path``, so every
+statement of the folds, COPY included, writes there unchanged), while readers and the in-process
+catch-ups of every write go on using the current tables: the rebuild holds no lock they need.
+Only at the end does it take the projections' locks, fold what was appended meanwhile and swap
+the tables in (drop the old, ``SET SCHEMA`` the new), a short step; the whole is one transaction,
+so a crash leaves the serving tables as they were and the next rebuild starts again. A rebuild
+has no side effects to re-run: alerts and emails come from events, never from a read model.
+SQLite has one writer anyway and its readers never wait for it (WAL): it rebuilds in place.
+
 One path, ``Rebuild.replay``, for every case: several projections share one pass over the log
 (each page read and decoded once, then handed to each of them); one alone reads only the events
 of its types. A projection folds through its ``rebuilder()`` (a fold in memory that writes its
@@ -28,10 +38,15 @@ from casework.events.store import StoredEvent
 from casework.projections import checkpoints, feed, tables
 from casework.projections.base import Projection
 from casework.projections.halts import NOT_THE_EVENTS_FAULT, ProjectionHalted, apply_page
-from casework.projections.locks import lock, write_transaction
+from casework.projections.locks import lock, lock_key, write_transaction
 from casework.projections.status import Standing
 
 log = structlog.get_logger("casework.projections")
+
+# Where a blue/green rebuild builds the new tables (PostgreSQL), and the advisory lock under
+# which the schema is made.
+SHADOW_SCHEMA = "casework_rebuild"
+_SHADOW_LOCK = 0x6361_7365_0005
 
 Progress = Callable[[str, int, int], None]  # (projection name, events done, events in total)
 
@@ -80,12 +95,62 @@ class Rebuild:
         nothing) when a fold fails."""
         for projection in projections:  # a rebuild is what a halt waits for
             self.standing.halted.pop(projection.name, None)
+        if self.engine.dialect.name == "postgresql":
+            return self.blue_green(projections, progress)
         with write_transaction(self.engine) as conn:
             for projection in projections:
                 lock(conn, projection, wait=None, wait_seconds=0)
             head = feed.head(conn)
             folded = self.replay(conn, projections, head, progress)
         self.standing.note_reached({p.name: head for p in projections})
+        return folded
+
+    def blue_green(self, projections: list[Projection], progress: Progress | None) -> dict[str, int]:
+        """PostgreSQL: rebuild ``projections`` into new tables while the current ones serve,
+        then swap them in (see the module's docstring). Returns the events each folded; raises
+        ProjectionHalted (having committed nothing) when a fold fails."""
+        started = time.perf_counter()
+        with write_transaction(self.engine) as conn:  # made once, whoever comes first
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_SHADOW_LOCK})")
+            conn.exec_driver_sql(f"CREATE SCHEMA IF NOT EXISTS {SHADOW_SCHEMA}")
+        with write_transaction(self.engine) as conn:
+            live = conn.exec_driver_sql("SELECT current_schema()").scalar()
+            for projection in sorted(projections, key=lambda p: p.name):  # one rebuild of each
+                key = lock_key(f"rebuild:{projection.name}")
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({key})")
+            path = conn.exec_driver_sql("SHOW search_path").scalar()
+            conn.exec_driver_sql(f"SET LOCAL search_path TO {SHADOW_SCHEMA}, {path}")
+            for projection in projections:
+                for table in reversed(projection.tables):
+                    conn.exec_driver_sql(f'DROP TABLE IF EXISTS {SHADOW_SCHEMA}."{table.name}"')
+                for table in projection.tables:
+                    table.create(conn)  # in the shadow schema, first on the search path
+            head = feed.head(conn)
+            folded = self.fold_log(conn, projections, head, progress)
+            # The short part: the serving tables' writers wait from here to the commit.
+            for projection in projections:
+                lock(conn, projection, wait=None, wait_seconds=0)
+            newest = feed.head(conn)
+            if newest > head:  # appended while the log was folded: applied as a catch-up would
+                for page in feed.pages(conn, head, newest, None, self.page_size):
+                    for projection in projections:
+                        types = projection.event_types
+                        mine = page if types is None else [e for e in page if e.type in types]
+                        if mine:
+                            with _halting(projection):
+                                apply_page(conn, projection, mine)
+                            folded[projection.name] += len(mine)
+            for projection in projections:
+                for table in projection.tables:
+                    conn.exec_driver_sql(f'DROP TABLE IF EXISTS "{live}"."{table.name}"')
+                    conn.exec_driver_sql(f'ALTER TABLE {SHADOW_SCHEMA}."{table.name}" SET SCHEMA "{live}"')
+                checkpoints.write(conn, projection.name, projection.version, newest, self.now())
+        self.standing.note_reached({p.name: newest for p in projections})
+        log.info(
+            "projections_rebuilt", projections=sorted(folded), events=newest, head=newest,
+            appended_meanwhile=newest - head, blue_green=True,
+            seconds=round(time.perf_counter() - started, 3),
+        )
         return folded
 
     def replay(
@@ -96,6 +161,20 @@ class Rebuild:
         each folded; ``progress`` hears of each page read."""
         started = time.perf_counter()
         tables.recreate(conn, projections)
+        folded = self.fold_log(conn, projections, head, progress)
+        for projection in projections:
+            checkpoints.write(conn, projection.name, projection.version, head, self.now())
+        log.info(
+            "projections_rebuilt", projections=sorted(folded), events=head, head=head,
+            seconds=round(time.perf_counter() - started, 3),
+        )
+        return folded
+
+    def fold_log(
+        self, conn: Connection, projections: list[Projection], head: int, progress: Progress | None
+    ) -> dict[str, int]:
+        """Fold the log up to ``head`` into ``projections``' tables (empty), in ``conn``'s
+        transaction; returns the events each folded."""
         builders: list[tuple[Projection, Builder, Collection[str] | None]]
         if len(projections) == 1:  # alone: only its own events are read, so none to filter out
             read_types = projections[0].event_types
@@ -119,11 +198,6 @@ class Rebuild:
         for projection, builder, _ in builders:
             with _halting(projection):
                 builder.finish()
-            checkpoints.write(conn, projection.name, projection.version, head, self.now())
-        log.info(
-            "projections_rebuilt", projections=sorted(folded), events=read, head=head,
-            seconds=round(time.perf_counter() - started, 3),
-        )
         return folded
 
 

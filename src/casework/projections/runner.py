@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
+from contextlib import nullcontext
 
 import structlog
 from sqlalchemy import Engine
@@ -159,7 +160,10 @@ class ProjectionRunner:
         ``rebuild_workers`` above 1 and a log of ``parallel_from`` events or more, they are
         shared among that many processes instead, a group and a pass each (parallel.py)."""
         folded: dict[str, int] = {}
-        with self._local, cycle_collector_paused():
+        # On PostgreSQL a rebuild is blue/green (rebuild.py): this process's catch-ups (each
+        # write's) go on meanwhile, so it does not hold the process's lock.
+        guard = nullcontext() if self.engine.dialect.name == "postgresql" else self._local
+        with guard, cycle_collector_paused():
             self._ensure_table()
             chosen = sorted(self.projections(names), key=lambda p: p.name)
             together = [p for p in chosen if hasattr(p, "rebuilder")]
