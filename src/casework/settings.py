@@ -24,6 +24,11 @@ class Settings(BaseSettings):
     # Where per-person encryption keys live when not in the database (see docs/security.md).
     key_file: str | None = None
     council_name: str = "Casework demonstration council"
+    # The council's Ed25519 signing key file (`casework keys signing create PATH`): signs evidence
+    # bundles and checkpoints of the log (docs/evidence-bundle.md). Unset: neither is made.
+    signing_key_file: str | None = None
+    # `casework serve` records a signed checkpoint of the whole log this often; 0: never.
+    checkpoint_interval_hours: float = Field(default=24, ge=0, le=24 * 366)
     scheduler_enabled: bool = True
     scheduler_interval_seconds: int = 30
     # JSON file overriding the default deadline policy (casework.domain.policy.DeadlinePolicy).
