@@ -247,21 +247,26 @@ def _who(exported_by: Any) -> str:
 
 
 def _verify_events(archive: zipfile.ZipFile) -> tuple[dict[str, tuple[int, str]], int]:
+    lines = _read(archive, "events.jsonl").splitlines()
+    # Where each (stream, version) is, to tell an event moved from one dropped.
+    found: dict[tuple[Any, Any], int] = {}
+    for number, raw in enumerate(lines, start=1):
+        try:
+            e = json.loads(raw)
+            found.setdefault((e["stream"], e["version"]), number)
+        except (ValueError, KeyError, TypeError):
+            continue
     heads: dict[str, tuple[int, str]] = {}
     last_position = 0
-    number = 0
-    with archive.open("events.jsonl") as lines:
-        try:
-            for raw in lines:
-                number += 1
-                last_position = _verify_event(number, raw, heads, last_position)
-        except (zipfile.BadZipFile, OSError) as exc:
-            raise Failed(f"events.jsonl cannot be read from the zip after event {number - 1}: "
-                         f"{exc}") from None
-    return heads, number
+    for number, raw in enumerate(lines, start=1):
+        last_position = _verify_event(number, raw, heads, last_position, found)
+    return heads, len(lines)
 
 
-def _verify_event(number: int, raw: bytes, heads: dict[str, tuple[int, str]], last_position: int) -> int:
+def _verify_event(
+    number: int, raw: bytes, heads: dict[str, tuple[int, str]], last_position: int,
+    found: dict[tuple[Any, Any], int],
+) -> int:
     try:
         e = json.loads(raw)
     except ValueError:
@@ -282,6 +287,10 @@ def _verify_event(number: int, raw: bytes, heads: dict[str, tuple[int, str]], la
         raise Failed(f"{where}: comes after version {last_version} of its stream: events were "
                      "reordered or repeated")
     if version != last_version + 1:
+        later = found.get((stream, last_version + 1))
+        if later is not None and later > number:
+            raise Failed(f"{where}: comes before version {last_version + 1} of its stream (event "
+                         f"{later}): events were reordered")
         missing = f"{last_version + 1}" if version == last_version + 2 else \
             f"{last_version + 1}..{version - 1}"
         raise Failed(f"{where}: follows version {last_version} of its stream: version(s) "
