@@ -75,7 +75,7 @@ def history(casework: Casework, clock) -> History:
 
 
 def bundle_of(cw: Casework, provider_id: str, key_file: Path) -> bytes:
-    made = export_bundle(cw.store, SigningKeys.load(key_file), provider_id, now=cw.clock.now(),
+    made = export_bundle(cw.store, lambda: SigningKeys.load(key_file), provider_id, now=cw.clock.now(),
                          exported_by={"name": "test", "role": "auditor", "via": "test"},
                          council="Test council")
     assert made is not None

@@ -51,7 +51,7 @@ def export_provider(
     cw = bootstrap(settings)
     try:
         bundle = export_bundle(
-            cw.store, keys, provider_id, now=cw.clock.now(), council=settings.council_name,
+            cw.store, lambda: keys, provider_id, now=cw.clock.now(), council=settings.council_name,
             exported_by={"name": getpass.getuser(), "role": None, "via": "command line"},
         )
     except BrokenHistory as exc:

@@ -60,14 +60,17 @@ class BrokenHistory(Exception):
 
 
 def export_bundle(
-    store: EventStore, keys: SigningKeys, provider_id: str, *, now: datetime,
+    store: EventStore, signer: Callable[[], SigningKeys], provider_id: str, *, now: datetime,
     exported_by: dict[str, Any], council: str,
 ) -> bytes | None:
     """The signed bundle of ``provider_id``'s history; None when nothing is recorded about it;
-    ``BrokenHistory`` when its streams do not verify (``casework verify`` says more)."""
+    ``BrokenHistory`` when its streams do not verify (``casework verify`` says more).
+    ``signer()`` gives the signing keys once the provider is known to exist (it may raise
+    ``SigningKeyError``)."""
     found = history(store, provider_id)
     if found is None:
         return None
+    keys = signer()
     if not found.verified:
         raise BrokenHistory(f"the provider's history does not verify, so no bundle was signed: "
                             f"{found.broken}")

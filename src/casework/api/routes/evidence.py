@@ -53,11 +53,10 @@ async def provider_evidence(
 ) -> Response:
     if actor.role not in MAY_EXPORT:
         raise Forbidden(actor.role.value, "export evidence bundles (auditors and managers only)")
-    keys = _keys(request)
     cw = request.app.state.casework
     try:
         bundle = await run_in_threadpool(
-            export_bundle, cw.store, keys, provider_id, now=cw.clock.now(),
+            export_bundle, cw.store, lambda: _keys(request), provider_id, now=cw.clock.now(),
             council=cw.settings.council_name,
             exported_by={"name": actor.name, "role": actor.role.value, "via": "api"},
         )
