@@ -7,23 +7,8 @@ import io
 import zipfile
 from pathlib import Path
 
-import pytest
-
 from casework.evidence.signing import SigningKeys
 from casework.evidence.verifier import verify_bundle
-from casework.settings import Settings
-
-
-@pytest.fixture
-def key_file(tmp_path: Path, clock) -> Path:
-    path = tmp_path / "signing-key.json"
-    SigningKeys.create(path, clock.now())
-    return path
-
-
-@pytest.fixture
-def settings(database_url: str, key_file: Path) -> Settings:
-    return Settings(database_url=database_url, scheduler_enabled=False, signing_key_file=str(key_file))
 
 
 def provider(client, headers) -> str:
@@ -44,7 +29,7 @@ def test_the_evidence_route_is_refused_to_officers_and_admins(client, as_role, c
 
 
 def test_auditors_and_managers_get_a_bundle_that_verifies(
-    client, as_role, key_file: Path, tmp_path: Path
+    client, as_role, signing_key_file: Path, tmp_path: Path
 ) -> None:
     pid = provider(client, as_role("manager"))
     for role in ("auditor", "manager"):
@@ -53,7 +38,7 @@ def test_auditors_and_managers_get_a_bundle_that_verifies(
         assert answer.headers["content-type"] == "application/zip"
         path = tmp_path / f"{role}.zip"
         path.write_bytes(answer.content)
-        outcome = verify_bundle(str(path), key_file.read_text())
+        outcome = verify_bundle(str(path), signing_key_file.read_text())
         assert outcome.ok, outcome.problem
         with zipfile.ZipFile(io.BytesIO(answer.content)) as archive:
             assert f'"name": "{role}"' in archive.read("manifest.json").decode()
@@ -61,8 +46,8 @@ def test_auditors_and_managers_get_a_bundle_that_verifies(
     assert missing.status_code == 404
 
 
-def test_the_public_signing_keys_are_published_without_a_token(client, key_file: Path, clock) -> None:
-    first = SigningKeys.load(key_file)
+def test_the_public_signing_keys_are_published_without_a_token(client, signing_key_file: Path, clock) -> None:
+    first = SigningKeys.load(signing_key_file)
     answer = client.get("/api/v1/signing-key")
     assert answer.status_code == 200
     assert answer.json()["current_key_id"] == first.key_id

@@ -30,18 +30,6 @@ WHISTLEBLOWER = "Mary Ann Smith-Jones"
 CONTACT = "mary.sj@example.org"
 
 
-@pytest.fixture
-def key_file(tmp_path: Path, clock) -> Path:
-    path = tmp_path / "signing-key.json"
-    SigningKeys.create(path, clock.now())
-    return path
-
-
-@pytest.fixture
-def settings(database_url: str, key_file: Path) -> Settings:
-    return Settings(database_url=database_url, scheduler_enabled=False, signing_key_file=str(key_file))
-
-
 @dataclass
 class History:
     provider_id: str
@@ -74,8 +62,8 @@ def history(casework: Casework, clock) -> History:
     return build_history(casework, clock)
 
 
-def bundle_of(cw: Casework, provider_id: str, key_file: Path) -> bytes:
-    made = export_bundle(cw.store, lambda: SigningKeys.load(key_file), provider_id, now=cw.clock.now(),
+def bundle_of(cw: Casework, provider_id: str, key: Path) -> bytes:
+    made = export_bundle(cw.store, lambda: SigningKeys.load(key), provider_id, now=cw.clock.now(),
                          exported_by={"name": "test", "role": "auditor", "via": "test"},
                          council="Test council")
     assert made is not None
@@ -106,5 +94,5 @@ def invoke(args: list[str], settings: Settings) -> Result:
 
 
 @pytest.fixture
-def bundle(casework: Casework, history: History, key_file: Path) -> Iterator[bytes]:
-    yield bundle_of(casework, history.provider_id, key_file)
+def bundle(casework: Casework, history: History, signing_key_file: Path) -> Iterator[bytes]:
+    yield bundle_of(casework, history.provider_id, signing_key_file)

@@ -32,9 +32,9 @@ def with_lines(bundle: bytes, lines: list[bytes]) -> bytes:
 
 
 def test_a_bundle_round_trips_and_verifies_with_the_councils_public_key(
-    casework: Casework, history: History, bundle: bytes, key_file: Path, tmp_path: Path
+    casework: Casework, history: History, bundle: bytes, signing_key_file: Path, tmp_path: Path
 ) -> None:
-    ok, summary = check(tmp_path, bundle, key_file)
+    ok, summary = check(tmp_path, bundle, signing_key_file)
     assert ok, summary
     events = events_of(bundle)
     # every stream whole, from version 1, in log order; the other provider's streams left out
@@ -49,7 +49,7 @@ def test_a_bundle_round_trips_and_verifies_with_the_councils_public_key(
     assert "from the public key given" in summary
     manifest = json.loads(members(bundle)["manifest.json"])
     assert manifest["exported_by"]["name"] == "test" and manifest["casework_version"]
-    assert manifest["key_id"] == SigningKeys.load(key_file).key_id
+    assert manifest["key_id"] == SigningKeys.load(signing_key_file).key_id
 
 
 def test_the_timeline_reads_as_sentences_in_the_order_things_happened(bundle: bytes) -> None:
@@ -125,26 +125,26 @@ def test_altering_the_manifest_or_any_file_it_lists_is_found(bundle: bytes, tmp_
 
 
 def test_a_bundle_signed_with_another_key_fails_against_the_councils_key(
-    casework: Casework, history: History, key_file: Path, tmp_path: Path, clock
+    casework: Casework, history: History, signing_key_file: Path, tmp_path: Path, clock
 ) -> None:
     forger = SigningKeys.create(tmp_path / "forger.json", clock.now())
     forged = bundle_of(casework, history.provider_id, forger.path)
     ok, summary = check(tmp_path, forged)  # the bundle's own (forged) keys: intact, not authentic
     assert ok and "not who signed it" in summary
-    ok, problem = check(tmp_path, forged, key_file)
+    ok, problem = check(tmp_path, forged, signing_key_file)
     assert not ok and problem.startswith(f"manifest.sig: the manifest is signed with key "
                                          f"{forger.key_id}, which is not among"), problem
 
 
 def test_a_rotated_key_still_verifies_bundles_signed_before_the_rotation(
-    casework: Casework, history: History, key_file: Path, tmp_path: Path, clock
+    casework: Casework, history: History, signing_key_file: Path, tmp_path: Path, clock
 ) -> None:
-    old = SigningKeys.load(key_file)
+    old = SigningKeys.load(signing_key_file)
     old_pem = tmp_path / "old.pem"
     old_pem.write_text(old.public_keys()[0].public_key)
-    before = bundle_of(casework, history.provider_id, key_file)
+    before = bundle_of(casework, history.provider_id, signing_key_file)
     rotated = old.rotate(clock.now())
-    after = bundle_of(casework, history.provider_id, key_file)
+    after = bundle_of(casework, history.provider_id, signing_key_file)
     published = tmp_path / "published.json"
     published.write_text(json.dumps(rotated.published()))
     assert check(tmp_path, before, old_pem)[0]
@@ -155,15 +155,15 @@ def test_a_rotated_key_still_verifies_bundles_signed_before_the_rotation(
 
 
 def test_after_an_erasure_the_bundle_still_verifies_and_names_nobody(
-    casework: Casework, history: History, key_file: Path, tmp_path: Path
+    casework: Casework, history: History, signing_key_file: Path, tmp_path: Path
 ) -> None:
     from casework.erasure import erase_person
 
     from .conftest import CONTACT, MANNY
 
     erase_person(casework.store, casework.vault, history.person_id, "data_subject_request", MANNY)
-    bundle = bundle_of(casework, history.provider_id, key_file)
-    ok, summary = check(tmp_path, bundle, key_file)
+    bundle = bundle_of(casework, history.provider_id, signing_key_file)
+    ok, summary = check(tmp_path, bundle, signing_key_file)
     assert ok, summary
     for name, body in members(bundle).items():
         for piece in (WHISTLEBLOWER, "Smith-Jones", CONTACT):
@@ -174,11 +174,11 @@ def test_after_an_erasure_the_bundle_still_verifies_and_names_nobody(
 
 
 def test_verify_bundle_command_prints_a_summary_or_the_first_failure(
-    bundle: bytes, key_file: Path, tmp_path: Path, settings
+    bundle: bytes, signing_key_file: Path, tmp_path: Path, settings
 ) -> None:
     path = tmp_path / "b.zip"
     path.write_bytes(bundle)
-    good = invoke(["verify-bundle", str(path), "--public-key", str(key_file)], settings)
+    good = invoke(["verify-bundle", str(path), "--public-key", str(signing_key_file)], settings)
     assert good.exit_code == 0, good.output
     assert "verified:" in good.output and "signature: valid" in good.output
     files = members(bundle)
@@ -190,12 +190,12 @@ def test_verify_bundle_command_prints_a_summary_or_the_first_failure(
 
 
 def test_export_provider_writes_a_bundle_that_verifies(
-    casework: Casework, history: History, tmp_path: Path, settings, key_file: Path
+    casework: Casework, history: History, tmp_path: Path, settings, signing_key_file: Path
 ) -> None:
     out = tmp_path / "out.zip"
     done = invoke(["export", "provider", history.provider_id, "--out", str(out)], settings)
     assert done.exit_code == 0, done.output
-    assert check(tmp_path, out.read_bytes(), key_file)[0]
+    assert check(tmp_path, out.read_bytes(), signing_key_file)[0]
     again = invoke(["export", "provider", history.provider_id, "--out", str(out)], settings)
     assert again.exit_code == 2 and "exists" in again.output
     unknown = invoke(["export", "provider", "nobody", "--out", str(tmp_path / "x.zip")], settings)

@@ -37,9 +37,9 @@ def register(cw: Casework, name: str) -> str:
 
 
 def test_checkpoints_chain_each_to_the_previous_signature(
-    casework: Casework, history: History, key_file: Path, clock
+    casework: Casework, history: History, signing_key_file: Path, clock
 ) -> None:
-    keys = SigningKeys.load(key_file)
+    keys = SigningKeys.load(signing_key_file)
     made = []
     for name in ("Oak House", "Birch Lodge", "Yew Court"):
         made.append(make_checkpoint(casework.store, keys, clock, "Test council"))
@@ -80,9 +80,9 @@ def rewrite_first_event(cw: Casework, new_name: str) -> None:
 
 
 def test_verify_against_a_checkpoint_finds_a_rewritten_log(
-    casework: Casework, history: History, key_file: Path, tmp_path: Path, settings, clock
+    casework: Casework, history: History, signing_key_file: Path, tmp_path: Path, settings, clock
 ) -> None:
-    made = make_checkpoint(casework.store, SigningKeys.load(key_file), clock, "Test council")
+    made = make_checkpoint(casework.store, SigningKeys.load(signing_key_file), clock, "Test council")
     held = tmp_path / "checkpoint.json"
     held.write_text(json.dumps(made.document()))
     register(casework, "After the checkpoint")  # appending later is not rewriting
@@ -93,15 +93,15 @@ def test_verify_against_a_checkpoint_finds_a_rewritten_log(
     rewrite_first_event(casework, "Elm Courtyard")
     assert casework.store.verify().ok  # every chain recomputes: only the checkpoint can tell
     assert "was rewritten at or before position" in str(against_log(
-        casework.store, made, public_keys_of(SigningKeys.load(key_file))))
+        casework.store, made, public_keys_of(SigningKeys.load(signing_key_file))))
     bad = invoke(["verify", "--against", str(held)], settings)
     assert bad.exit_code == 1 and "BROKEN" in bad.output and "rewritten" in bad.output
 
 
 def test_a_checkpoint_file_edited_or_signed_by_another_key_is_refused(
-    casework: Casework, history: History, key_file: Path, tmp_path: Path, settings, clock
+    casework: Casework, history: History, signing_key_file: Path, tmp_path: Path, settings, clock
 ) -> None:
-    made = make_checkpoint(casework.store, SigningKeys.load(key_file), clock, "Test council")
+    made = make_checkpoint(casework.store, SigningKeys.load(signing_key_file), clock, "Test council")
     edited = made.document() | {"position": 1}
     held = tmp_path / "edited.json"
     held.write_text(json.dumps(edited))
@@ -115,31 +115,31 @@ def test_a_checkpoint_file_edited_or_signed_by_another_key_is_refused(
 
 
 def test_no_checkpoint_is_signed_over_a_broken_log(
-    casework: Casework, history: History, key_file: Path, clock
+    casework: Casework, history: History, signing_key_file: Path, clock
 ) -> None:
     with casework.engine.begin() as conn:
         conn.execute(update(T).where(T.c.position == 1).values(data='{"name":"forged"}'))
     with pytest.raises(BrokenLog):
-        make_checkpoint(casework.store, SigningKeys.load(key_file), clock, "Test council")
+        make_checkpoint(casework.store, SigningKeys.load(signing_key_file), clock, "Test council")
     with casework.engine.connect() as conn:
         assert conn.execute(select(log_checkpoints)).all() == []
 
 
 def test_the_checkpoint_command_prints_what_a_third_party_keeps(
-    casework: Casework, history: History, settings, key_file: Path
+    casework: Casework, history: History, settings, signing_key_file: Path
 ) -> None:
     answer = invoke(["checkpoint"], settings)
     assert answer.exit_code == 0, answer.output
     document = json.loads(answer.output)
     assert document["position"] == casework.store.head_position()
-    assert document["key_id"] == SigningKeys.load(key_file).key_id
+    assert document["key_id"] == SigningKeys.load(signing_key_file).key_id
     assert json.loads(document["payload"])["log_digest"] == document["log_digest"]
 
 
 def test_serve_schedules_a_checkpoint_daily_by_default(
-    casework: Casework, history: History, key_file: Path, clock
+    casework: Casework, history: History, signing_key_file: Path, clock
 ) -> None:
-    schedule = CheckpointSchedule(casework.store, clock, key_file, "Test council",
+    schedule = CheckpointSchedule(casework.store, clock, signing_key_file, "Test council",
                                   casework.settings.checkpoint_interval_hours)
     try:
         assert schedule.start()
@@ -148,15 +148,15 @@ def test_serve_schedules_a_checkpoint_daily_by_default(
         assert made is not None and stored_chain(casework.store) == [made]
     finally:
         schedule.shutdown()
-    assert not CheckpointSchedule(casework.store, clock, key_file, "x", 0).start()
+    assert not CheckpointSchedule(casework.store, clock, signing_key_file, "x", 0).start()
     assert not CheckpointSchedule(casework.store, clock, None, "x", 24).start()
 
 
 def test_a_bundle_carries_the_latest_checkpoint(
-    casework: Casework, history: History, key_file: Path, clock
+    casework: Casework, history: History, signing_key_file: Path, clock
 ) -> None:
-    made = make_checkpoint(casework.store, SigningKeys.load(key_file), clock, "Test council")
-    files = members(bundle_of(casework, history.provider_id, key_file))
+    made = make_checkpoint(casework.store, SigningKeys.load(signing_key_file), clock, "Test council")
+    files = members(bundle_of(casework, history.provider_id, signing_key_file))
     carried = json.loads(files["checkpoint.json"])
     assert carried["signature"] == made.signature
     manifest = json.loads(files["manifest.json"])

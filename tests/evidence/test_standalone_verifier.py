@@ -53,15 +53,15 @@ def tampered_bundles(bundle: bytes) -> dict[str, bytes]:
     }
 
 
-def test_the_script_agrees_with_the_command(bundle: bytes, key_file: Path, tmp_path: Path,
+def test_the_script_agrees_with_the_command(bundle: bytes, signing_key_file: Path, tmp_path: Path,
                                             settings) -> None:
     for case, body in tampered_bundles(bundle).items():
         path = tmp_path / f"{case.replace(' ', '-')}.zip"
         path.write_bytes(body)
         script = subprocess.run(
-            [sys.executable, "-I", str(SCRIPT), str(path), "--public-key", str(key_file)],
+            [sys.executable, "-I", str(SCRIPT), str(path), "--public-key", str(signing_key_file)],
             capture_output=True, text=True, cwd=tmp_path, check=False, timeout=60)
-        command = invoke(["verify-bundle", str(path), "--public-key", str(key_file)], settings)
+        command = invoke(["verify-bundle", str(path), "--public-key", str(signing_key_file)], settings)
         assert script.returncode == command.exit_code, (case, script.stderr, command.output)
         assert (script.returncode == 0) == (case == "good"), (case, script.stderr)
         said = (script.stdout + script.stderr).strip()

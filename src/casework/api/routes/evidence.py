@@ -39,7 +39,11 @@ def _keys(request: Request) -> SigningKeys:
 
 
 @router.get(
-    "/providers/{provider_id}/evidence", responses={**READ_ERRORS, **NO_KEY},
+    "/providers/{provider_id}/evidence",
+    responses={200: {"description": "The bundle (a zip).",
+                     "content": {"application/zip": {"schema": {"type": "string",
+                                                                "format": "binary"}}}},
+               **READ_ERRORS, **NO_KEY},
     response_class=Response, summary="A provider's signed evidence bundle (auditors, managers)",
     description=(
         "A zip holding every event of the provider's streams with its hash links, the chain "
