@@ -86,7 +86,7 @@ def rezip(files: dict[str, bytes]) -> bytes:
 def invoke(args: list[str], settings: Settings) -> Result:
     """A ``casework`` command run in this process on the test's store and signing key."""
     env = {"CASEWORK_DATABASE_URL": settings.database_url, "CASEWORK_LOG_LEVEL": "WARNING",
-           "CASEWORK_SIGNING_KEY_FILE": settings.signing_key_file or ""}
+           "CASEWORK_SIGNING_KEY_FILE": settings.signing_key_file}
     try:
         return CliRunner().invoke(cli, args, env=env)
     finally:

@@ -86,7 +86,7 @@ class SigningKeys:
     # ------------------------------------------------------------------ the file
     @classmethod
     def load(cls, path: str | Path | None) -> SigningKeys:
-        if path is None:
+        if path is None or str(path) == "":
             raise SigningKeyError(
                 "no signing key: set CASEWORK_SIGNING_KEY_FILE to a file made by "
                 "`casework keys signing create PATH`"

@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 BUNDLE_FORMAT = "casework-evidence-bundle/1"
 CHECKPOINT_FORMAT = "casework-log-checkpoint/1"
 REQUIRED = ("manifest.json", "manifest.sig", "events.jsonl", "heads.json")
-EVENT_FIELDS = {
+EVENT_FIELDS: dict[str, type | tuple[type, ...]] = {
     "position": int, "event_id": str, "stream": str, "version": int, "type": str,
     "schema_version": int, "occurred_at": str, "recorded_at": str, "data": str, "metadata": str,
     "provider_id": (str, type(None)), "previous_hash": str, "hash": str,

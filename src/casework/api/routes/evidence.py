@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from casework.api import API_PREFIX
 from casework.api.auth import current_actor
-from casework.api.problems import READ_ERRORS, ApiProblem, _schema
+from casework.api.problems import READ_ERRORS, ApiProblem, ErrorResponses, _schema
 from casework.domain.actors import Actor, Role
 from casework.domain.errors import Forbidden, NotFound
 from casework.evidence.bundle import BrokenHistory, export_bundle
@@ -24,7 +24,7 @@ router = APIRouter(prefix=API_PREFIX, tags=["evidence"])
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9-]{1,100}$")
 MAY_EXPORT = frozenset({Role.auditor, Role.manager})
-NO_KEY = {503: _schema("The server has no signing key (CASEWORK_SIGNING_KEY_FILE).")}
+NO_KEY: ErrorResponses = {503: _schema("The server has no signing key (CASEWORK_SIGNING_KEY_FILE).")}
 
 
 def _keys(request: Request) -> SigningKeys:
