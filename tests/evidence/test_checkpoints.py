@@ -16,7 +16,7 @@ from casework.bootstrap import Casework
 from casework.domain.providers import RegisterProvider
 from casework.events.hashing import GENESIS, event_hash
 from casework.events.schema import events as T
-from casework.events.store.seals import log_checkpoints
+from casework.events.store.seals import log_checkpoints, log_digest, log_digests
 from casework.evidence.checkpoints import (
     BrokenLog,
     Checkpoint,
@@ -89,6 +89,7 @@ def test_verify_against_a_checkpoint_finds_a_rewritten_log(
     good = invoke(["verify", "--against", str(held)], settings)
     assert good.exit_code == 0, good.output
     assert "matches checkpoint 1" in good.output
+    assert "checkpoints: 1 recorded, chained and signed" in good.output
 
     rewrite_first_event(casework, "Elm Courtyard")
     assert casework.store.verify().ok  # every chain recomputes: only the checkpoint can tell
@@ -96,6 +97,22 @@ def test_verify_against_a_checkpoint_finds_a_rewritten_log(
         casework.store, made, public_keys_of(SigningKeys.load(signing_key_file))))
     bad = invoke(["verify", "--against", str(held)], settings)
     assert bad.exit_code == 1 and "BROKEN" in bad.output and "rewritten" in bad.output
+    # the checkpoints the council recorded find it too, and no new one is signed over it
+    plain = invoke(["verify"], settings)
+    assert plain.exit_code == 1 and "checkpoint 1 signed: the log was rewritten" in plain.output
+    with pytest.raises(BrokenLog, match="no longer matches checkpoint 1"):
+        make_checkpoint(casework.store, SigningKeys.load(signing_key_file), clock, "Test council")
+
+
+def test_the_log_digest_at_several_positions_is_each_ones_digest(
+    casework: Casework, history: History
+) -> None:
+    head = casework.store.head_position()
+    together = log_digests(casework.store, [1, 3, head, head + 5], page=2)
+    for position in (1, 3, head):
+        assert together[position] == log_digest(casework.store, position)
+    assert together[1][0] == 1 and together[head][0] == head
+    assert together[head + 5] == together[head]
 
 
 def test_a_checkpoint_file_edited_or_signed_by_another_key_is_refused(

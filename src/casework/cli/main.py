@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from casework.bootstrap import bootstrap
+from casework.bootstrap import Casework, bootstrap
 from casework.cli.errors import ExplainedErrors
 from casework.cli.terminal import say
 from casework.events.store.database import make_engine, upgrade_schema
@@ -22,6 +22,7 @@ from casework.evidence.checkpoints import (
     against_log,
     public_keys_of,
     read_checkpoint,
+    stored_problem,
 )
 from casework.evidence.signing import SigningKeyError, SigningKeys
 from casework.files import MIB, FileTooLarge, read_text_within
@@ -98,11 +99,17 @@ def verify(
         if problem:
             say(f"BROKEN: {problem}", err=True)
             raise typer.Exit(1)
+    stored, problem = _stored_checkpoints(cw, settings.signing_key_file)
+    if problem:
+        say(f"BROKEN: {problem}", err=True)
+        raise typer.Exit(1)
     if export_heads is not None:
         export_heads.write_text(json.dumps({s: list(v) for s, v in report.heads.items()}))
     say(
         f"intact: {report.events_checked} events in {report.streams_checked} streams verified"
     )
+    if stored:
+        say(f"checkpoints: {stored} recorded, chained and signed; the log still matches each")
     if checkpoint is not None:
         fields = checkpoint.fields
         say(f"matches checkpoint {fields['sequence']} (position {fields['position']}, made "
@@ -130,9 +137,18 @@ def _read_against(path: Path) -> tuple[dict[str, tuple[int, str]] | None, Checkp
     except OSError as exc:
         say(f"error: cannot read the heads file {path}: {exc.strerror}", err=True)
     except (ValueError, TypeError, AttributeError):
-        say(f"error: {path} is neither a heads file written by `casework verify --export-heads` "
+        say(f"error: {path} is not a heads file written by `casework verify --export-heads`, "
             "nor a checkpoint printed by `casework checkpoint`", err=True)
     raise typer.Exit(2)
+
+
+def _stored_checkpoints(cw: Casework, key_file: str | None) -> tuple[int, str | None]:
+    """The recorded checkpoints checked against the log, when the council's keys are at hand."""
+    try:
+        keys = SigningKeys.load(key_file)
+    except SigningKeyError:
+        return 0, None  # no signing key here: the recorded checkpoints cannot be checked
+    return stored_problem(cw.store, public_keys_of(keys))
 
 
 def _public_keys(path: str | None) -> dict[str, str]:

@@ -35,7 +35,9 @@ from casework.events.store.seals import (
     CheckpointTaken,
     StoredCheckpoint,
     all_checkpoints,
+    latest_checkpoint,
     log_digest,
+    log_digests,
     record_checkpoint,
 )
 from casework.evidence.signing import SigningKeyError, SigningKeys, verify_signature
@@ -77,7 +79,12 @@ def make_checkpoint(store: EventStore, keys: SigningKeys, clock: Clock, council:
     report = store.verify()
     if not report.ok:
         raise BrokenLog(f"the log does not verify, so no checkpoint was signed: {report.broken}")
-    events, digest = log_digest(store, head)
+    last = latest_checkpoint(store)
+    digests = log_digests(store, [head] if last is None else [last.position, head])
+    if last is not None and digests[last.position][1] != last.log_digest:
+        raise BrokenLog(f"the log no longer matches checkpoint {last.sequence} (position "
+                        f"{last.position}): it was rewritten, so no checkpoint was signed over it")
+    events, digest = digests[head]
     now = clock.now()
 
     def build(previous: StoredCheckpoint | None) -> StoredCheckpoint:
@@ -180,6 +187,29 @@ def stored_chain(reader: LogReader) -> list[Checkpoint]:
     return [Checkpoint.of(c) for c in all_checkpoints(reader)]
 
 
+def stored_problem(reader: LogReader, public_keys: dict[str, str]) -> tuple[int, str | None]:
+    """(how many checkpoints are stored, why they or the log do not hold together): the stored
+    checkpoints must form one signed chain, and the log must still have each one's digest at its
+    position (one pass over the log)."""
+    chain = stored_chain(reader)
+    problem = chain_problem(chain, public_keys)
+    if problem or not chain:
+        return len(chain), problem
+    head = reader.head_position()
+    digests = log_digests(reader, [int(c.fields["position"]) for c in chain])
+    for checkpoint in chain:
+        fields = checkpoint.fields
+        if head < fields["position"]:
+            return len(chain), (f"the log ends at position {head}, before checkpoint "
+                                f"{fields['sequence']}'s position {fields['position']}: events "
+                                "were lost")
+        if digests[fields["position"]][1] != fields["log_digest"]:
+            return len(chain), (f"the log's digest at position {fields['position']} is not the one "
+                                f"checkpoint {fields['sequence']} signed: the log was rewritten at "
+                                f"or before position {fields['position']}")
+    return len(chain), None
+
+
 def public_keys_of(keys: SigningKeys) -> dict[str, str]:
     return {k.key_id: k.public_key for k in keys.public_keys()}
 
@@ -237,4 +267,5 @@ class CheckpointSchedule:
 __all__ = [
     "BrokenLog", "Checkpoint", "CheckpointSchedule", "against_log", "chain_problem",
     "make_checkpoint", "public_keys_of", "read_checkpoint", "signature_problem", "stored_chain",
+    "stored_problem",
 ]

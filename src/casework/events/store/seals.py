@@ -23,7 +23,7 @@ computes, stores and reads.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -56,17 +56,33 @@ def digest_step(previous: str, position: int, event_hash: str) -> str:
 
 def log_digest(reader: LogReader, upto: int, page: int = 5000) -> tuple[int, str]:
     """(events folded, D at position ``upto``): every event at a position up to ``upto``."""
-    digest, count, after = GENESIS, 0, 0
+    return log_digests(reader, [upto], page)[upto]
+
+
+def log_digests(
+    reader: LogReader, positions: Sequence[int], page: int = 5000
+) -> dict[int, tuple[int, str]]:
+    """(events folded, D) at each of ``positions``, in one pass over the log up to the last."""
+    wanted = sorted(set(positions))
+    found: dict[int, tuple[int, str]] = {}
+    if not wanted:
+        return found
+    digest, count, after, upto = GENESIS, 0, 0, wanted[-1]
     query = select(T.c.position, T.c.hash).order_by(T.c.position).limit(page)
     with reader.connection() as conn:
         while True:
             rows = conn.execute(query.where(T.c.position > after, T.c.position <= upto)).all()
             for position, event_hash in rows:
+                while wanted and wanted[0] < position:
+                    found[wanted.pop(0)] = (count, digest)
                 digest = digest_step(digest, position, event_hash)
-            count += len(rows)
+                count += 1
             if len(rows) < page:
-                return count, digest
+                break
             after = rows[-1][0]
+    for position in wanted:
+        found[position] = (count, digest)
+    return found
 
 
 @dataclass(frozen=True)
@@ -117,5 +133,5 @@ def record_checkpoint(
 
 __all__ = [
     "CheckpointTaken", "StoredCheckpoint", "all_checkpoints", "digest_step", "latest_checkpoint",
-    "log_checkpoints", "log_digest", "record_checkpoint",
+    "log_checkpoints", "log_digest", "log_digests", "record_checkpoint",
 ]
