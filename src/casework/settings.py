@@ -25,8 +25,10 @@ class Settings(BaseSettings):
     key_file: str | None = None
     council_name: str = "Casework demonstration council"
     # The council's Ed25519 signing key file (`casework keys signing create PATH`): signs evidence
-    # bundles and checkpoints of the log (docs/evidence-bundle.md). Unset: neither is made.
-    signing_key_file: str | None = None
+    # bundles and checkpoints of the log (docs/evidence-bundle.md). Like the default database, the
+    # default is a file in the working directory (`make demo` creates it); while it does not
+    # exist, no bundle or checkpoint is made and the commands say how to make it.
+    signing_key_file: str | None = "casework-signing-key.json"
     # `casework serve` records a signed checkpoint of the whole log this often; 0: never.
     checkpoint_interval_hours: float = Field(default=24, ge=0, le=24 * 366)
     scheduler_enabled: bool = True

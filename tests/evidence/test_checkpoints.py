@@ -167,6 +167,8 @@ def test_serve_schedules_a_checkpoint_daily_by_default(
         schedule.shutdown()
     assert not CheckpointSchedule(casework.store, clock, signing_key_file, "x", 0).start()
     assert not CheckpointSchedule(casework.store, clock, None, "x", 24).start()
+    missing = signing_key_file.with_name("missing.json")
+    assert not CheckpointSchedule(casework.store, clock, missing, "x", 24).start()
 
 
 def test_a_bundle_carries_the_latest_checkpoint(

@@ -244,7 +244,7 @@ class CheckpointSchedule:
     def start(self) -> bool:
         """Start the schedule; False (nothing started) when the interval is 0 or no signing key
         file is configured."""
-        if self.interval_hours <= 0 or self.key_file is None:
+        if self.interval_hours <= 0 or not self.key_file or not Path(self.key_file).is_file():
             log.info("checkpoints_not_scheduled",
                      reason="interval 0" if self.interval_hours <= 0 else "no signing key file")
             return False
