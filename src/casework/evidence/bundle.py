@@ -33,7 +33,7 @@ import json
 import re
 import zipfile
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -149,6 +149,7 @@ def describe_for(store: EventStore, provider_id: str) -> Describe:
 
 
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?$")
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
@@ -188,8 +189,21 @@ def _words(value: Any) -> str:
     if isinstance(value, str):
         if _UUID.match(value):
             return value[:8]
+        if _DATE.match(value):
+            return _when(value)
         return value.replace("_", " ") if re.fullmatch(r"[a-z0-9_]+", value) else value
     return str(value)
+
+
+def _when(text: str) -> str:
+    """An ISO date as "9 Apr 2018"; an ISO instant as UK local time, "9 Apr 2018 10:00"."""
+    try:
+        if len(text) == 10:
+            return date.fromisoformat(text).strftime("%-d %b %Y")
+        instant = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    return _local(instant) if instant.tzinfo else instant.strftime("%-d %b %Y %H:%M")
 
 
 def _title(entries: Sequence[HistoryEntry], provider_id: str) -> str:
