@@ -49,7 +49,7 @@ def test_help_lists_every_command_of_the_contract(store):
     answer = casework(store, "--help")
     assert answer.returncode == 0
     for command in ("serve", "demo", "users", "history", "rebuild", "verify", "deadlines", "import",
-                    "report", "db"):
+                    "report", "db", "export", "verify-bundle", "checkpoint", "keys"):
         assert command in answer.stdout
     users = casework(store, "users", "add", "--help")
     assert users.returncode == 0 and "--role" in users.stdout and "shown once" in users.stdout
