@@ -50,6 +50,8 @@ def tampered_bundles(bundle: bytes) -> dict[str, bytes]:
         "the manifest altered": rezip({**files, "manifest.json": json.dumps(manifest).encode()}),
         "a file replaced": rezip({**files, "timeline.html": b"<p>nothing happened</p>"}),
         "the signature removed": rezip({k: v for k, v in files.items() if k != "manifest.sig"}),
+        "a terminal escape in a stream name": events(
+            [lines[0].replace(b'"stream":"', b'"stream":"\\u001b[2J', 1), *lines[1:]]),
     }
 
 
@@ -66,3 +68,6 @@ def test_the_script_agrees_with_the_command(bundle: bytes, signing_key_file: Pat
         assert (script.returncode == 0) == (case == "good"), (case, script.stderr)
         said = (script.stdout + script.stderr).strip()
         assert said == command.output.strip(), case
+        assert "\x1b" not in said, case  # printed escaped, never acted on
+        if "escape" in case:
+            assert "stream \\x1b[2Jprovider-" in said, said

@@ -352,6 +352,19 @@ def _verify_checkpoint(document: Any, keys: dict[str, Ed25519PublicKey]) -> str:
             f"{fields.get('made_at')} (ask the council to run `casework verify --against` it)")
 
 
+# Text from a bundle (a stream name, who exported it) may hold terminal escape sequences: print
+# control characters, line separators and bidirectional overrides escaped, as `casework` does.
+_UNSAFE = [*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0), 0x2028, 0x2029, *range(0x202A, 0x202F),
+           *range(0x2066, 0x206A)]
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_ESCAPED = {code: _NAMED.get(chr(code)) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+            for code in _UNSAFE}
+
+
+def shown(text: str) -> str:
+    return text.translate(_ESCAPED)
+
+
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
@@ -366,13 +379,13 @@ def main(argv: list[str] | None = None) -> int:
                 key_text = source.read()
         outcome = verify_bundle(args.bundle, key_text)
     except (Unreadable, OSError, UnicodeDecodeError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(shown(f"error: {exc}"), file=sys.stderr)
         return 2
     if not outcome.ok:
-        print(f"FAILED: {outcome.problem}", file=sys.stderr)
+        print(shown(f"FAILED: {outcome.problem}"), file=sys.stderr)
         return 1
     for line in outcome.summary:
-        print(line)
+        print(shown(line))
     return 0
 
 
