@@ -53,6 +53,7 @@ def test_show_prints_every_public_key_and_never_the_private_one(settings, clock)
     assert f"key {keys.key_id} (Ed25519" in shown.output and "current" in shown.output
     as_json = json.loads(invoke(["keys", "signing", "show", "--json"], settings).output)
     assert as_json == keys.published()
+    assert invoke(["keys", "show"], settings).output == shown.output
 
 
 def test_a_key_file_whose_key_id_was_edited_is_refused(tmp_path: Path, settings) -> None:

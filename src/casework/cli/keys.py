@@ -130,3 +130,9 @@ def signing_show(
         state = "current" if key.key_id == keys.key_id else f"retired {key.retired_at}"
         say(f"key {key.key_id} (Ed25519, created {key.created_at}, {state})")
         say_document(key.public_key)
+
+
+# `casework keys show`, as issue 19 names it: the public signing keys (the person-key file has
+# nothing to show: its key is secret).
+keys_app.command("show", help="The council's public signing keys: the same as `keys signing show`.")(
+    signing_show)
