@@ -23,6 +23,7 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/casework db upgrade
+	@test -f casework-signing-key.json || $(BIN)/casework keys signing create casework-signing-key.json
 	$(BIN)/casework demo --with-cqc bundled --users
 	$(BIN)/casework serve --host $(HOST) --port $(PORT)
 

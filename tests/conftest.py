@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, inspect, text
@@ -19,6 +20,7 @@ from casework.bootstrap import Casework, bootstrap
 from casework.clock import FixedClock
 from casework.domain.actors import Actor, Role
 from casework.events.store.database import make_engine, upgrade_schema
+from casework.evidence.signing import SigningKeys
 from casework.settings import Settings
 
 PG_URL = os.environ.get("CASEWORK_TEST_DATABASE_URL", "")
@@ -134,8 +136,17 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, scheduler_enabled=False)
+def signing_key_file(tmp_path, clock: FixedClock) -> Path:
+    """The council's signing key (evidence bundles, checkpoints), in a fresh file."""
+    path = tmp_path / "signing-key.json"
+    SigningKeys.create(path, clock.now())
+    return path
+
+
+@pytest.fixture
+def settings(database_url: str, signing_key_file: Path) -> Settings:
+    return Settings(database_url=database_url, scheduler_enabled=False,
+                    signing_key_file=str(signing_key_file))
 
 
 @pytest.fixture

@@ -32,6 +32,13 @@ class Settings(BaseSettings):
     # intelligence, known but not counted in the council's figures. None set: every imported
     # location is market intelligence until an officer marks it contracted.
     council_areas: Annotated[list[str], NoDecode] = []
+    # The council's Ed25519 signing key file (`casework keys signing create PATH`): signs evidence
+    # bundles and checkpoints of the log (docs/evidence-bundle.md). Like the default database, the
+    # default is a file in the working directory (`make demo` creates it); while it does not
+    # exist, no bundle or checkpoint is made and the commands say how to make it.
+    signing_key_file: str | None = "casework-signing-key.json"
+    # `casework serve` records a signed checkpoint of the whole log this often; 0: never.
+    checkpoint_interval_hours: float = Field(default=24, ge=0, le=24 * 366)
     scheduler_enabled: bool = True
     scheduler_interval_seconds: int = 30
     # JSON file overriding the default deadline policy (casework.domain.policy.DeadlinePolicy).

@@ -158,6 +158,10 @@ def test_as_of_reads_show_the_provider_as_it_stood(client, casework, clock, as_r
     assert [p["id"] for p in listed] == [pid]
 
 
+# Answered without a token: a public key is for publishing.
+PUBLIC = {"/api/v1/signing-key"}
+
+
 def test_openapi_documents_every_field_enum_and_error(client):
     spec = client.get("/openapi.json").json()
     schemas = spec["components"]["schemas"]
@@ -168,6 +172,8 @@ def test_openapi_documents_every_field_enum_and_error(client):
             continue
         for method, op in ops.items():
             codes = set(op["responses"])
+            if path in PUBLIC:
+                continue
             assert {"401", "403", "422"} <= codes, f"{method} {path}"
             if method == "post":
                 assert {"404", "409"} <= codes, f"{method} {path}"

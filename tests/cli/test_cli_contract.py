@@ -49,7 +49,7 @@ def test_help_lists_every_command_of_the_contract(store):
     answer = casework(store, "--help")
     assert answer.returncode == 0
     for command in ("serve", "demo", "users", "history", "rebuild", "verify", "deadlines", "import",
-                    "report", "db"):
+                    "report", "db", "export", "verify-bundle", "checkpoint", "keys"):
         assert command in answer.stdout
     users = casework(store, "users", "add", "--help")
     assert users.returncode == 0 and "--role" in users.stdout and "shown once" in users.stdout
@@ -58,7 +58,7 @@ def test_help_lists_every_command_of_the_contract(store):
 def test_db_upgrade_creates_the_schema(store):
     answer = casework(store, "db", "upgrade")
     assert answer.returncode == 0, answer.stderr
-    assert "schema is current" in answer.stdout and "0005_web_sessions" in answer.stdout
+    assert "schema is current" in answer.stdout and "0007_checkpoints" in answer.stdout
 
 
 def test_users_add_prints_a_token_once_and_refuses_a_bad_role_or_a_taken_name(store):

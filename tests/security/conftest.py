@@ -132,10 +132,10 @@ def cli(settings, logs: Logs, monkeypatch: pytest.MonkeyPatch) -> Cli:
 
 
 @pytest.fixture
-def site(tmp_path: Path) -> Iterator[tuple[Casework, Http]]:
+def site(tmp_path: Path, signing_key_file: Path) -> Iterator[tuple[Casework, Http]]:
     """The app on a fresh SQLite store (the web pages' checks do not depend on the backend)."""
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'web.db'}", scheduler_enabled=False,
-                        sqlite_synchronous="OFF")
+                        sqlite_synchronous="OFF", signing_key_file=str(signing_key_file))
     cw = bootstrap(settings, clock=FixedClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC)))
     tokens = {role.value: cw.users.add(role.value, role, ADMIN).token for role in Role}
     with TestClient(create_app(cw), base_url="http://127.0.0.1") as client:

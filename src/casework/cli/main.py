@@ -12,10 +12,19 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from casework.bootstrap import bootstrap
+from casework.bootstrap import Casework, bootstrap
 from casework.cli.errors import ExplainedErrors
 from casework.cli.terminal import say
 from casework.events.store.database import make_engine, upgrade_schema
+from casework.evidence.checkpoints import (
+    Checkpoint,
+    CheckpointSchedule,
+    against_log,
+    public_keys_of,
+    read_checkpoint,
+    stored_problem,
+)
+from casework.evidence.signing import SigningKeyError, SigningKeys
 from casework.files import MIB, FileTooLarge, read_text_within
 from casework.logs import configure_logging
 from casework.settings import load_settings
@@ -62,46 +71,93 @@ def db_upgrade() -> None:
 @app.command()
 def verify(
     against: Path | None = typer.Option(
-        None, "--against", help="HEADS.json exported earlier: also detect a log cut short."
+        None, "--against",
+        help="HEADS.json exported earlier (also detect a log cut short), or a CHECKPOINT file "
+             "printed by `casework checkpoint` (prove the log was not rewritten up to it).",
     ),
     export_heads: Path | None = typer.Option(
         None, "--export-heads", help="Write every stream's last version and hash to this file."
     ),
 ) -> None:
-    """Recompute every stream's hash chain. Exit 0 when intact; 1 naming the first broken event;
-    2 when the --against file is not one --export-heads wrote (or is over 128 MiB)."""
+    """Recompute every stream's hash chain. Exit 0 when intact; 1 naming the first broken event
+    (or, against a checkpoint, a digest or signature that does not match); 2 when the --against
+    file is neither heads nor a checkpoint (or is over 128 MiB), or a checkpoint's key is not
+    in CASEWORK_SIGNING_KEY_FILE."""
     settings = load_settings()
     configure_logging(settings.log_level)
-    heads = None if against is None else _read_heads(against)
+    heads, checkpoint = (None, None) if against is None else _read_against(against)
+    public_keys = None
+    if checkpoint is not None:
+        public_keys = _public_keys(settings.signing_key_file)
     cw = bootstrap(settings)
     report = cw.store.verify(against=heads)
     if not report.ok:
         say(f"BROKEN: {report.broken}", err=True)
         say(f"checked {report.events_checked} events before the break", err=True)
         raise typer.Exit(1)
+    if checkpoint is not None and public_keys is not None:
+        problem = against_log(cw.store, checkpoint, public_keys)
+        if problem:
+            say(f"BROKEN: {problem}", err=True)
+            raise typer.Exit(1)
+    stored, problem = _stored_checkpoints(cw, settings.signing_key_file)
+    if problem:
+        say(f"BROKEN: {problem}", err=True)
+        raise typer.Exit(1)
     if export_heads is not None:
         export_heads.write_text(json.dumps({s: list(v) for s, v in report.heads.items()}))
     say(
         f"intact: {report.events_checked} events in {report.streams_checked} streams verified"
     )
+    if stored:
+        say(f"checkpoints: {stored} recorded, chained and signed; the log still matches each")
+    if checkpoint is not None:
+        fields = checkpoint.fields
+        say(f"matches checkpoint {fields['sequence']} (position {fields['position']}, made "
+            f"{fields['made_at']}, key {fields['key_id']}): not rewritten up to it")
 
 
 # A stream's head is about 130 bytes of JSON: 128 MiB holds a million streams.
 HEADS_FILE_LIMIT = 128 * MIB
 
 
-def _read_heads(path: Path) -> dict[str, tuple[int, str]]:
-    """The heads ``verify --export-heads`` wrote to ``path``; exit 2 saying why when it is not."""
+def _read_against(path: Path) -> tuple[dict[str, tuple[int, str]] | None, Checkpoint | None]:
+    """The heads ``verify --export-heads`` wrote to ``path``, or the checkpoint ``casework
+    checkpoint`` printed; exit 2 saying why when it is neither."""
     try:
         found = json.loads(read_text_within(path, limit=HEADS_FILE_LIMIT, what="the heads file"))
-        return {str(s): (int(v), str(h)) for s, (v, h) in found.items()}
+        if isinstance(found, dict) and "payload" in found:
+            try:
+                return None, read_checkpoint(found)
+            except ValueError as exc:
+                say(f"error: {path}: {exc}", err=True)
+                raise typer.Exit(2) from None
+        return {str(s): (int(v), str(h)) for s, (v, h) in found.items()}, None
     except FileTooLarge as exc:
         say(f"error: {exc}", err=True)
     except OSError as exc:
         say(f"error: cannot read the heads file {path}: {exc.strerror}", err=True)
     except (ValueError, TypeError, AttributeError):
-        say(f"error: {path} is not a heads file written by `casework verify --export-heads`", err=True)
+        say(f"error: {path} is not a heads file written by `casework verify --export-heads`, "
+            "nor a checkpoint printed by `casework checkpoint`", err=True)
     raise typer.Exit(2)
+
+
+def _stored_checkpoints(cw: Casework, key_file: str | None) -> tuple[int, str | None]:
+    """The recorded checkpoints checked against the log, when the council's keys are at hand."""
+    try:
+        keys = SigningKeys.load(key_file)
+    except SigningKeyError:
+        return 0, None  # no signing key here: the recorded checkpoints cannot be checked
+    return stored_problem(cw.store, public_keys_of(keys))
+
+
+def _public_keys(path: str | None) -> dict[str, str]:
+    try:
+        return public_keys_of(SigningKeys.load(path))
+    except SigningKeyError as exc:
+        say(f"error: a checkpoint is checked with the council's public keys: {exc}", err=True)
+        raise typer.Exit(2) from None
 
 
 @app.command()
@@ -133,6 +189,10 @@ def serve(
         f"Casework on http://{host}:{port}/ (store: {cw.engine.dialect.name}, "
         f"{workers} process{'es' if workers > 1 else ''})", err=True,
     )
+    checkpoints = CheckpointSchedule(cw.store, cw.clock, settings.signing_key_file,
+                                     settings.council_name, settings.checkpoint_interval_hours)
+    if settings.scheduler_enabled and cw.scheduler is not None:
+        checkpoints.start()  # a signed checkpoint of the log every CHECKPOINT_INTERVAL_HOURS
     try:
         if workers > 1:
             # The supervisor catches up and runs the scheduler; each worker catches up on its own.
@@ -143,6 +203,7 @@ def serve(
         warmup = Warmup(cw, scheduler=settings.scheduler_enabled, follow=True).start()
         uvicorn.run(create_app(cw, warmup), host=host, port=port, log_config=None, access_log=False)
     finally:
+        checkpoints.shutdown()
         if cw.scheduler is not None:
             cw.scheduler.shutdown()
 
@@ -185,6 +246,11 @@ app.command("erase", help=ERASE_HELP)(erase)
 from casework.cli.keys import keys_app  # noqa: E402
 
 app.add_typer(keys_app, name="keys")
+from casework.cli.evidence import checkpoint_command, export_app, verify_bundle_command  # noqa: E402
+
+app.add_typer(export_app, name="export")
+app.command("verify-bundle")(verify_bundle_command)
+app.command("checkpoint")(checkpoint_command)
 
 
 def main() -> None:  # pragma: no cover - console entry point

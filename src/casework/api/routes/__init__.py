@@ -5,6 +5,7 @@ from casework.api.routes import (
     alerts,
     deadlines,
     escalation,
+    evidence,
     intelligence,
     notices,
     people,
@@ -30,6 +31,7 @@ ROUTERS = [
     stats.router,
     users.router,
     people.router,
+    evidence.router,
 ]
 
 __all__ = ["ROUTERS"]

@@ -1,0 +1,183 @@
+"""Issue 19, signed checkpoints of the whole log: each signs the log's digest at a position and
+chains the previous checkpoint's signature; `casework verify --against CHECKPOINT` proves the
+log was not rewritten up to it, even by someone who recomputed every hash chain."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, update
+
+from casework.bootstrap import Casework
+from casework.domain.providers import RegisterProvider
+from casework.events.hashing import GENESIS, event_hash
+from casework.events.schema import events as T
+from casework.events.store.seals import log_checkpoints, log_digest, log_digests
+from casework.evidence.checkpoints import (
+    BrokenLog,
+    Checkpoint,
+    CheckpointSchedule,
+    against_log,
+    chain_problem,
+    make_checkpoint,
+    public_keys_of,
+    stored_chain,
+)
+from casework.evidence.signing import SigningKeys
+
+from .conftest import MANNY, History, bundle_of, invoke, members
+
+
+def register(cw: Casework, name: str) -> str:
+    return cw.application.execute(RegisterProvider(name=name, service_type="home_care"), MANNY).aggregate_id
+
+
+def test_checkpoints_chain_each_to_the_previous_signature(
+    casework: Casework, history: History, signing_key_file: Path, clock
+) -> None:
+    keys = SigningKeys.load(signing_key_file)
+    made = []
+    for name in ("Oak House", "Birch Lodge", "Yew Court"):
+        made.append(make_checkpoint(casework.store, keys, clock, "Test council"))
+        register(casework, name)
+        clock.advance(timedelta(days=1))
+    fields = [c.fields for c in made]
+    assert [f["sequence"] for f in fields] == [1, 2, 3]
+    assert fields[0]["previous_signature"] is None
+    assert fields[1]["previous_signature"] == made[0].signature
+    assert fields[2]["previous_signature"] == made[1].signature
+    assert fields[0]["position"] < fields[1]["position"] < fields[2]["position"]
+    assert stored_chain(casework.store) == made
+    public = public_keys_of(keys)
+    assert chain_problem(made, public) is None
+    assert "checkpoint 3 follows checkpoint 1: a checkpoint is missing" in str(
+        chain_problem([made[0], made[2]], public))
+    forged = Checkpoint(made[1].payload.replace('"sequence":2', '"sequence":2 '), made[1].signature)
+    assert "checkpoint 2: the signature does not verify" in str(chain_problem(
+        [made[0], forged, made[2]], public))
+
+
+def rewrite_first_event(cw: Casework, new_name: str) -> None:
+    """Edit the first event of the log and recompute its stream's chain, as a forger with the
+    database would: `casework verify` alone can no longer tell."""
+    with cw.engine.begin() as conn:
+        first = conn.execute(select(T).order_by(T.c.position).limit(1)).one()
+        rows = conn.execute(select(T).where(T.c.stream == first.stream).order_by(T.c.version)).all()
+        previous = GENESIS
+        for row in rows:
+            data = row.data.replace("Elm Court", new_name) if row.position == first.position else row.data
+            digest = event_hash(previous, event_id=row.event_id, stream=row.stream,
+                                version=row.version, type=row.type,
+                                schema_version=row.schema_version, data=data,
+                                metadata=row.metadata, occurred_at=row.occurred_at,
+                                recorded_at=row.recorded_at)
+            conn.execute(update(T).where(T.c.position == row.position).values(data=data, hash=digest))
+            previous = digest
+
+
+def test_verify_against_a_checkpoint_finds_a_rewritten_log(
+    casework: Casework, history: History, signing_key_file: Path, tmp_path: Path, settings, clock
+) -> None:
+    made = make_checkpoint(casework.store, SigningKeys.load(signing_key_file), clock, "Test council")
+    held = tmp_path / "checkpoint.json"
+    held.write_text(json.dumps(made.document()))
+    register(casework, "After the checkpoint")  # appending later is not rewriting
+    good = invoke(["verify", "--against", str(held)], settings)
+    assert good.exit_code == 0, good.output
+    assert "matches checkpoint 1" in good.output
+    assert "checkpoints: 1 recorded, chained and signed" in good.output
+
+    rewrite_first_event(casework, "Elm Courtyard")
+    assert casework.store.verify().ok  # every chain recomputes: only the checkpoint can tell
+    assert "was rewritten at or before position" in str(against_log(
+        casework.store, made, public_keys_of(SigningKeys.load(signing_key_file))))
+    bad = invoke(["verify", "--against", str(held)], settings)
+    assert bad.exit_code == 1 and "BROKEN" in bad.output and "rewritten" in bad.output
+    # the checkpoints the council recorded find it too, and no new one is signed over it
+    plain = invoke(["verify"], settings)
+    assert plain.exit_code == 1 and "checkpoint 1 signed: the log was rewritten" in plain.output
+    with pytest.raises(BrokenLog, match="no longer matches checkpoint 1"):
+        make_checkpoint(casework.store, SigningKeys.load(signing_key_file), clock, "Test council")
+
+
+def test_the_log_digest_at_several_positions_is_each_ones_digest(
+    casework: Casework, history: History
+) -> None:
+    head = casework.store.head_position()
+    together = log_digests(casework.store, [1, 3, head, head + 5], page=2)
+    for position in (1, 3, head):
+        assert together[position] == log_digest(casework.store, position)
+    assert together[1][0] == 1 and together[head][0] == head
+    assert together[head + 5] == together[head]
+
+
+def test_a_checkpoint_file_edited_or_signed_by_another_key_is_refused(
+    casework: Casework, history: History, signing_key_file: Path, tmp_path: Path, settings, clock
+) -> None:
+    made = make_checkpoint(casework.store, SigningKeys.load(signing_key_file), clock, "Test council")
+    edited = made.document() | {"position": 1}
+    held = tmp_path / "edited.json"
+    held.write_text(json.dumps(edited))
+    answer = invoke(["verify", "--against", str(held)], settings)
+    assert answer.exit_code == 2 and "position differs from the signed payload" in answer.output
+    other = SigningKeys.create(tmp_path / "other.json", clock.now())
+    foreign = make_checkpoint(casework.store, other, clock, "Test council")
+    held.write_text(json.dumps(foreign.document()))
+    answer = invoke(["verify", "--against", str(held)], settings)
+    assert answer.exit_code == 1 and f"signed with key {other.key_id}" in answer.output
+
+
+def test_no_checkpoint_is_signed_over_a_broken_log(
+    casework: Casework, history: History, signing_key_file: Path, clock
+) -> None:
+    with casework.engine.begin() as conn:
+        conn.execute(update(T).where(T.c.position == 1).values(data='{"name":"forged"}'))
+    with pytest.raises(BrokenLog):
+        make_checkpoint(casework.store, SigningKeys.load(signing_key_file), clock, "Test council")
+    with casework.engine.connect() as conn:
+        assert conn.execute(select(log_checkpoints)).all() == []
+
+
+def test_the_checkpoint_command_prints_what_a_third_party_keeps(
+    casework: Casework, history: History, settings, signing_key_file: Path
+) -> None:
+    answer = invoke(["checkpoint"], settings)
+    assert answer.exit_code == 0, answer.output
+    document = json.loads(answer.output)
+    assert document["position"] == casework.store.head_position()
+    assert document["key_id"] == SigningKeys.load(signing_key_file).key_id
+    assert json.loads(document["payload"])["log_digest"] == document["log_digest"]
+
+
+def test_serve_schedules_a_checkpoint_daily_by_default(
+    casework: Casework, history: History, signing_key_file: Path, clock
+) -> None:
+    schedule = CheckpointSchedule(casework.store, clock, signing_key_file, "Test council",
+                                  casework.settings.checkpoint_interval_hours)
+    try:
+        assert schedule.start()
+        assert schedule.job.trigger.interval == timedelta(hours=24)
+        made = schedule.run()  # what the job runs when it fires
+        assert made is not None and stored_chain(casework.store) == [made]
+    finally:
+        schedule.shutdown()
+    assert not CheckpointSchedule(casework.store, clock, signing_key_file, "x", 0).start()
+    assert not CheckpointSchedule(casework.store, clock, None, "x", 24).start()
+    missing = signing_key_file.with_name("missing.json")
+    assert not CheckpointSchedule(casework.store, clock, missing, "x", 24).start()
+
+
+def test_a_bundle_carries_the_latest_checkpoint(
+    casework: Casework, history: History, signing_key_file: Path, clock
+) -> None:
+    made = make_checkpoint(casework.store, SigningKeys.load(signing_key_file), clock, "Test council")
+    files = members(bundle_of(casework, history.provider_id, signing_key_file))
+    carried = json.loads(files["checkpoint.json"])
+    assert carried["signature"] == made.signature
+    manifest = json.loads(files["manifest.json"])
+    assert manifest["files"]["checkpoint.json"]["sha256"] == hashlib.sha256(
+        files["checkpoint.json"]).hexdigest()
