@@ -37,6 +37,7 @@ LABELS = {
     "final_notice_90_day": "90 day final notice",
     "cqc_referral": "Referral to CQC",
     "no_further_action": "No further action",
+    "non_compliant": "Non-compliant",
     "care_home_nursing": "Care home (nursing)",
     "care_home_residential": "Care home (residential)",
     "home_care": "Home care (domiciliary)",
@@ -218,6 +219,11 @@ def _s(*parts: Part | None) -> Sentence:
     return Sentence(tuple(_cap(kept)))
 
 
+def _by(who: str, *parts: Part | None) -> Sentence:
+    """A sentence whose subject is a person, their name as given (never re-cased)."""
+    return Sentence((who, *(p for p in parts if p is not None and p != "")))
+
+
 def _note(text: Any, lead: str = ": ") -> str | None:
     return f"{lead}{str(text).strip()}" if isinstance(text, str) and text.strip() else None
 
@@ -284,7 +290,7 @@ def _registered(e: Entry, d: dict[str, Any], n: Names) -> Sentence:
         extra.append(f"owned by {d['owner']}")
     if d.get("registered_manager"):
         extra.append(f"registered manager {d['registered_manager']}")
-    return _s(n.person(e.actor), " registered ", n.provider(d.get("provider_id")),
+    return _by(n.person(e.actor), " registered ", n.provider(d.get("provider_id")),
               f", {lower(d.get('service_type'))}", f" ({', '.join(extra)})" if extra else None)
 
 
@@ -354,13 +360,13 @@ def _logged(e: Entry, d: dict[str, Any], n: Names) -> Sentence:
     if d.get("whistleblower") is not None:
         person = e.sealed_people[0] if e.sealed_people else ""
         who = f"; whistleblower: {n.sealed(person)}"
-    return _s(n.person(e.actor), " logged ", _record(d, n), who)
+    return _by(n.person(e.actor), " logged ", _record(d, n), who)
 
 
 @wording("IntelligenceAllocated")
 def _allocated(e: Entry, d: dict[str, Any], n: Names) -> Sentence:
     before = f" (from {n.person(d['previous_officer'])})" if d.get("previous_officer") else ""
-    return _s(n.person(e.actor), " allocated ", _record(d, n), f" to {n.person(d.get('officer'))}{before}")
+    return _by(n.person(e.actor), " allocated ", _record(d, n), f" to {n.person(d.get('officer'))}{before}")
 
 
 @wording("RiskAssessed")
@@ -397,7 +403,7 @@ def _raised(e: Entry, d: dict[str, Any], n: Names) -> Sentence:
     if adults:
         names = [n.sealed(p) for p in e.sealed_people] or [RESTRICTED] * len(adults)
         who = f"; adult{'s' if len(adults) != 1 else ''} at risk: {', '.join(names)}"
-    return _s(n.person(e.actor), " raised ", _concern(d, n), who)
+    return _by(n.person(e.actor), " raised ", _concern(d, n), who)
 
 
 @wording("SafeguardingConcernReferred")
@@ -431,7 +437,9 @@ def _planned(e: Entry, d: dict[str, Any], n: Names) -> Sentence:
     how = ["announced" if d.get("announced") else "unannounced"]
     if d.get("out_of_hours"):
         how.append("out of hours")
-    return _s(n.person(e.actor), f" planned a {lower(d.get('reason'))} visit for "
+    reason = lower(d.get("reason"))
+    article = "an" if reason[:1] in "aeiou" else "a"
+    return _by(n.person(e.actor), f" planned {article} {reason} visit for "
               f"{moment(d.get('planned_for'))} ({', '.join(how)})")
 
 
@@ -462,7 +470,7 @@ def _completed(e: Entry, d: dict[str, Any], n: Names) -> Sentence:
 
 @wording("AssessmentOpened")
 def _assessment_opened(e: Entry, d: dict[str, Any], n: Names) -> Sentence:
-    return _s(n.person(e.actor), " opened ", _assessment(d, n))
+    return _by(n.person(e.actor), " opened ", _assessment(d, n))
 
 
 @wording("AssessmentVisitLinked")
@@ -495,7 +503,7 @@ def _plan_raised(e: Entry, d: dict[str, Any], n: Names) -> Sentence:
     origin: tuple[Part, ...] = ()
     if source.get("kind"):
         origin = (" from ", n.record(str(source["kind"]), source.get("id")))
-    return _s(n.person(e.actor), " raised ", _plan(d, n), *origin,
+    return _by(n.person(e.actor), " raised ", _plan(d, n), *origin,
               f" with {len(items)} item{'s' if len(items) != 1 else ''}{_due_range(items)}")
 
 
@@ -576,7 +584,7 @@ def _notice(d: dict[str, Any], n: Names) -> Part:
 @wording("RemedyNoticeIssued")
 def _notice_issued(e: Entry, d: dict[str, Any], n: Names) -> Sentence:
     actions = "; ".join(str(a) for a in d.get("actions") or [])
-    return _s(n.person(e.actor), " issued ", _notice(d, n), f", to remedy by {day(d.get('remedy_by'))}",
+    return _by(n.person(e.actor), " issued ", _notice(d, n), f", to remedy by {day(d.get('remedy_by'))}",
               _note(actions, ". Actions: "))
 
 
@@ -663,7 +671,7 @@ def _user_added(e: Entry, d: dict[str, Any], n: Names) -> Sentence:
 
 @wording("UserRoleChanged")
 def _role_changed(e: Entry, d: dict[str, Any], n: Names) -> Sentence:
-    return _s(f"{n.person(d.get('name'))}'s role changed from {lower(d.get('from_role'))} "
+    return _s(f"Role of {n.person(d.get('name'))} changed from {lower(d.get('from_role'))} "
               f"to {lower(d.get('to_role'))}")
 
 
@@ -675,7 +683,7 @@ def _token_issued(e: Entry, d: dict[str, Any], n: Names) -> Sentence:
 @wording("TokenRevoked")
 def _token_revoked(e: Entry, d: dict[str, Any], n: Names) -> Sentence:
     count = int(d.get("tokens_revoked") or 0)
-    return _s(f"{count} API token{'s' if count != 1 else ''} of {n.person(d.get('name'))} revoked")
+    return _s(f"Revoked {count} API token{'s' if count != 1 else ''} of {n.person(d.get('name'))}")
 
 
 @wording("PersonErased")
