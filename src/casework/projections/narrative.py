@@ -701,6 +701,23 @@ def describe(entry: Entry, names: Names | None = None) -> Sentence:
     return wording_of(entry, entry.data or {}, n)
 
 
+def score_words(frameworks: Any) -> ScoreWords:
+    """``Names.score`` from a ``FrameworkRegistry``: a visit's scores rolled up by the framework
+    they were given under (``Framework.outcome``: the one rule), e.g. ``QAF score 82%``."""
+
+    def words(framework_id: str | None, version: int | None, scores: Mapping[str, Any]) -> str | None:
+        try:
+            framework = frameworks.get(framework_id, version)
+            percent = framework.outcome(scores).percent
+        except Exception:  # an unknown framework or a score off its scale: say less, not wrong
+            return None
+        short = str(framework.id).rsplit("-", 1)[-1]
+        called = short.upper() if len(short) <= 4 else framework.name
+        return f"{called} score {percent:g}%"
+
+    return words
+
+
 def described_types() -> frozenset[str]:
     return frozenset(_WORDINGS)
 
@@ -772,4 +789,5 @@ __all__ = [
     "lower",
     "moment",
     "names_for",
+    "score_words",
 ]
