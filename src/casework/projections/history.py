@@ -5,9 +5,9 @@ the system learnt it), the actor and reason, the data and the hash. The history 
 things happened (``order="happened"``, the default) or in the order they were recorded
 (``order="recorded"``: log position); ``recorded_late`` marks an entry recorded on a later day
 than it happened. It can be cut *as it happened at* one instant and/or *as known at* another
-(docs/auditing.md); ``casework.projections.narrative`` turns each entry into a sentence. ``verified`` says whether
-every stream in the history passes ``casework verify``'s checks, from each stream's first event,
-over the text exactly as stored (``verify_streams``).
+(docs/auditing.md); ``casework.projections.narrative`` turns each entry into a sentence.
+``verified`` says whether every stream in the history passes ``casework verify``'s checks, from
+each stream's first event, over the text exactly as stored (``verify_streams``).
 
 Restricted personal data (a whistleblower's identity, an adult at risk's name) is sealed in the
 log; the replay never shows the ciphertext or its key id, only that sealed data is there:
@@ -26,9 +26,9 @@ from sqlalchemy import select
 from casework.events.hashing import GENESIS, iso
 from casework.events.schema import events as T
 from casework.events.store.heads import Head
+from casework.events.store.reading import Order
 from casework.events.store.rows import COLUMNS
 from casework.events.store.verify import BrokenLink, link_problem
-from casework.events.store.reading import Order
 from casework.projections.sources import connect, local_date, store_of
 
 SEALED = {"restricted": "sealed personal data, not shown"}

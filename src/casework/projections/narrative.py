@@ -139,11 +139,16 @@ class Sentence:
 class Entry(Protocol):
     """What ``describe`` reads of an entry (``HistoryEntry`` has it)."""
 
-    type: str
-    stream: str
-    actor: str | None
-    data: dict[str, Any]
-    sealed_people: list[str]
+    @property
+    def type(self) -> str: ...
+    @property
+    def stream(self) -> str: ...
+    @property
+    def actor(self) -> str | None: ...
+    @property
+    def data(self) -> dict[str, Any]: ...
+    @property
+    def sealed_people(self) -> list[str]: ...
 
 
 # (framework id, framework version, scores) -> e.g. "QAF score 82%", or None when unknown
@@ -746,7 +751,8 @@ def names_for(
             records[e.stream] = (f"intelligence record {_quoted(d.get('summary'))} "
                                  f"({lower(d.get('source'))}, received {day(d.get('received_at'))})")
         elif kind == "SafeguardingConcernRaised":
-            records[e.stream] = f"safeguarding concern {_quoted(d.get('summary'))} ({lower(d.get('category'))})"
+            records[e.stream] = (f"safeguarding concern {_quoted(d.get('summary'))} "
+                                 f"({lower(d.get('category'))})")
         elif kind == "VisitPlanned":
             records[e.stream] = f"{lower(d.get('reason'))} visit of {day(d.get('planned_for'))}"
         elif kind == "VisitRescheduled" and e.stream in records:

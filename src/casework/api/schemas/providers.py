@@ -99,7 +99,8 @@ class RiskMatrixOut(Out):
     """The ten criteria of the Kent risk matrix on a day; the lowest score is the highest risk."""
 
     provider_id: str
-    on: date = Field(description="The day assessed (the as-it-happened day, else the as-known day, else today).")
+    on: date = Field(
+        description="The day assessed: the as-it-happened day, else the as-known day, else today.")
     score: int
     criteria: list[CriterionOut]
     as_happened_at: UtcDateTime | None = None

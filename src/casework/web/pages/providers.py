@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
@@ -29,12 +30,15 @@ from casework.domain.safeguarding import (
 )
 from casework.domain.visits import CancelVisit, CompleteVisit, PlanVisit
 from casework.events.errors import ConcurrencyError
+from casework.events.links import RecordKind
 from casework.events.providers import ServiceType
 from casework.events.rag import Rag
 from casework.events.safeguarding import SafeguardingCategory, SafeguardingOutcome
 from casework.events.sanctions import STAGE_ORDER, SanctionStage
+from casework.events.store.reading import Order
 from casework.events.visits import VisitReason
-from casework.projections.history import history
+from casework.projections.history import HistoryEntry, history
+from casework.projections.narrative import Link, Names, describe, names_for, score_words
 from casework.projections.provider_view import (
     list_providers,
     provider_state,
@@ -99,8 +103,6 @@ TIMELINE_KINDS = {
     "provider-failure": "Provider failure",
     "deadline": "Deadlines reached",
 }
-HIDDEN_DATA = {"provider_id", "record_id", "visit_id", "plan_id", "notice_id", "assessment_id",
-               "concern_id", "procedure_id", "deadline_id"}
 
 
 def stream_kind(stream: str) -> str:
@@ -139,7 +141,8 @@ def providers_list(
 
 # ----------------------------------------------------------------------------- one provider
 def _as_of_instant(as_of: str) -> tuple[datetime | None, str]:
-    """The end of the chosen day (UK time), or None for today; and an error if unreadable."""
+    """The end of the chosen day (UK time), or None for today; and an error if unreadable. The
+    end, so that "as it happened on 1 Sep 2018" includes everything on 1 Sep 2018."""
     if not as_of:
         return None, ""
     try:
@@ -149,32 +152,75 @@ def _as_of_instant(as_of: str) -> tuple[datetime | None, str]:
     return datetime.combine(day + timedelta(days=1), time(0), tzinfo=LOCAL) - timedelta(microseconds=1), ""
 
 
+# Pages a record a sentence names can be opened on (others are shown as words).
+RECORD_PAGES = {
+    RecordKind.provider.value: "/providers/{id}",
+    RecordKind.intelligence.value: "/intelligence/{id}",
+}
+
+
+def record_href(link: Link) -> str | None:
+    page = RECORD_PAGES.get(link.kind)
+    return page.format(id=quote(link.id, safe="")) if page else None
+
+
+def timeline_names(p: Page, entries: list[HistoryEntry]) -> Names:
+    """What the timeline calls people and records; sealed people by name only for a role that
+    may see them (``Actor.may_see_restricted``), "[erased]" for everyone once erased."""
+    cw = p.casework
+    sealed = {person for e in entries for person in e.sealed_people}
+    erased = {person for person in sealed if cw.vault.keys.get(person) is None}
+    revealed: dict[str, str | None] | None = None
+    if p.actor.may_see_restricted:
+        revealed = {}
+        for person in sorted(sealed - erased):
+            details = cw.vault.reveal_for(p.actor, person)
+            revealed[person] = details.name if details else None
+    return names_for(entries, revealed=revealed, erased=erased, score=score_words(cw.frameworks))
+
+
 @router.get("/providers/{provider_id}")
 def provider_page(
-    provider_id: str, as_of: str = "", order: str = "newest", kind: str = "", saved: str = "",
+    provider_id: str, as_happened: str = "", as_known: str = "", as_of: str = "",
+    order: str = "newest", by: str = "happened", kind: str = "", saved: str = "",
     p: Page = Depends(signed_in),
 ) -> Response:
-    return _render_provider(p, provider_id, as_of=as_of, order=order, kind=kind, saved=saved)
+    # ``as_of`` is the older name of ``as_known`` (links made before there were two times).
+    return _render_provider(p, provider_id, as_happened=as_happened, as_known=as_known or as_of,
+                            order=order, by=by, kind=kind, saved=saved)
 
 
 def _render_provider(
-    p: Page, provider_id: str, *, as_of: str = "", order: str = "newest", kind: str = "",
-    saved: str = "", form: FormState | None = None,
+    p: Page, provider_id: str, *, as_happened: str = "", as_known: str = "", order: str = "newest",
+    by: str = "happened", kind: str = "", saved: str = "", form: FormState | None = None,
 ) -> Response:
     cw = p.casework
     now = cw.clock.now()
-    instant, as_of_error = _as_of_instant(as_of)
-    if instant is not None and instant > now:
-        instant, as_of_error = None, "That date is in the future: showing the provider as it is now."
-    view = provider_view(cw, provider_id, as_of=instant, now=now)
-    if view is None and instant is None:
+    errors = []
+    happened, error = _as_of_instant(as_happened)
+    errors.append(error)
+    known, error = _as_of_instant(as_known)
+    errors.append(error)
+    future = "That date is in the future: showing the provider as it is now."
+    if happened is not None and happened > now:
+        happened, as_happened = None, ""
+        errors.append(future)
+    if known is not None and known > now:
+        known, as_known = None, ""
+        errors.append(future)
+    as_of_error = " ".join(dict.fromkeys(e for e in errors if e))
+    cut = happened is not None or known is not None
+    view = provider_view(cw, provider_id, happened_at=happened, known_at=known, now=now)
+    if view is None and not cut:
         return p.render(
             "error.html", status_code=404, page_title="Not found", title="No such provider",
             message=f"There is no provider {provider_id}. Search the providers list instead.",
         )
-    matrix = risk_matrix(cw, provider_id, as_of=instant, now=now) if view else None
-    timeline = history(cw, provider_id, as_of=instant)
+    matrix = risk_matrix(cw, provider_id, happened_at=happened, known_at=known, now=now) if view else None
+    order_by: Order = "recorded" if by == "recorded" else "happened"
+    timeline = history(cw, provider_id, happened_at=happened, known_at=known, order=order_by)
     events = list(timeline.events) if timeline else []
+    names = timeline_names(p, events)
     order_of = list(TIMELINE_KINDS)
     kinds_present = sorted(
         {stream_kind(e.stream) for e in events},
@@ -188,24 +234,28 @@ def _render_provider(
         "provider": view,
         "provider_id": provider_id,
         "matrix": matrix,
-        "events": events,
+        "events": [(e, describe(e, names)) for e in events],
         "timeline": timeline,
         "timeline_kinds": [(k, TIMELINE_KINDS.get(k, label(k))) for k in [
             *TIMELINE_KINDS, *(k for k in kinds_present if k not in TIMELINE_KINDS)
         ]],
         "kind": kind,
         "order": "oldest" if order == "oldest" else "newest",
-        "as_of": as_of if instant else "",
-        "as_of_instant": instant,
+        "by": order_by,
+        "as_happened": as_happened if happened else "",
+        "as_known": as_known if known else "",
+        "happened_instant": happened,
+        "known_instant": known,
+        "as_of_instant": known or happened,
         "as_of_error": as_of_error,
         "saved": saved,
         "form": form,
         "now": now,
         "stream_kind": stream_kind,
-        "hidden_data": HIDDEN_DATA,
+        "record_href": record_href,
         "visit_reasons": _options(VisitReason),
     }
-    if instant is None and view is not None:
+    if not cut and view is not None:
         context.update(_current_only(p, provider_id, view))
     return p.render(
         "provider.html",
