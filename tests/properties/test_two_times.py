@@ -86,7 +86,8 @@ def _streams(pid: str) -> dict[str, list[Make]]:
         ],
         f"visit-{vid}": [
             lambda p, at: VisitPlanned(visit_id=vid, provider_id=p, reason="full_monitoring",
-                                       planned_for=at + timedelta(days=3), announced=True, out_of_hours=False),
+                                       planned_for=at + timedelta(days=3), announced=True,
+                                       out_of_hours=False),
             lambda p, at: VisitCompleted(visit_id=vid, findings="seen", rag="amber"),
         ],
         f"action-plan-{plan}": [

@@ -197,5 +197,6 @@ def test_the_demo_provider_page_as_it_happened_on_1_sep_2018_shows_that_days_sta
     page.get_by_label("As known on").fill("2018-09-01")
     page.get_by_role("button", name="Show", exact=True).click()
     expect(page.locator("#as-known-banner")).to_be_visible()
-    expect(page.locator("#nothing-then")).to_have_text("Nothing had been recorded about this provider by then.")
+    expect(page.locator("#nothing-then")).to_have_text(
+        "Nothing had been recorded about this provider by then.")
     screenshot(page, "provider-as-known-2018-09-01")
