@@ -25,6 +25,7 @@ from sqlalchemy import select
 
 from casework.events.hashing import GENESIS, iso
 from casework.events.schema import events as T
+from casework.events.store import StoredEvent
 from casework.events.store.heads import Head
 from casework.events.store.reading import Order
 from casework.events.store.rows import COLUMNS
@@ -130,6 +131,17 @@ def verify_streams(source: Any, streams: list[str]) -> str | None:
     return None
 
 
+def entry_of(e: StoredEvent) -> HistoryEntry:
+    """A stored event as a history entry: sealed people redacted (their ids kept apart)."""
+    data, sealed = redact(e.data)
+    return HistoryEntry(
+        position=e.position, event_id=e.event_id, stream=e.stream, version=e.version,
+        type=e.type, occurred_at=e.occurred_at, recorded_at=e.recorded_at, actor=e.actor,
+        reason=e.metadata.get("reason"), data=data, has_restricted_data=sealed, hash=e.hash,
+        recorded_late=late(e.occurred_at, e.recorded_at), sealed_people=sealed_people(e.data),
+    )
+
+
 def history(
     source: Any,
     provider_id: str,
@@ -151,19 +163,11 @@ def history(
         return None
     streams = sorted({e.stream for e in events})
     broken = verify_streams(store.engine, streams)
-    entries = []
-    for e in events:
-        data, sealed = redact(e.data)
-        entries.append(HistoryEntry(
-            position=e.position, event_id=e.event_id, stream=e.stream, version=e.version,
-            type=e.type, occurred_at=e.occurred_at, recorded_at=e.recorded_at, actor=e.actor,
-            reason=e.metadata.get("reason"), data=data, has_restricted_data=sealed, hash=e.hash,
-            recorded_late=late(e.occurred_at, e.recorded_at), sealed_people=sealed_people(e.data),
-        ))
+    entries = [entry_of(e) for e in events]
     return ProviderHistory(provider_id=provider_id, as_of=known, events=entries, streams=streams,
                            verified=broken is None, broken=broken, as_happened_at=happened_at,
                            as_known_at=known, order=order)
 
 
-__all__ = ["HistoryEntry", "ProviderHistory", "history", "late", "redact", "sealed_people",
+__all__ = ["HistoryEntry", "ProviderHistory", "entry_of", "history", "late", "redact", "sealed_people",
            "verify_streams"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 from typing import Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
@@ -30,15 +29,14 @@ from casework.domain.safeguarding import (
 )
 from casework.domain.visits import CancelVisit, CompleteVisit, PlanVisit
 from casework.events.errors import ConcurrencyError
-from casework.events.links import RecordKind
 from casework.events.providers import ServiceType
 from casework.events.rag import Rag
 from casework.events.safeguarding import SafeguardingCategory, SafeguardingOutcome
 from casework.events.sanctions import STAGE_ORDER, SanctionStage
 from casework.events.store.reading import Order
 from casework.events.visits import VisitReason
-from casework.projections.history import HistoryEntry, history
-from casework.projections.narrative import Link, Names, describe, names_for, score_words
+from casework.projections.history import history
+from casework.projections.narrative import describe
 from casework.projections.provider_view import (
     list_providers,
     provider_state,
@@ -50,6 +48,7 @@ from casework.web.actions import may, offered, require
 from casework.web.filters import LOCAL, label
 from casework.web.forms import FormState, WebForm, calendar_day, local_datetime, parse_command
 from casework.web.page import Page, posted, signed_in
+from casework.web.timeline import record_href, timeline_names
 from casework.workflows.status import escalation_status
 
 router = APIRouter()
@@ -150,33 +149,6 @@ def _as_of_instant(as_of: str) -> tuple[datetime | None, str]:
     except ValueError as exc:
         return None, f"{exc} Showing the provider as it is now."
     return datetime.combine(day + timedelta(days=1), time(0), tzinfo=LOCAL) - timedelta(microseconds=1), ""
-
-
-# Pages a record a sentence names can be opened on (others are shown as words).
-RECORD_PAGES = {
-    RecordKind.provider.value: "/providers/{id}",
-    RecordKind.intelligence.value: "/intelligence/{id}",
-}
-
-
-def record_href(link: Link) -> str | None:
-    page = RECORD_PAGES.get(link.kind)
-    return page.format(id=quote(link.id, safe="")) if page else None
-
-
-def timeline_names(p: Page, entries: list[HistoryEntry]) -> Names:
-    """What the timeline calls people and records; sealed people by name only for a role that
-    may see them (``Actor.may_see_restricted``), "[erased]" for everyone once erased."""
-    cw = p.casework
-    sealed = {person for e in entries for person in e.sealed_people}
-    erased = {person for person in sealed if cw.vault.keys.get(person) is None}
-    revealed: dict[str, str | None] | None = None
-    if p.actor.may_see_restricted:
-        revealed = {}
-        for person in sorted(sealed - erased):
-            details = cw.vault.reveal_for(p.actor, person)
-            revealed[person] = details.name if details else None
-    return names_for(entries, revealed=revealed, erased=erased, score=score_words(cw.frameworks))
 
 
 @router.get("/providers/{provider_id}")
