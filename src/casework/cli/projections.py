@@ -116,7 +116,7 @@ def _print_text(found: ProviderHistory, names: Names) -> None:
         late = f"recorded late: {day(e.recorded_at)} · " if e.recorded_late else ""
         say(f"    {late}{by} · {e.type} · {e.stream} v{e.version} · #{e.position}")
         if e.reason:
-            say(f"    reason: {e.reason}")
+            say(f"    reason   {e.reason}")
         if e.has_restricted_data:
             say("    note: sealed personal data is recorded here and not shown")
         say(f"    hash {e.hash}")

@@ -693,8 +693,8 @@ def _token_revoked(e: Entry, d: dict[str, Any], n: Names) -> Sentence:
 
 @wording("PersonErased")
 def _erased(e: Entry, d: dict[str, Any], n: Names) -> Sentence:
-    grounds = f" ({lower(d['grounds'])})" if d.get("grounds") else ""
-    return _s(f"A person's restricted data was erased{grounds}: their name shows as {ERASED}")
+    grounds = f" Grounds: {label(d['grounds'])}." if d.get("grounds") else ""
+    return _s(f"A person's restricted data was erased: their name shows as {ERASED}.{grounds}")
 
 
 def describe(entry: Entry, names: Names | None = None) -> Sentence:
