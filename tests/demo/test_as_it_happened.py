@@ -65,3 +65,31 @@ def test_as_it_happened_now_is_todays_view_for_every_demo_provider(casework: Cas
     for view in list_providers(casework, now=now):
         then = provider_view(casework, view.id, happened_at=now, now=now)
         assert {f: getattr(then, f) for f in VIEW_FIELDS} == {f: getattr(view, f) for f in VIEW_FIELDS}
+
+
+def test_casework_history_as_of_a_demo_day_prints_sentences_in_the_order_things_happened(
+    casework: Casework, database_url: str
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    load_scenario(casework, "leicester-2018")
+    casework.projections.catch_up()
+    [suspended] = list_providers(casework, stage="contract_suspension")
+    env = {**os.environ, "CASEWORK_DATABASE_URL": database_url, "CASEWORK_SCHEDULER_ENABLED": "false"}
+    answer = subprocess.run([sys.executable, "-m", "casework.cli", "history", suspended.id,
+                             "--as-of", "2018-09-03"], env=env, capture_output=True, text=True,
+                            timeout=120, check=False)
+    assert answer.returncode == 0, answer.stderr
+    out = answer.stdout
+    assert f"History of {suspended.name}" in out and "as it happened at 3 Sep 2018, 23:59" in out
+    assert "Contract escalated from monitoring to requirement to improve" in out
+    assert "contract suspension" not in out  # 15 Oct 2018: not yet
+    assert "recorded late: " in out
+    for raw in ("{", "True", "False", "None"):
+        assert raw not in out, raw
+    happened = [line.split("  ", 1)[0] for line in out.splitlines()
+                if line[:1].isdigit() and "  " in line]
+    days = [datetime.strptime(when, "%d %b %Y, %H:%M") for when in happened]
+    assert days and days == sorted(days)
