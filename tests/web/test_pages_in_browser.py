@@ -78,7 +78,8 @@ def test_a_record_is_logged_then_allocated_assessed_actioned_and_closed_from_the
 
     page.goto(f"/intelligence/{record_id}")
     expect(page.locator("h1")).to_have_text("Intelligence record")
-    expect(page.get_by_text("A. Carer")).to_be_visible()  # a manager sees the whistleblower
+    expect(page.locator("dd", has_text="A. Carer")).to_be_visible()  # a manager sees the whistleblower
+    expect(page.locator(".timeline")).to_contain_text("whistleblower: A. Carer")  # and in its history
     expect(page.locator(".timeline li")).to_have_count(5)
     screenshot(page, "record")
 
