@@ -101,6 +101,8 @@ def test_casework_history_prints_json_hides_sealed_data_and_exits_1_for_unknown(
     recorded = json.loads(casework_cli(database_url, "history", pid, "--json", "--order", "recorded").stdout)
     assert [e["type"] for e in recorded["events"]][0] == "ProviderRegistered"
     assert "c2VjcmV0" not in result.stdout
+    sealed = next(e for e in casework.store.read_history(pid) if e.type == "IntelligenceLogged")
+    assert sealed.data["whistleblower"]["person_id"] not in result.stdout  # nor whose key it is
     text = casework_cli(database_url, "history", pid)
     assert "sealed personal data is recorded here and not shown" in text.stdout
     # Sentences, not data: names instead of ids, no booleans or JSON.

@@ -20,7 +20,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from casework.events.hashing import GENESIS, iso
@@ -54,7 +54,8 @@ class HistoryEntry(BaseModel):
     recorded_late: bool = False
     # The ids of the people whose restricted data is sealed in it, in the order they appear
     # (their names are shown only to roles that may see them: narrative.Names.revealed).
-    sealed_people: list[str] = []
+    # Never serialised (officers and auditors do not see person ids; docs/security.md).
+    sealed_people: list[str] = Field(default_factory=list, exclude=True)
 
     def to_json(self) -> dict[str, Any]:
         out = self.model_dump(mode="json")
