@@ -130,9 +130,11 @@ def write(casework, plan: dict) -> tuple[str, list[StoredEvent]]:
     for (stream, makers), length in zip(streams, plan["lengths"], strict=True):
         at = START + timedelta(days=next(gaps), hours=next(gaps) % 8)
         queue = []
-        for make in makers[: max(length, 1 if stream.startswith("provider-") else 0)]:
+        facts = stream.startswith("provider-")  # independent facts: dated in any order
+        for make in makers[: max(length, 1 if facts else 0)]:
             queue.append((stream, make, at))
-            at += timedelta(days=next(gaps) % 9, minutes=7)
+            step = timedelta(days=next(gaps) % 9, minutes=7)
+            at = at - step * 3 if facts and next(gaps) % 2 else at + step
         pending.append(queue)
     stored: list[StoredEvent] = []
     recorded = START

@@ -62,3 +62,29 @@ def test_the_provider_timeline_reads_as_sentences_and_guards_the_whistleblowers_
         web.sign_in(who)
         after = _timeline(web.client.get(f"/providers/{pid}").text)
         assert "whistleblower: [erased]" in after and "Jo Whistle" not in after, who
+
+
+def test_the_timeline_is_in_the_order_things_happened_with_a_toggle_to_recording_order(web: Web) -> None:
+    # Finding: the timeline listed a 22 Jan 2019 entry below 3 Sep 2018 ones (recording order).
+    from datetime import UTC, datetime
+
+    from casework.domain.providers import RecordRiskCriterion
+
+    app = web.cw.application
+    web.clock.set(datetime(2019, 1, 22, 10, tzinfo=UTC))
+    pid = app.execute(RegisterProvider(name="Elm Tree House", service_type="care_home_residential",
+                                       occurred_at=datetime(2018, 4, 2, 10, tzinfo=UTC)), MANNY).aggregate_id
+    app.execute(RecordRiskCriterion(provider_id=pid, criterion="fire_safety", rag="green"), MANNY)
+    web.clock.set(datetime(2019, 1, 23, 10, tzinfo=UTC))
+    app.execute(RecordRiskCriterion(provider_id=pid, criterion="food_hygiene", rag="red",
+                                    occurred_at=datetime(2018, 9, 3, 10, tzinfo=UTC)), MANNY)
+    web.sign_in("audrey")
+    happened = _timeline(web.client.get(f"/providers/{pid}", params={"order": "oldest"}).text)
+    assert happened.index("registered") < happened.index("Food hygiene") < happened.index("Fire safety")
+    assert "recorded late: Wed 23 Jan 2019" in happened
+    by_recording = {"order": "oldest", "by": "recorded"}
+    recorded = _timeline(web.client.get(f"/providers/{pid}", params=by_recording).text)
+    assert recorded.index("registered") < recorded.index("Fire safety") < recorded.index("Food hygiene")
+    as_then = web.client.get(f"/providers/{pid}", params={"as_happened": "2018-09-03"}).text
+    assert "Food hygiene" in _timeline(as_then) and "Fire safety" not in _timeline(as_then)
+    assert "As it happened at the end of Mon 3 Sep 2018" in as_then

@@ -300,8 +300,8 @@ def fold(state: State | None, event: StoredEvent) -> State:
     handler = HANDLERS.get(event.type)
     if handler is not None:
         handler(state, current_data(event), event)
-    if event.stream == f"provider-{provider_id}":
-        state["version"] = event.version
+    if event.stream == f"provider-{provider_id}":  # the latest version, in whatever order folded
+        state["version"] = max(state["version"], event.version)
     return state
 
 

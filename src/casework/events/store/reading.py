@@ -47,26 +47,38 @@ _STREAMS_EXIST = select(T.c.stream).where(
 )
 
 
+def in_order(stream: str) -> bool:
+    """Whether a stream's events happen in the order they were recorded: true of a record with a
+    lifecycle (an intelligence record is allocated after it is logged; a visit completed after
+    it is planned; the contract's escalation moves stage by stage); false of a provider's own
+    stream, whose events are independent facts about it (its details, CQC reports, risk
+    criteria, owners), each counting from its own date (an old CQC report imported late)."""
+    return not stream.startswith("provider-") or stream.startswith("provider-failure-")
+
+
 def happened_times(events: Iterable[StoredEvent]) -> dict[int, datetime]:
     """When each event counts as having happened, by log position: its ``occurred_at``, except
-    that nothing in a stream happens before the event it follows there (a record is allocated
-    after it is logged, whatever date was typed): an event dated before its predecessor in the
-    same stream counts from the predecessor's time. For histories whose streams are dated in
-    order (every command the application accepts in the normal way) this is ``occurred_at``."""
+    that on a record whose events happen in order (``in_order``) nothing happens before the
+    event it follows there: an event dated before its predecessor on the same record (a typing
+    slip) counts from the predecessor's time, so that a fold can replay the record. Wherever a
+    record's events are dated in order (as the demonstration's and every ordinary use's are)
+    this is ``occurred_at``."""
     latest: dict[str, datetime] = {}
     out: dict[int, datetime] = {}
     for e in sorted(events, key=lambda e: e.position):  # a stream's versions in log order
         at = aware(e.occurred_at)
-        before = latest.get(e.stream)
-        if before is not None and before > at:
-            at = before
-        latest[e.stream] = out[e.position] = at
+        if in_order(e.stream):
+            before = latest.get(e.stream)
+            if before is not None and before > at:
+                at = before
+            latest[e.stream] = at
+        out[e.position] = at
     return out
 
 
 def happened_order(events: Iterable[StoredEvent]) -> list[StoredEvent]:
     """In the order things happened (``happened_times``), ties (the same instant) by log
-    position: each stream's events stay in version order, so a fold can replay them."""
+    position: each record's events stay in version order, so a fold can replay them."""
     listed = list(events)
     times = happened_times(listed)
     return sorted(listed, key=lambda e: (times[e.position], e.position))
