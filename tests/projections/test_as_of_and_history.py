@@ -150,8 +150,13 @@ def test_as_it_happened_counts_a_late_entry_from_when_it_happened(casework) -> N
     assert then.as_happened_at == day and then.as_known_at is None
     assert provider_view(casework, pid, happened_at=T0 + timedelta(days=5)).escalation_stage == "monitoring"
     assert provider_view(casework, pid, happened_at=T0 - timedelta(days=1)) is None
-    placement = {c.number: c.rag for c in risk_matrix(casework, pid, happened_at=day).criteria}
+    matrix = risk_matrix(casework, pid, happened_at=day)
+    placement = {c.number: c.rag for c in matrix.criteria}
     assert placement[10] == "amber" and placement[9] == "red"
+    # Finding: the page showed "escalation stage contract_suspension": words, not identifiers.
+    why = {c.number: c.basis for c in matrix.criteria}
+    assert why[10] == "escalation stage: requirement to improve" and why[1] == "CQC rating unknown"
+    assert not any("_" in c.basis for c in matrix.criteria)
     timeline = history(casework, pid, happened_at=day)
     assert [e.type for e in timeline.events][-1] == "RiskAssessed"
     assert all(e.recorded_late for e in timeline.events)

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment
 
-from casework.projections.narrative import LABELS, event_label, label
+from casework.projections.words import LABELS, event_label, label
 
 LOCAL = ZoneInfo("Europe/London")
 
