@@ -113,8 +113,11 @@ def test_history_prints_a_providers_events_oldest_first_and_exits_1_when_unknown
     as_json = casework(store, "history", pid, "--json")
     assert as_json.returncode == 0
     document = json.loads(as_json.stdout)
-    positions = [e["position"] for e in document["events"]]
-    assert positions == sorted(positions) and document["verified"] is True
+    happened = [e["occurred_at"] for e in document["events"]]  # in the order things happened
+    assert happened == sorted(happened) and document["verified"] is True
+    recorded = json.loads(casework(store, "history", pid, "--json", "--order", "recorded").stdout)
+    positions = [e["position"] for e in recorded["events"]]
+    assert positions == sorted(positions)
     before_import = casework(store, "history", pid, "--as-of", "2000-01-01T00:00:00+00:00", "--json")
     assert before_import.returncode in (0, 1)
     if before_import.returncode == 0:

@@ -46,10 +46,11 @@ def store_with_a_provider(tmp_path_factory) -> tuple[Path, str]:
     return db, pid
 
 
-# Each form given, and the instant in UTC it must mean.
+# Each form given, and the instant in UTC it must mean. ``history --as-of`` asks for the state of
+# things on a day, so a bare date is the END of that day (everything on it counts).
 AS_OF = {
-    "2018-09-01": "2018-08-31T23:00:00+00:00",  # midnight in England, in summer time
-    "2018-12-01": "2018-12-01T00:00:00+00:00",  # and in winter
+    "2018-09-01": "2018-09-01T22:59:59.999999+00:00",  # the end of the day in England, summer
+    "2018-12-01": "2018-12-01T23:59:59.999999+00:00",  # and in winter
     "2018-09-01T10:00": "2018-09-01T09:00:00+00:00",  # England's wall-clock time
     "2018-09-01T10:00+01:00": "2018-09-01T09:00:00+00:00",
     "2018-09-01T09:00Z": "2018-09-01T09:00:00+00:00",
@@ -62,6 +63,9 @@ def test_history_as_of_reads_a_date_or_time_in_england_unless_it_has_an_offset(s
         answer = casework(db, "history", pid, "--as-of", given, "--json")
         assert answer.returncode == 0, answer.stderr
         assert json.loads(answer.stdout)["as_of"] == meant, given
+        assert json.loads(answer.stdout)["as_happened_at"] == meant, given
+        known = casework(db, "history", pid, "--as-known-at", given, "--json")
+        assert json.loads(known.stdout)["as_known_at"] == meant, given
 
 
 def test_deadlines_run_now_accepts_the_same_forms_with_the_same_meaning(store_with_a_provider):

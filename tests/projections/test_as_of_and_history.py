@@ -64,7 +64,12 @@ def test_history_lists_records_visits_plans_and_sanctions_in_one_ordered_verifie
     assert found.verified and found.broken is None
     prefixes = [e.stream.rsplit("-", 5)[0] for e in found.events]
     assert {"provider", "intelligence", "visit", "action-plan", "escalation"} <= set(prefixes)
-    assert [e.position for e in found.events] == sorted(e.position for e in found.events)
+    # In the order things happened (the visit was planned a week before the record came in);
+    # recording order on request.
+    assert [e.occurred_at for e in found.events] == sorted(e.occurred_at for e in found.events)
+    assert [e.position for e in found.events] != sorted(e.position for e in found.events)
+    recorded = history(casework, pid, order="recorded")
+    assert [e.position for e in recorded.events] == sorted(e.position for e in found.events)
     assert all(e.hash and e.actor == "amy" for e in found.events)
     logged = next(e for e in found.events if e.type == "IntelligenceLogged")
     assert logged.has_restricted_data
@@ -92,10 +97,17 @@ def test_casework_history_prints_json_hides_sealed_data_and_exits_1_for_unknown(
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout)
     assert document["verified"] is True
-    assert [e["type"] for e in document["events"]][0] == "ProviderRegistered"
+    assert [e["type"] for e in document["events"]][0] == "VisitPlanned"  # planned before T0
+    recorded = json.loads(casework_cli(database_url, "history", pid, "--json", "--order", "recorded").stdout)
+    assert [e["type"] for e in recorded["events"]][0] == "ProviderRegistered"
     assert "c2VjcmV0" not in result.stdout
+    sealed = next(e for e in casework.store.read_history(pid) if e.type == "IntelligenceLogged")
+    assert sealed.data["whistleblower"]["person_id"] not in result.stdout  # nor whose key it is
     text = casework_cli(database_url, "history", pid)
     assert "sealed personal data is recorded here and not shown" in text.stdout
+    # Sentences, not data: names instead of ids, no booleans or JSON.
+    assert "amy registered Rose Court" in text.stdout and "whistleblower: (name restricted)" in text.stdout
+    assert "{" not in text.stdout and "False" not in text.stdout
     assert "chain: verified" in text.stdout
     as_of = (casework.clock.now() - timedelta(days=3650)).astimezone(UTC).isoformat()
     assert casework_cli(database_url, "history", pid, "--as-of", as_of, "--json").returncode == 0
@@ -119,3 +131,66 @@ def test_recorded_times_are_what_as_of_compares(casework) -> None:
     casework.clock.set(datetime(2026, 3, 2, 9, tzinfo=UTC))
     pid = r.provider(at=T0)
     assert provider_view(casework, pid, as_of=T0 + timedelta(days=1)) is None
+
+
+# ----------------------------------------------------------------------------- issue 19
+def test_as_it_happened_counts_a_late_entry_from_when_it_happened(casework) -> None:
+    # Finding: "as of" went by recording time only, so a history recorded in one day (the
+    # demonstration's) showed "Nothing had been recorded" for any date before that day.
+    r = Recorder(casework.store)
+    casework.clock.set(T0 + timedelta(days=60))  # everything recorded on day 60
+    pid = r.provider(at=T0)
+    r.escalate(pid, "requirement_to_improve", T0 + timedelta(days=10))
+    r.record(pid, T0 + timedelta(days=20), risk="high", action_required=True)
+    r.escalate(pid, "contract_suspension", T0 + timedelta(days=30), from_stage="requirement_to_improve")
+    day = T0 + timedelta(days=25)
+    assert provider_view(casework, pid, as_of=day) is None  # as known then: nothing yet
+    then = provider_view(casework, pid, happened_at=day)
+    assert (then.escalation_stage, then.open_intelligence) == ("requirement_to_improve", 1)
+    assert then.as_happened_at == day and then.as_known_at is None
+    assert provider_view(casework, pid, happened_at=T0 + timedelta(days=5)).escalation_stage == "monitoring"
+    assert provider_view(casework, pid, happened_at=T0 - timedelta(days=1)) is None
+    matrix = risk_matrix(casework, pid, happened_at=day)
+    placement = {c.number: c.rag for c in matrix.criteria}
+    assert placement[10] == "amber" and placement[9] == "red"
+    # Finding: the page showed "escalation stage contract_suspension": words, not identifiers.
+    why = {c.number: c.basis for c in matrix.criteria}
+    assert why[10] == "escalation stage: requirement to improve" and why[1] == "CQC rating unknown"
+    assert not any("_" in c.basis for c in matrix.criteria)
+    timeline = history(casework, pid, happened_at=day)
+    assert [e.type for e in timeline.events][-1] == "RiskAssessed"
+    assert all(e.recorded_late for e in timeline.events)
+
+
+def test_both_times_together_what_was_on_record_then_about_an_earlier_day(casework) -> None:
+    r = Recorder(casework.store)
+    casework.clock.set(T0)
+    pid = r.provider(at=T0)
+    casework.clock.set(T0 + timedelta(days=12))
+    r.escalate(pid, "requirement_to_improve", T0 + timedelta(days=10))
+    casework.clock.set(T0 + timedelta(days=40))
+    r.record(pid, T0 + timedelta(days=9))  # happened day 9, written up on day 40
+    before, after = T0 + timedelta(days=11), T0 + timedelta(days=41)
+    known_then = provider_view(casework, pid, happened_at=before, known_at=T0 + timedelta(days=20))
+    assert (known_then.escalation_stage, known_then.open_intelligence) == ("requirement_to_improve", 0)
+    known_now = provider_view(casework, pid, happened_at=before, known_at=after)
+    assert known_now.open_intelligence == 1
+    entries = history(casework, pid, happened_at=before, known_at=T0 + timedelta(days=20)).events
+    assert [e.type for e in entries] == ["ProviderRegistered", "RequirementToImproveIssued"]
+    assert [e.recorded_late for e in entries] == [False, True]
+
+
+def test_an_event_dated_before_the_one_it_follows_counts_from_its_predecessor(casework) -> None:
+    # A stream replays in version order: an allocation typed with a date before the record was
+    # logged is not counted (nor folded) before the logging.
+    r = Recorder(casework.store)
+    casework.clock.set(T0 + timedelta(days=30))
+    pid = r.provider(at=T0)
+    rid = r.record(pid, T0 + timedelta(days=10))
+    from casework.events.intelligence import IntelligenceAllocated
+    r.add(f"intelligence-{rid}", pid, IntelligenceAllocated(record_id=rid, officer="bilal"),
+          T0 + timedelta(days=5))
+    assert provider_view(casework, pid, happened_at=T0 + timedelta(days=7)).open_intelligence == 0
+    assert provider_view(casework, pid, happened_at=T0 + timedelta(days=11)).open_intelligence == 1
+    types = [e.type for e in history(casework, pid).events]
+    assert types.index("IntelligenceLogged") < types.index("IntelligenceAllocated")

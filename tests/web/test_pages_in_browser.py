@@ -78,7 +78,8 @@ def test_a_record_is_logged_then_allocated_assessed_actioned_and_closed_from_the
 
     page.goto(f"/intelligence/{record_id}")
     expect(page.locator("h1")).to_have_text("Intelligence record")
-    expect(page.get_by_text("A. Carer")).to_be_visible()  # a manager sees the whistleblower
+    expect(page.locator("dd", has_text="A. Carer")).to_be_visible()  # a manager sees the whistleblower
+    expect(page.locator(".timeline")).to_contain_text("whistleblower: A. Carer")  # and in its history
     expect(page.locator(".timeline li")).to_have_count(5)
     screenshot(page, "record")
 
@@ -122,22 +123,24 @@ def test_the_timeline_filters_by_kind_and_the_as_of_view_shows_the_provider_as_i
     page.goto(f"/providers/{provider_id}")
     expect(page.locator("#escalation-stage")).to_have_text("Requirement to improve")
     expect(page.locator("#timeline-events > li")).to_have_count(2)
-    expect(page.locator("#timeline-events > li").first).to_contain_text("Requirement to improve issued")
+    expect(page.locator("#timeline-events > li").first).to_contain_text(
+        "Contract escalated from monitoring to requirement to improve: Safeguarding concerns")
     page.get_by_label("Order").select_option("oldest")
-    expect(page.locator("#timeline-events > li").first).to_contain_text("Provider registered")
+    expect(page.locator("#timeline-events > li").first).to_contain_text("manny registered Cedar Court")
     page.get_by_label("Show", exact=True).select_option("escalation")
     expect(page.locator("#timeline-events > li")).to_have_count(1)
     expect(page.locator("#timeline-count")).to_contain_text("1 event")
     screenshot(page, "provider-timeline")
 
     ten_days_ago = (live.clock.now() - timedelta(days=10)).date().isoformat()
-    page.get_by_label("Show as it stood on").fill(ten_days_ago)
+    page.get_by_label("As it happened on").fill(ten_days_ago)
     page.get_by_role("button", name="Show", exact=True).click()
     expect(page.locator("#as-of-banner")).to_be_visible()
     expect(page.locator("#escalation-stage")).to_have_text("Monitoring")
     page.get_by_label("Show", exact=True).select_option("")  # everything recorded by then
     expect(page.locator("#timeline-count")).to_contain_text("1 event,")
     expect(page.locator("#timeline-events > li")).to_contain_text(["Provider registered"])
+    expect(page.locator("#timeline-events > li")).to_contain_text(["manny registered Cedar Court"])
     expect(page.locator("#as-of-banner")).to_be_visible()  # the filter keeps the date
     # An auditor is offered nothing to change, now or then.
     assert page.locator("form[method=post] button").all_inner_texts() == ["Sign out"]
@@ -163,3 +166,41 @@ def test_the_dashboard_shows_the_demo_years_figures_as_charts_and_tables(demo_pa
     page.set_viewport_size({"width": 820, "height": 1180})  # a tablet, portrait
     expect(page.locator("canvas[data-drawn=true]")).to_have_count(7)
     screenshot(page, "dashboard-tablet", full_page=False)
+
+
+def test_the_demo_provider_page_as_it_happened_on_1_sep_2018_shows_that_days_stage(
+    demo_page, demo_live
+) -> None:
+    # Issue 19: "as of" any day of the demonstration year showed "Nothing had been recorded".
+    from casework.projections.provider_view import list_providers
+
+    page = demo_page
+    [suspended] = list_providers(demo_live.cw, stage="contract_suspension")
+    sign_in(page, demo_live, "audrey")
+    page.goto(f"/providers/{suspended.id}")
+    expect(page.locator("#escalation-stage")).to_have_text("Contract suspension")
+    page.get_by_label("As it happened on").fill("2018-09-01")
+    page.get_by_role("button", name="Show", exact=True).click()
+    expect(page.locator("#as-happened-banner")).to_contain_text("As it happened at the end of Sat 1 Sep 2018")
+    expect(page.locator("#escalation-stage")).to_have_text("Monitoring")
+    expect(page.locator("h1")).to_have_text(suspended.name)
+    # The timeline reads in sentences, in the order things happened, each marked as recorded
+    # late (the demonstration was written in one day, long after).
+    first = page.locator("#timeline-events > li").first
+    expect(first.locator(".tag--late")).to_contain_text("recorded late")
+    timeline = page.locator("#timeline-events").inner_text()
+    for raw in ("{", "True", "False", "None", "Scores", "Announced"):
+        assert raw not in timeline, raw
+    screenshot(page, "provider-as-it-happened-2018-09-01")
+
+    page.get_by_label("As it happened on").fill("2018-09-03")
+    page.get_by_role("button", name="Show", exact=True).click()
+    expect(page.locator("#escalation-stage")).to_have_text("Requirement to improve")
+    # As known on the same day: nothing had been recorded yet.
+    page.get_by_label("As it happened on").fill("")
+    page.get_by_label("As known on").fill("2018-09-01")
+    page.get_by_role("button", name="Show", exact=True).click()
+    expect(page.locator("#as-known-banner")).to_be_visible()
+    expect(page.locator("#nothing-then")).to_have_text(
+        "Nothing had been recorded about this provider by then.")
+    screenshot(page, "provider-as-known-2018-09-01")

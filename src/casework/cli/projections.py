@@ -19,11 +19,20 @@ from rich.progress import (
 )
 
 from casework.bootstrap import bootstrap
-from casework.cli.instants import parse_instant
+from casework.cli.instants import parse_day_end
 from casework.cli.terminal import say, say_document
 from casework.logs import configure_logging, error_text
 from casework.projections.halts import ProjectionHalted
 from casework.projections.history import ProviderHistory, history
+from casework.projections.narrative import (
+    Link,
+    Names,
+    day,
+    describe,
+    moment,
+    names_for,
+    score_words,
+)
 from casework.settings import load_settings
 
 
@@ -82,20 +91,35 @@ def rebuild(
     say(f"done in {elapsed:.2f}s{rate}")
 
 
-def _print_text(found: ProviderHistory) -> None:
-    when = f" as of {found.as_of.isoformat()}" if found.as_of else ""
-    say(f"History of provider {found.provider_id}{when}: {len(found.events)} events "
-               f"in {len(found.streams)} streams")
+def _title(found: ProviderHistory, names: Names) -> str:
+    link = names.provider(found.provider_id)
+    name = link.text if isinstance(link, Link) and link.text != "a provider" else None
+    who = f"{name} (provider {found.provider_id})" if name else f"provider {found.provider_id}"
+    cuts = []
+    if found.as_happened_at:
+        cuts.append(f"as it happened at {moment(found.as_happened_at)}")
+    if found.as_known_at:
+        cuts.append(f"as known at {moment(found.as_known_at)}")
+    when = f" {', '.join(cuts)}" if cuts else ""
+    order = ("in the order things happened" if found.order == "happened"
+             else "in the order they were recorded")
+    return (f"History of {who}{when}: {len(found.events)} events in {len(found.streams)} streams, "
+            f"{order}")
+
+
+def _print_text(found: ProviderHistory, names: Names) -> None:
+    say(_title(found, names))
     for e in found.events:
         say("")
-        say(f"#{e.position}  {e.type}  {e.stream} v{e.version}  by {e.actor or '-'}")
-        say(f"    occurred {e.occurred_at.isoformat()}  recorded {e.recorded_at.isoformat()}")
+        say(f"{moment(e.occurred_at)}  {describe(e, names).text}")
+        by = f"by {names.person(e.actor)}"
+        late = f"recorded late: {day(e.recorded_at)} · " if e.recorded_late else ""
+        say(f"    {late}{by} · {e.type} · {e.stream} v{e.version} · #{e.position}")
         if e.reason:
             say(f"    reason   {e.reason}")
-        say(f"    data     {json.dumps(e.data, sort_keys=True, default=str)}")
         if e.has_restricted_data:
-            say("    note     sealed personal data is recorded here and not shown")
-        say(f"    hash     {e.hash}")
+            say("    note: sealed personal data is recorded here and not shown")
+        say(f"    hash {e.hash}")
     say("")
     if found.verified:
         say(f"chain: verified ({len(found.streams)} streams, each from its first event)")
@@ -106,22 +130,38 @@ def _print_text(found: ProviderHistory) -> None:
 def history_command(
     provider_id: str = typer.Argument(..., help="The provider's id."),
     as_of: datetime | None = typer.Option(
-        None, "--as-of", parser=parse_instant, metavar="WHEN",
-        help="Only what had been recorded by this instant. A date means the start of that day "
-             "in England, a time without offset is England's (2018-09-01T10:00).",
+        None, "--as-of", "--as-happened-at", parser=parse_day_end, metavar="WHEN",
+        help="As it happened at WHEN: everything that had happened by then, whenever it was "
+             "recorded. A date means the end of that day in England (everything on that day "
+             "counts); a time without offset is England's (2018-09-01T10:00).",
+    ),
+    as_known_at: datetime | None = typer.Option(
+        None, "--as-known-at", parser=parse_day_end, metavar="WHEN",
+        help="As known at WHEN: only what had been recorded by then (what Casework knew). Same "
+             "forms as --as-of; both together: the world at --as-of as recorded by --as-known-at.",
+    ),
+    order: str = typer.Option(
+        "happened", "--order", metavar="ORDER",
+        help="happened (default): in the order things happened; recorded: in the order they "
+             "were recorded (log position).",
     ),
     as_json: bool = typer.Option(False, "--json", help="One JSON document instead of text."),
 ) -> None:
-    """A provider's whole history, oldest first: the auditor's replay.
+    """A provider's whole history, in the order things happened: the auditor's replay.
 
-    Every event of its records, visits, plans and sanctions, with when it happened, when it was
-    recorded, who did it, its data and its hash, and whether the chain verifies. Restricted
-    personal data shows as sealed. Exit 1 for an unknown provider."""
+    Every event of its records, visits, plans and sanctions as a sentence, with when it
+    happened, when it was recorded (where later), who did it, and its hash; and whether the
+    chain verifies. Restricted personal data shows as sealed. Exit 1 for an unknown provider."""
+    if order not in ("happened", "recorded"):
+        say(f"--order: {order!r} is not happened or recorded", err=True)
+        raise typer.Exit(2)
     settings = load_settings()
     configure_logging(settings.log_level)
     cw = bootstrap(settings)
     try:
-        found = history(cw, provider_id, as_of)
+        found = history(cw, provider_id, happened_at=as_of, known_at=as_known_at,
+                        order="happened" if order == "happened" else "recorded")
+        names = names_for(found.events, score=score_words(cw.frameworks)) if found else Names()
     finally:
         cw.close()
     if found is None:
@@ -130,15 +170,23 @@ def history_command(
     if as_json:
         document = {
             "provider_id": found.provider_id,
-            "as_of": found.as_of.isoformat() if found.as_of else None,
+            # ``as_of`` names the as-it-happened instant here, as ``--as-of`` does.
+            "as_of": iso_or_none(found.as_happened_at),
+            "as_happened_at": iso_or_none(found.as_happened_at),
+            "as_known_at": iso_or_none(found.as_known_at),
+            "order": found.order,
             "verified": found.verified,
             "broken": found.broken,
             "streams": found.streams,
-            "events": [e.to_json() for e in found.events],
+            "events": [{**e.to_json(), "sentence": describe(e, names).text} for e in found.events],
         }
         say_document(json.dumps(document, indent=2, default=str) + "\n")
         return
-    _print_text(found)
+    _print_text(found, names)
+
+
+def iso_or_none(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
 
 
 __all__ = ["history_command", "rebuild"]

@@ -2,13 +2,18 @@
 
 Queries (``source`` is a Connection, an Engine or the Casework container):
 
-    provider_view(source, provider_id, as_of=None) -> ProviderView | None
+    provider_view(source, provider_id, happened_at=None, known_at=None) -> ProviderView | None
     list_providers(source, q=None, service_type=None, stage=None, rag=None, sort="risk")
-    risk_matrix(source, provider_id, as_of=None) -> RiskMatrix | None   (ten criteria, score)
+    risk_matrix(source, provider_id, happened_at=None, known_at=None) -> RiskMatrix | None
     ranked_providers(source) -> list[ProviderView]                      (visit planning order)
     triage_inbox(source, TriageFilters(...) | state=, provider_id=, assigned_to=, overdue=)
     statistics(source, from_date, to_date) -> Statistics
-    history(source, provider_id, as_of=None) -> ProviderHistory | None  (the auditor's replay)
+    history(source, provider_id, happened_at=None, known_at=None, order="happened")
+        -> ProviderHistory | None                                       (the auditor's replay)
+
+``happened_at``: as it happened at that instant (events that occurred by then, whenever
+recorded); ``known_at``: as known at it (events recorded by then; ``as_of`` is its older name);
+both together or neither (now). ``narrative.describe(entry, names)`` words each history entry.
 
 The runner over them is built by ``casework.bootstrap`` (``read_models`` lists every one).
 """

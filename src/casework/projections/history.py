@@ -1,9 +1,13 @@
 """The auditor's replay: a provider's whole history across all its streams, oldest first.
 
 Each entry has both times (``occurred_at``: when it happened in the world; ``recorded_at``: when
-the system learnt it), the actor and reason, the data and the hash. ``verified`` says whether
-every stream in the history passes ``casework verify``'s checks, from each stream's first event,
-over the text exactly as stored (``verify_streams``).
+the system learnt it), the actor and reason, the data and the hash. The history is in the order
+things happened (``order="happened"``, the default) or in the order they were recorded
+(``order="recorded"``: log position); ``recorded_late`` marks an entry recorded on a later day
+than it happened. It can be cut *as it happened at* one instant and/or *as known at* another
+(docs/auditing.md); ``casework.projections.narrative`` turns each entry into a sentence.
+``verified`` says whether every stream in the history passes ``casework verify``'s checks, from
+each stream's first event, over the text exactly as stored (``verify_streams``).
 
 Restricted personal data (a whistleblower's identity, an adult at risk's name) is sealed in the
 log; the replay never shows the ciphertext or its key id, only that sealed data is there:
@@ -16,15 +20,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from casework.events.hashing import GENESIS, iso
 from casework.events.schema import events as T
+from casework.events.store import StoredEvent
 from casework.events.store.heads import Head
+from casework.events.store.reading import Order
 from casework.events.store.rows import COLUMNS
 from casework.events.store.verify import BrokenLink, link_problem
-from casework.projections.sources import connect, store_of
+from casework.projections.sources import connect, local_date, store_of
 
 SEALED = {"restricted": "sealed personal data, not shown"}
 
@@ -44,6 +50,12 @@ class HistoryEntry(BaseModel):
     data: dict[str, Any]
     has_restricted_data: bool
     hash: str
+    # Recorded on a later (council-local) day than it happened: a late entry.
+    recorded_late: bool = False
+    # The ids of the people whose restricted data is sealed in it, in the order they appear
+    # (their names are shown only to roles that may see them: narrative.Names.revealed).
+    # Never serialised (officers and auditors do not see person ids; docs/security.md).
+    sealed_people: list[str] = Field(default_factory=list, exclude=True)
 
     def to_json(self) -> dict[str, Any]:
         out = self.model_dump(mode="json")
@@ -55,11 +67,14 @@ class ProviderHistory(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     provider_id: str
-    as_of: datetime | None
+    as_of: datetime | None  # as known at (its older name)
     events: list[HistoryEntry]
     streams: list[str]
     verified: bool
     broken: str | None  # the first event whose chain does not recompute
+    as_happened_at: datetime | None = None
+    as_known_at: datetime | None = None
+    order: Order = "happened"
 
 
 def redact(value: Any) -> tuple[Any, bool]:
@@ -77,6 +92,22 @@ def redact(value: Any) -> tuple[Any, bool]:
         pairs = [redact(item) for item in value]
         return [p[0] for p in pairs], any(p[1] for p in pairs)
     return value, False
+
+
+def sealed_people(value: Any) -> list[str]:
+    """The person ids of every sealed person in ``value``, in document order."""
+    if isinstance(value, dict):
+        if "ciphertext" in value:
+            return [str(value["person_id"])] if value.get("person_id") else []
+        return [p for item in value.values() for p in sealed_people(item)]
+    if isinstance(value, list):
+        return [p for item in value for p in sealed_people(item)]
+    return []
+
+
+def late(occurred_at: datetime, recorded_at: datetime) -> bool:
+    """Recorded on a later council-local day than it happened."""
+    return local_date(recorded_at) > local_date(occurred_at)
 
 
 def verify_streams(source: Any, streams: list[str]) -> str | None:
@@ -101,25 +132,43 @@ def verify_streams(source: Any, streams: list[str]) -> str | None:
     return None
 
 
-def history(source: Any, provider_id: str, as_of: datetime | None = None) -> ProviderHistory | None:
-    """Everything recorded about a provider (up to ``as_of``, by recorded time), oldest first;
-    None when nothing at all is recorded about it."""
+def entry_of(e: StoredEvent) -> HistoryEntry:
+    """A stored event as a history entry: sealed people redacted (their ids kept apart)."""
+    data, sealed = redact(e.data)
+    return HistoryEntry(
+        position=e.position, event_id=e.event_id, stream=e.stream, version=e.version,
+        type=e.type, occurred_at=e.occurred_at, recorded_at=e.recorded_at, actor=e.actor,
+        reason=e.metadata.get("reason"), data=data, has_restricted_data=sealed, hash=e.hash,
+        recorded_late=late(e.occurred_at, e.recorded_at), sealed_people=sealed_people(e.data),
+    )
+
+
+def history(
+    source: Any,
+    provider_id: str,
+    as_of: datetime | None = None,
+    *,
+    happened_at: datetime | None = None,
+    known_at: datetime | None = None,
+    order: Order = "happened",
+) -> ProviderHistory | None:
+    """Everything recorded about a provider: as it happened at ``happened_at`` (what had
+    happened by then, recorded early or late) and/or as known at ``known_at`` (what had been
+    recorded by then; ``as_of`` is its older name), in ``order``; None when nothing at all is
+    recorded about it."""
     store = store_of(source)
-    events = store.read_history(provider_id, as_of)
-    if not events and (as_of is None or not store.read_history(provider_id)):
+    known = known_at or as_of
+    events = store.read_history(provider_id, known, happened_at=happened_at, order=order)
+    cut = known is not None or happened_at is not None
+    if not events and (not cut or not store.read_history(provider_id)):
         return None
     streams = sorted({e.stream for e in events})
     broken = verify_streams(store.engine, streams)
-    entries = []
-    for e in events:
-        data, sealed = redact(e.data)
-        entries.append(HistoryEntry(
-            position=e.position, event_id=e.event_id, stream=e.stream, version=e.version,
-            type=e.type, occurred_at=e.occurred_at, recorded_at=e.recorded_at, actor=e.actor,
-            reason=e.metadata.get("reason"), data=data, has_restricted_data=sealed, hash=e.hash,
-        ))
-    return ProviderHistory(provider_id=provider_id, as_of=as_of, events=entries, streams=streams,
-                           verified=broken is None, broken=broken)
+    entries = [entry_of(e) for e in events]
+    return ProviderHistory(provider_id=provider_id, as_of=known, events=entries, streams=streams,
+                           verified=broken is None, broken=broken, as_happened_at=happened_at,
+                           as_known_at=known, order=order)
 
 
-__all__ = ["HistoryEntry", "ProviderHistory", "history", "redact", "verify_streams"]
+__all__ = ["HistoryEntry", "ProviderHistory", "entry_of", "history", "late", "redact", "sealed_people",
+           "verify_streams"]

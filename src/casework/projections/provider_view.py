@@ -6,11 +6,17 @@ in position order) into a plain dict. The read model keeps that dict per provide
 into the ``ProviderView`` the API returns. Facts that depend on the day (overdue items, the risk
 score, the next full monitoring due) are computed when read, so they are never stale.
 
-Time travel: ``provider_view(source, id, as_of=t)`` folds ``store.read_history(id, as_of=t)``
-with the same fold: the provider as the system knew it at ``t``, by *recorded* time. An event
-recorded after ``t`` but back-dated (``occurred_at`` before ``t``) is not in that view, because
-the system did not know it then; ``GET /providers/{id}/history`` shows both times of each event,
-so the back-dating is visible there.
+Two times (docs/auditing.md): ``provider_view(source, id, happened_at=t1, known_at=t2)`` folds
+the provider's history with the same fold.
+
+- *As it happened at* ``t1``: every event that had happened by ``t1`` (``occurred_at``), whenever
+  it was recorded, folded in the order things happened (``happened_order``). A visit written up a
+  week late counts from the day of the visit.
+- *As known at* ``t2``: only what had been recorded by ``t2`` (``recorded_at``), in log order: the
+  page as the system showed it then. ``as_of`` is the older name of ``known_at``.
+
+Both together: what the record held at ``t2`` about the world at ``t1``. The day a view is
+computed for (overdue items, the risk matrix) is ``t1``, else ``t2``, else today.
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ from casework.domain.visits import VISIT_ACTION_OF_TYPE, VISIT_LIFECYCLE
 from casework.events.provider_failure import FailureOutcome
 from casework.events.sanctions import SanctionStage
 from casework.events.store import StoredEvent
+from casework.events.store.reading import Order
 from casework.projections.base import read_models
 from casework.projections.fold import PartitionedFold, State, current_data
 from casework.projections.risk_matrix import (
@@ -293,8 +300,8 @@ def fold(state: State | None, event: StoredEvent) -> State:
     handler = HANDLERS.get(event.type)
     if handler is not None:
         handler(state, current_data(event), event)
-    if event.stream == f"provider-{provider_id}":
-        state["version"] = event.version
+    if event.stream == f"provider-{provider_id}":  # the latest version, in whatever order folded
+        state["version"] = max(state["version"], event.version)
     return state
 
 
@@ -338,7 +345,9 @@ class ProviderView(BaseModel):
     next_full_monitoring_planned: bool
     version: int  # of the provider's own stream (for expected_version)
     escalation_version: int  # of its escalation stream
-    as_of: datetime | None = None
+    as_of: datetime | None = None  # the as-known-at instant (its older name), if any
+    as_happened_at: datetime | None = None
+    as_known_at: datetime | None = None
 
 
 def _d(value: str | None) -> date | None:
@@ -355,8 +364,11 @@ def next_full_monitoring(state: State, score: int) -> tuple[date | None, bool]:
     return last + timedelta(days=monitoring_interval_days(score)), False
 
 
-def view_of(state: State, now: datetime, as_of: datetime | None = None) -> ProviderView:
-    """The view of a folded state on the day of ``now`` (overdue items, risk score)."""
+def view_of(
+    state: State, now: datetime, as_of: datetime | None = None, *, happened_at: datetime | None = None
+) -> ProviderView:
+    """The view of a folded state on the day of ``now`` (overdue items, risk score); ``as_of``
+    and ``happened_at`` are the times it was folded for, shown with it."""
     today = local_date(now)
     matrix = assess(state["id"], state, today)
     upcoming, planned = next_full_monitoring(state, matrix.score)
@@ -375,6 +387,7 @@ def view_of(state: State, now: datetime, as_of: datetime | None = None) -> Provi
         last_full_monitoring=_d(state["last_full_monitoring"]),
         next_full_monitoring=upcoming, next_full_monitoring_planned=planned,
         version=state["version"], escalation_version=state["escalation_version"], as_of=as_of,
+        as_happened_at=happened_at, as_known_at=as_of,
     )
 
 
@@ -414,34 +427,61 @@ PROJECTION = ProviderViewProjection()
 
 
 # ----------------------------------------------------------------------------- queries
-def provider_state(source: Any, provider_id: str, as_of: datetime | None = None) -> State | None:
-    """The folded state: from the read model, or (``as_of``) from the history up to then."""
-    if as_of is not None:
-        return fold_history(store_of(source).read_history(provider_id, as_of))
-    with connect(source) as conn:
-        found = PROJECTION.load(conn, [provider_id])
-    return found.get(provider_id)
+def provider_state(
+    source: Any,
+    provider_id: str,
+    as_of: datetime | None = None,
+    *,
+    happened_at: datetime | None = None,
+    known_at: datetime | None = None,
+) -> State | None:
+    """The folded state: from the read model (now), or from the provider's history as it
+    happened at ``happened_at`` and/or as known at ``known_at`` (``as_of``: its older name)."""
+    known = known_at or as_of
+    if known is None and happened_at is None:
+        with connect(source) as conn:
+            found = PROJECTION.load(conn, [provider_id])
+        return found.get(provider_id)
+    order: Order = "happened" if happened_at is not None else "recorded"
+    return fold_history(
+        store_of(source).read_history(provider_id, known, happened_at=happened_at, order=order)
+    )
 
 
 def provider_view(
-    source: Any, provider_id: str, as_of: datetime | None = None, *, now: datetime | None = None
+    source: Any,
+    provider_id: str,
+    as_of: datetime | None = None,
+    *,
+    now: datetime | None = None,
+    happened_at: datetime | None = None,
+    known_at: datetime | None = None,
 ) -> ProviderView | None:
-    """A provider's current view, or as it stood at ``as_of`` (by recorded time); None when
-    nothing is recorded about it (then, for ``as_of``)."""
-    state = provider_state(source, provider_id, as_of)
+    """A provider's current view, or as it happened at ``happened_at`` and/or as known at
+    ``known_at`` (``as_of``: its older name); None when nothing is recorded about it (then)."""
+    known = known_at or as_of
+    state = provider_state(source, provider_id, happened_at=happened_at, known_at=known)
     if state is None:
         return None
-    return view_of(state, as_of or now_of(source, now), as_of)
+    return view_of(state, happened_at or known or now_of(source, now), known, happened_at=happened_at)
 
 
 def risk_matrix(
-    source: Any, provider_id: str, as_of: datetime | None = None, *, now: datetime | None = None
+    source: Any,
+    provider_id: str,
+    as_of: datetime | None = None,
+    *,
+    now: datetime | None = None,
+    happened_at: datetime | None = None,
+    known_at: datetime | None = None,
 ) -> RiskMatrix | None:
-    """The ten criteria of a provider's risk matrix (today, or as it stood at ``as_of``)."""
-    state = provider_state(source, provider_id, as_of)
+    """The ten criteria of a provider's risk matrix: today, or as it happened at
+    ``happened_at`` and/or as known at ``known_at`` (``as_of``: its older name)."""
+    known = known_at or as_of
+    state = provider_state(source, provider_id, happened_at=happened_at, known_at=known)
     if state is None:
         return None
-    return assess(provider_id, state, local_date(as_of or now_of(source, now)))
+    return assess(provider_id, state, local_date(happened_at or known or now_of(source, now)))
 
 
 def list_providers(

@@ -37,6 +37,7 @@ from casework.domain.intelligence import URGENT_RISKS
 from casework.events.providers import RiskCriterion
 from casework.events.rag import Rag
 from casework.events.sanctions import SanctionStage
+from casework.projections.words import lower
 
 POINTS = {Rag.green: 10, Rag.amber: 5, Rag.red: 0}
 CQC_RAG = {
@@ -112,7 +113,7 @@ def changes_within(state: dict[str, Any], today: date, days: int = 365) -> int:
 def _cqc(state: dict[str, Any], _today: date) -> tuple[Rag, str]:
     rating = state.get("cqc_rating")
     rag = CQC_RAG.get(rating or "", Rag.amber)
-    return rag, f"CQC rating {rating or 'unknown'}"
+    return rag, f"CQC rating {lower(rating) if rating else 'unknown'}"
 
 
 def _changes(state: dict[str, Any], today: date) -> tuple[Rag, str]:
@@ -150,7 +151,7 @@ def _concerns(state: dict[str, Any], _today: date) -> tuple[Rag, str]:
 
 def _placement(state: dict[str, Any], _today: date) -> tuple[Rag, str]:
     stage = state.get("stage", "monitoring")
-    return STAGE_RAG[stage], f"escalation stage {stage}"
+    return STAGE_RAG[stage], f"escalation stage: {lower(stage)}"
 
 
 _DERIVED = {1: _cqc, 2: _changes, 8: _actions, 9: _concerns, 10: _placement}

@@ -2,51 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment
 
+from casework.projections.words import LABELS, event_label, label
+
 LOCAL = ZoneInfo("Europe/London")
-
-# Words that read better than the identifier they come from.
-LABELS = {
-    "cqc": "CQC",
-    "nhs": "NHS / health professional",
-    "health_professional": "Health professional / NHS",
-    "rag": "RAG",
-    "qaf": "QAF",
-    "op": "Older people",
-    "mh": "Mental health",
-    "ld": "Learning disability",
-    "pdsi": "Physical disability and sensory impairment",
-    "final_notice_90_day": "90 day final notice",
-    "cqc_referral": "Referral to CQC",
-    "no_further_action": "No further action",
-    "care_home_nursing": "Care home (nursing)",
-    "care_home_residential": "Care home (residential)",
-    "home_care": "Home care (domiciliary)",
-}
-
-
-def label(value: object) -> str:
-    """``requirement_to_improve`` -> ``Requirement to improve``."""
-    if value is None or value == "":
-        return "—"
-    text = str(getattr(value, "value", value))
-    if text.lower() in LABELS:
-        return LABELS[text.lower()]
-    text = text.replace("_", " ").strip()
-    return text[:1].upper() + text[1:]
-
-
-def event_label(type_name: str) -> str:
-    """``RequirementToImproveIssued`` -> ``Requirement to improve issued``; CQC stays CQC."""
-    words = re.findall(r"[A-Z]+(?=[A-Z][a-z]|$)|[A-Z]?[a-z0-9]+", type_name)
-    acronyms = {"cqc", "nhs", "rag", "qaf"}
-    text = " ".join(w.upper() if w.lower() in acronyms else w.lower() for w in words)
-    return text[:1].upper() + text[1:]
 
 
 def _aware(value: datetime | str) -> datetime:
@@ -102,6 +65,10 @@ def number(value: object) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     return "—" if value is None else str(value)
+
+
+__all__ = ["LABELS", "LOCAL", "age", "datetime_local", "event_label", "install", "iso_date", "label",
+           "number", "when"]
 
 
 def install(env: Environment) -> None:

@@ -20,12 +20,13 @@ from casework.api.schemas.providers import (
     ProviderIn,
     ProviderOut,
     RiskCriterionIn,
+    RiskMatrixOut,
 )
 from casework.api.writes import WriteContext, WriteRoute, runs
 from casework.domain.actors import Actor
 from casework.domain.aggregate import EARLIEST_YEAR, LATEST_YEAR
 from casework.domain.enums import Rag, ServiceType
-from casework.domain.errors import NotFound
+from casework.domain.errors import InvalidInput, NotFound
 from casework.domain.escalation import SanctionStage
 from casework.domain.providers import (
     CloseProvider,
@@ -35,8 +36,9 @@ from casework.domain.providers import (
     UpdateProviderDetails,
 )
 from casework.projections.history import history
+from casework.projections.narrative import describe, names_for, score_words
 from casework.projections.provider_view import list_providers as query_providers
-from casework.projections.provider_view import provider_view
+from casework.projections.provider_view import provider_view, risk_matrix
 
 AS_OF_FORM = (
     f"a date and time with its offset, e.g. 2026-03-02T17:00:00Z, between the years "
@@ -123,29 +125,82 @@ def list_providers(
     return [ProviderOut.model_validate(v, from_attributes=True) for v in views]
 
 
+HAPPENED = (
+    "As it happened at this instant: everything that had happened by then (occurred_at), "
+    f"whenever it was recorded. {AS_OF_FORM}."
+)
+KNOWN = (
+    "As known at this instant: only what had been recorded by then (recorded_at), what "
+    f"Casework knew. {AS_OF_FORM}."
+)
+
+
+def _times(
+    as_happened_at: datetime | None, as_known_at: datetime | None, as_of: datetime | None
+) -> tuple[datetime | None, datetime | None]:
+    """(as it happened at, as known at); ``as_of`` is the older name of ``as_known_at``."""
+    if as_of is not None and as_known_at is not None and as_of != as_known_at:
+        raise InvalidInput("as_of", "as_of is the older name of as_known_at: give one of them")
+    return as_happened_at, as_known_at or as_of
+
+
 @router.get("/{provider_id}", response_model=ProviderOut, responses=READ_ERRORS,
-            summary="A provider's current view, or as it stood at as_of")
+            summary="A provider's current view, or as it happened / as known at an instant")
 def get_provider(
     request: Request,
     provider_id: str,
-    as_of: AsOf | None = Query(None, description=f"What was known then: {AS_OF_FORM}."),
+    as_happened_at: AsOf | None = Query(None, description=HAPPENED),
+    as_known_at: AsOf | None = Query(None, description=KNOWN),
+    as_of: AsOf | None = Query(None, description=f"The older name of as_known_at. {KNOWN}"),
     _: Actor = Depends(current_actor),
 ) -> ProviderOut:
-    view = provider_view(request.app.state.casework, provider_id, as_of)
+    happened, known = _times(as_happened_at, as_known_at, as_of)
+    view = provider_view(request.app.state.casework, provider_id, happened_at=happened, known_at=known)
     if view is None:
         raise NotFound("provider", provider_id)
     return ProviderOut.model_validate(view, from_attributes=True)
 
 
+@router.get("/{provider_id}/risk-matrix", response_model=RiskMatrixOut, responses=READ_ERRORS,
+            summary="A provider's risk matrix today, or as it happened / as known at an instant")
+def get_risk_matrix(
+    request: Request,
+    provider_id: str,
+    as_happened_at: AsOf | None = Query(None, description=HAPPENED),
+    as_known_at: AsOf | None = Query(None, description=KNOWN),
+    as_of: AsOf | None = Query(None, description=f"The older name of as_known_at. {KNOWN}"),
+    _: Actor = Depends(current_actor),
+) -> RiskMatrixOut:
+    happened, known = _times(as_happened_at, as_known_at, as_of)
+    matrix = risk_matrix(request.app.state.casework, provider_id, happened_at=happened, known_at=known)
+    if matrix is None:
+        raise NotFound("provider", provider_id)
+    return RiskMatrixOut.model_validate({
+        **matrix.model_dump(), "score": matrix.score, "as_happened_at": happened, "as_known_at": known,
+    })
+
+
 @router.get("/{provider_id}/history", response_model=list[HistoryEventOut], responses=READ_ERRORS,
-            summary="Everything recorded about a provider, oldest first")
+            summary="Everything recorded about a provider, in the order things happened")
 def provider_history(
     request: Request,
     provider_id: str,
-    as_of: AsOf | None = Query(None, description=f"Only what had been recorded by then: {AS_OF_FORM}."),
+    as_happened_at: AsOf | None = Query(None, description=HAPPENED),
+    as_known_at: AsOf | None = Query(None, description=KNOWN),
+    as_of: AsOf | None = Query(None, description=f"The older name of as_known_at. {KNOWN}"),
+    order: str = Query(
+        "happened", pattern="^(happened|recorded)$",
+        description="`happened` (default): in the order things happened (occurred_at, ties by "
+                    "log position); `recorded`: in the order they were recorded (log position).",
+    ),
     _: Actor = Depends(current_actor),
 ) -> list[HistoryEventOut]:
-    found = history(request.app.state.casework, provider_id, as_of)
+    cw = request.app.state.casework
+    happened, known = _times(as_happened_at, as_known_at, as_of)
+    found = history(cw, provider_id, happened_at=happened, known_at=known,
+                    order="recorded" if order == "recorded" else "happened")
     if found is None:
         raise NotFound("provider", provider_id)
-    return [HistoryEventOut.model_validate(e) for e in found.events]
+    names = names_for(found.events, score=score_words(cw.frameworks))
+    return [HistoryEventOut.model_validate({**e.model_dump(), "sentence": describe(e, names).text})
+            for e in found.events]

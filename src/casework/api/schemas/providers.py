@@ -103,6 +103,32 @@ class ProviderOut(Out):
         None, description="The escalation stream's version (expected_version for escalation)."
     )
     as_of: UtcDateTime | None = None
+    as_happened_at: UtcDateTime | None = Field(
+        None, description="As it happened at this instant: everything that had happened by then.")
+    as_known_at: UtcDateTime | None = Field(
+        None, description="As known at this instant: only what had been recorded by then.")
+
+
+class CriterionOut(Out):
+    number: int
+    key: str
+    title: str
+    rag: Rag
+    points: int
+    basis: str = Field(description="Why this RAG, in words.")
+    recorded_by_officer: bool
+
+
+class RiskMatrixOut(Out):
+    """The ten criteria of the Kent risk matrix on a day; the lowest score is the highest risk."""
+
+    provider_id: str
+    on: date = Field(
+        description="The day assessed: the as-it-happened day, else the as-known day, else today.")
+    score: int
+    criteria: list[CriterionOut]
+    as_happened_at: UtcDateTime | None = None
+    as_known_at: UtcDateTime | None = None
 
 
 class HistoryEventOut(Out):
@@ -120,3 +146,7 @@ class HistoryEventOut(Out):
     data: dict = Field(description="The event's facts (sealed personal data redacted).")
     has_restricted_data: bool = False
     hash: str
+    recorded_late: bool = Field(
+        False, description="Recorded on a later day than it happened (see recorded_at).")
+    sentence: str | None = Field(
+        None, description="The event in words, with names instead of ids (restricted names never).")

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Connection, Engine, Select, bindparam, func, select
 from sqlalchemy.exc import DBAPIError
@@ -16,6 +16,10 @@ from casework.events.store.database import reading
 from casework.events.store.errors import translate_db_error
 from casework.events.store.rows import COLUMNS, aware, chunks, row_to_event
 from casework.events.stored import StoredEvent
+
+# The two orders of a history: ``recorded`` (log position: the order Casework learnt things) and
+# ``happened`` (when things happened in the world; see ``happened_order``).
+Order = Literal["recorded", "happened"]
 
 # Runs a prepared read and returns its rows (see LogReader).
 Fetch = Callable[[Select, dict[str, Any]], list[Any]]
@@ -41,6 +45,52 @@ _GET_EVENTS = select(*COLUMNS).where(T.c.event_id.in_(bindparam("ids", expanding
 _STREAMS_EXIST = select(T.c.stream).where(
     T.c.stream.in_(bindparam("streams", expanding=True)), T.c.version == 1
 )
+
+
+def in_order(stream: str) -> bool:
+    """Whether a stream's events happen in the order they were recorded: true of a record with a
+    lifecycle (an intelligence record is allocated after it is logged; a visit completed after
+    it is planned; the contract's escalation moves stage by stage); false of a provider's own
+    stream, whose events are independent facts about it (its details, CQC reports, risk
+    criteria, owners), each counting from its own date (an old CQC report imported late)."""
+    return not stream.startswith("provider-") or stream.startswith("provider-failure-")
+
+
+def happened_times(events: Iterable[StoredEvent]) -> dict[int, datetime]:
+    """When each event counts as having happened, by log position: its ``occurred_at``, except
+    that on a record whose events happen in order (``in_order``) nothing happens before the
+    event it follows there: an event dated before its predecessor on the same record (a typing
+    slip) counts from the predecessor's time, so that a fold can replay the record. Wherever a
+    record's events are dated in order (as the demonstration's and every ordinary use's are)
+    this is ``occurred_at``."""
+    latest: dict[str, datetime] = {}
+    out: dict[int, datetime] = {}
+    for e in sorted(events, key=lambda e: e.position):  # a stream's versions in log order
+        at = aware(e.occurred_at)
+        if in_order(e.stream):
+            before = latest.get(e.stream)
+            if before is not None and before > at:
+                at = before
+            latest[e.stream] = at
+        out[e.position] = at
+    return out
+
+
+def happened_order(events: Iterable[StoredEvent]) -> list[StoredEvent]:
+    """In the order things happened (``happened_times``), ties (the same instant) by log
+    position: each record's events stay in version order, so a fold can replay them."""
+    listed = list(events)
+    times = happened_times(listed)
+    return sorted(listed, key=lambda e: (times[e.position], e.position))
+
+
+def happened_by(events: Iterable[StoredEvent], instant: datetime) -> list[StoredEvent]:
+    """The events that had happened by ``instant`` (``happened_times`` at or before it), in the
+    order given: *as it happened at* ``instant``, by everything recorded, early or late."""
+    listed = list(events)
+    times = happened_times(listed)
+    limit = aware(instant)
+    return [e for e in listed if times[e.position] <= limit]
 
 
 class LogReader:
@@ -79,16 +129,30 @@ class LogReader:
             v = conn.execute(select(func.max(T.c.version)).where(T.c.stream == stream)).scalar()
         return v or 0
 
-    def read_history(self, provider_id: str, as_of: datetime | None = None) -> list[StoredEvent]:
-        """Everything recorded about one provider, across all its streams, in recorded order.
+    def read_history(
+        self,
+        provider_id: str,
+        as_of: datetime | None = None,
+        *,
+        happened_at: datetime | None = None,
+        order: Order = "recorded",
+    ) -> list[StoredEvent]:
+        """Everything recorded about one provider, across all its streams: one indexed read of
+        that provider's events (``ix_events_provider_position``), never a scan of the log.
 
-        ``as_of`` keeps only what had been recorded by that instant (what the system knew then).
+        ``as_of`` (*as known at*) keeps only what had been recorded by that instant (what the
+        system knew then); ``happened_at`` (*as it happened at*) only what had happened by then,
+        whenever it was recorded (``happened_by``). ``order``: ``recorded`` (log position) or
+        ``happened`` (``happened_order``).
         """
         if as_of is None:
             rows = self._fetch(_HISTORY, {"p": provider_id})
         else:
             rows = self._fetch(_HISTORY_AS_OF, {"p": provider_id, "as_of": aware(as_of)})
-        return [row_to_event(r) for r in rows]
+        events = [row_to_event(r) for r in rows]
+        if happened_at is not None:
+            events = happened_by(events, happened_at)
+        return happened_order(events) if order == "happened" else events
 
     def read_all(
         self, after: int = 0, limit: int = 1000, types: Iterable[str] | None = None

@@ -31,12 +31,15 @@ from casework.events.intelligence import (
     IntelligenceState,
     RiskLevel,
 )
+from casework.projections.history import entry_of
+from casework.projections.narrative import describe
 from casework.projections.provider_view import list_providers
 from casework.projections.triage import TriageItem, triage_inbox
 from casework.web.actions import may, offered, require
 from casework.web.filters import label
 from casework.web.forms import FormState, WebForm, local_datetime, parse_command
 from casework.web.page import Page, posted, signed_in
+from casework.web.timeline import record_href, timeline_names
 
 router = APIRouter()
 
@@ -225,7 +228,9 @@ def _render_record(
     whistleblower = None
     if record.whistleblower is not None and p.actor.may_see_restricted:
         whistleblower = cw.vault.reveal_details(record.whistleblower)
-    history = cw.store.read_stream(INTELLIGENCE.stream(record_id))
+    entries = [entry_of(e) for e in cw.store.read_stream(INTELLIGENCE.stream(record_id))]
+    names = timeline_names(p, entries)
+    history = [(e, describe(e, names)) for e in entries]
     summary = {"record_id": record_id, "state": record.state.value, "assigned_to": record.officer}
     return p.render(
         "_record_main.html" if fragment else "record.html",
@@ -239,6 +244,7 @@ def _render_record(
         saved=saved,
         whistleblower=whistleblower,
         history=history,
+        record_href=record_href,
         choices=choices(p),
         now=cw.clock.now(),
     )

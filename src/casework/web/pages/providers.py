@@ -33,8 +33,10 @@ from casework.events.providers import ServiceType
 from casework.events.rag import Rag
 from casework.events.safeguarding import SafeguardingCategory, SafeguardingOutcome
 from casework.events.sanctions import STAGE_ORDER, SanctionStage
+from casework.events.store.reading import Order
 from casework.events.visits import VisitReason
 from casework.projections.history import history
+from casework.projections.narrative import describe
 from casework.projections.provider_view import (
     list_providers,
     provider_state,
@@ -46,6 +48,7 @@ from casework.web.actions import may, offered, require
 from casework.web.filters import LOCAL, label
 from casework.web.forms import FormState, WebForm, calendar_day, local_datetime, parse_command
 from casework.web.page import Page, posted, signed_in
+from casework.web.timeline import record_href, timeline_names
 from casework.workflows.status import escalation_status
 
 router = APIRouter()
@@ -99,8 +102,6 @@ TIMELINE_KINDS = {
     "provider-failure": "Provider failure",
     "deadline": "Deadlines reached",
 }
-HIDDEN_DATA = {"provider_id", "record_id", "visit_id", "plan_id", "notice_id", "assessment_id",
-               "concern_id", "procedure_id", "deadline_id"}
 
 
 def stream_kind(stream: str) -> str:
@@ -139,7 +140,8 @@ def providers_list(
 
 # ----------------------------------------------------------------------------- one provider
 def _as_of_instant(as_of: str) -> tuple[datetime | None, str]:
-    """The end of the chosen day (UK time), or None for today; and an error if unreadable."""
+    """The end of the chosen day (UK time), or None for today; and an error if unreadable. The
+    end, so that "as it happened on 1 Sep 2018" includes everything on 1 Sep 2018."""
     if not as_of:
         return None, ""
     try:
@@ -151,30 +153,46 @@ def _as_of_instant(as_of: str) -> tuple[datetime | None, str]:
 
 @router.get("/providers/{provider_id}")
 def provider_page(
-    provider_id: str, as_of: str = "", order: str = "newest", kind: str = "", saved: str = "",
+    provider_id: str, as_happened: str = "", as_known: str = "", as_of: str = "",
+    order: str = "newest", by: str = "happened", kind: str = "", saved: str = "",
     p: Page = Depends(signed_in),
 ) -> Response:
-    return _render_provider(p, provider_id, as_of=as_of, order=order, kind=kind, saved=saved)
+    # ``as_of`` is the older name of ``as_known`` (links made before there were two times).
+    return _render_provider(p, provider_id, as_happened=as_happened, as_known=as_known or as_of,
+                            order=order, by=by, kind=kind, saved=saved)
 
 
 def _render_provider(
-    p: Page, provider_id: str, *, as_of: str = "", order: str = "newest", kind: str = "",
-    saved: str = "", form: FormState | None = None,
+    p: Page, provider_id: str, *, as_happened: str = "", as_known: str = "", order: str = "newest",
+    by: str = "happened", kind: str = "", saved: str = "", form: FormState | None = None,
 ) -> Response:
     cw = p.casework
     now = cw.clock.now()
-    instant, as_of_error = _as_of_instant(as_of)
-    if instant is not None and instant > now:
-        instant, as_of_error = None, "That date is in the future: showing the provider as it is now."
-    view = provider_view(cw, provider_id, as_of=instant, now=now)
-    if view is None and instant is None:
+    errors = []
+    happened, error = _as_of_instant(as_happened)
+    errors.append(error)
+    known, error = _as_of_instant(as_known)
+    errors.append(error)
+    future = "That date is in the future: showing the provider as it is now."
+    if happened is not None and happened > now:
+        happened, as_happened = None, ""
+        errors.append(future)
+    if known is not None and known > now:
+        known, as_known = None, ""
+        errors.append(future)
+    as_of_error = " ".join(dict.fromkeys(e for e in errors if e))
+    cut = happened is not None or known is not None
+    view = provider_view(cw, provider_id, happened_at=happened, known_at=known, now=now)
+    if view is None and not cut:
         return p.render(
             "error.html", status_code=404, page_title="Not found", title="No such provider",
             message=f"There is no provider {provider_id}. Search the providers list instead.",
         )
-    matrix = risk_matrix(cw, provider_id, as_of=instant, now=now) if view else None
-    timeline = history(cw, provider_id, as_of=instant)
+    matrix = risk_matrix(cw, provider_id, happened_at=happened, known_at=known, now=now) if view else None
+    order_by: Order = "recorded" if by == "recorded" else "happened"
+    timeline = history(cw, provider_id, happened_at=happened, known_at=known, order=order_by)
     events = list(timeline.events) if timeline else []
+    names = timeline_names(p, events)
     order_of = list(TIMELINE_KINDS)
     kinds_present = sorted(
         {stream_kind(e.stream) for e in events},
@@ -188,24 +206,28 @@ def _render_provider(
         "provider": view,
         "provider_id": provider_id,
         "matrix": matrix,
-        "events": events,
+        "events": [(e, describe(e, names)) for e in events],
         "timeline": timeline,
         "timeline_kinds": [(k, TIMELINE_KINDS.get(k, label(k))) for k in [
             *TIMELINE_KINDS, *(k for k in kinds_present if k not in TIMELINE_KINDS)
         ]],
         "kind": kind,
         "order": "oldest" if order == "oldest" else "newest",
-        "as_of": as_of if instant else "",
-        "as_of_instant": instant,
+        "by": order_by,
+        "as_happened": as_happened if happened else "",
+        "as_known": as_known if known else "",
+        "happened_instant": happened,
+        "known_instant": known,
+        "as_of_instant": known or happened,
         "as_of_error": as_of_error,
         "saved": saved,
         "form": form,
         "now": now,
         "stream_kind": stream_kind,
-        "hidden_data": HIDDEN_DATA,
+        "record_href": record_href,
         "visit_reasons": _options(VisitReason),
     }
-    if instant is None and view is not None:
+    if not cut and view is not None:
         context.update(_current_only(p, provider_id, view))
     return p.render(
         "provider.html",
