@@ -55,7 +55,10 @@ def test_a_bundle_round_trips_and_verifies_with_the_councils_public_key(
 def test_the_timeline_reads_as_sentences_in_the_order_things_happened(bundle: bytes) -> None:
     page = members(bundle)["timeline.html"].decode()
     assert "Elm Court" in page
-    assert "Visit completed" in page and "Intelligence allocated" in page
+    # the same sentences as the web timeline and `casework history` (projections/narrative.py)
+    assert "Visit completed (responsive visit of 4 Mar 2026)" in page
+    assert "allocated intelligence record &#x27;Rotas falsified at night&#x27;" in page
+    assert "whistleblower: (name restricted)" in page  # a bundle never names them
     for raw in ("True", "False", "{}", '{"', "[]"):
         assert raw not in page.split("<tbody>")[1], raw
     assert "<script" not in page

@@ -47,6 +47,7 @@ from casework.events.store.seals import latest_checkpoint
 from casework.evidence.checkpoints import Checkpoint
 from casework.evidence.signing import ALGORITHM, SigningKeys
 from casework.evidence.verifier import BUNDLE_FORMAT, files_digest
+from casework.projections import narrative
 from casework.projections.history import SEALED, HistoryEntry, history
 from casework.projections.sources import COUNCIL_ZONE, connect
 
@@ -82,7 +83,7 @@ def export_bundle(
         "heads.json": _json_bytes({"streams": {s: {"version": v, "hash": h}
                                                for s, (v, h) in sorted(heads.items())}}),
         "timeline.html": render_timeline(
-            found.events, describe_for(store, provider_id), title=_title(found.events, provider_id),
+            found.events, describe_for(found.events), title=_title(found.events, provider_id),
             council=council, exported_at=now,
         ).encode(),
         "signing-keys.json": _json_bytes(keys.published()),
@@ -142,10 +143,13 @@ def _stream_events(
 
 
 # ----------------------------------------------------------------------------- the timeline
-def describe_for(store: EventStore, provider_id: str) -> Describe:
-    """How the bundle's timeline puts each entry into words: the one place to plug in another
-    describer (one with people's and providers' names)."""
-    return plain_description
+def describe_for(entries: Sequence[HistoryEntry]) -> Describe:
+    """How the bundle's timeline puts each entry into words: the same sentences as the web
+    timeline and ``casework history`` (projections/narrative.py), with the records' and
+    providers' names taken from the history itself. Sealed personal data is never revealed
+    here: a bundle names no whistleblower or adult at risk."""
+    names = narrative.names_for(entries)
+    return lambda entry: narrative.describe(entry, names).text
 
 
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
