@@ -68,12 +68,14 @@ class Application:
         *,
         vault: Any = None,
         frameworks: Any = None,
+        sanctions: Any = None,
         aggregates: Iterable[Aggregate] = (),
     ) -> None:
         self.store = store
         self.clock = clock
         self.vault = vault  # casework.domain.personal_data.PersonVault
         self.frameworks = frameworks  # casework.domain.frameworks.FrameworkRegistry
+        self.sanctions = sanctions  # casework.domain.sanction_policy.SanctionPolicy
         self._aggregates: dict[str, Aggregate] = {}
         self._routes: dict[type, Aggregate] = {}
         for aggregate in aggregates:

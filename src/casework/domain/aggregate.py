@@ -179,6 +179,7 @@ class Context:
     # Encrypt restricted personal data with a new per-person key (PersonVault.seal).
     seal: Callable[[str], SealedPerson] | None = None
     frameworks: Any = None  # casework.domain.frameworks.FrameworkRegistry
+    sanctions: Any = None  # casework.domain.sanction_policy.SanctionPolicy (None: the defaults)
 
     @classmethod
     def fixed(cls, now: datetime, actor: Actor | None = None, **kw: Any) -> Context:

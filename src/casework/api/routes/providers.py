@@ -12,6 +12,7 @@ from casework.api import API_PREFIX
 from casework.api.auth import current_actor
 from casework.api.problems import READ_ERRORS, WRITE_ERRORS
 from casework.api.schemas.common import WriteResult
+from casework.api.schemas.workflows import EscalationOut
 from casework.api.schemas.providers import (
     CloseProviderIn,
     CqcRatingIn,
@@ -35,6 +36,7 @@ from casework.domain.providers import (
 from casework.projections.history import history
 from casework.projections.provider_view import list_providers as query_providers
 from casework.projections.provider_view import provider_view
+from casework.workflows.status import escalation_status
 
 AS_OF_FORM = (
     f"a date and time with its offset, e.g. 2026-03-02T17:00:00Z, between the years "
@@ -120,12 +122,17 @@ def get_provider(
     request: Request,
     provider_id: str,
     as_of: AsOf | None = Query(None, description=f"What was known then: {AS_OF_FORM}."),
-    _: Actor = Depends(current_actor),
+    actor: Actor = Depends(current_actor),
 ) -> ProviderOut:
-    view = provider_view(request.app.state.casework, provider_id, as_of)
+    cw = request.app.state.casework
+    view = provider_view(cw, provider_id, as_of)
     if view is None:
         raise NotFound("provider", provider_id)
-    return ProviderOut.model_validate(view, from_attributes=True)
+    out = ProviderOut.model_validate(view, from_attributes=True)
+    if as_of is None:  # what the ladder allows is asked of now, never of the past
+        escalation = EscalationOut.model_validate(escalation_status(cw, provider_id, actor))
+        out = out.model_copy(update={"escalation": escalation})
+    return out
 
 
 @router.get("/{provider_id}/history", response_model=list[HistoryEventOut], responses=READ_ERRORS,

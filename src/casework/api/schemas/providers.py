@@ -7,6 +7,7 @@ from datetime import date
 from pydantic import Field
 
 from casework.api.schemas.common import CaseDate, Out, UtcDateTime, WriteBody
+from casework.api.schemas.workflows import EscalationOut
 from casework.domain.enums import (
     ClientCategory,
     ClosureKind,
@@ -79,6 +80,9 @@ class ProviderOut(Out):
         None, description="The escalation stream's version (expected_version for escalation)."
     )
     as_of: UtcDateTime | None = None
+    escalation: EscalationOut | None = Field(None, description=(
+        "The contract escalation now (absent for an as_of view): the final notice's issue date, "
+        "expiry and days left; every action of the ladder, allowed or not and why."))
 
 
 class HistoryEventOut(Out):
