@@ -398,9 +398,11 @@ def _ground(given: str | None, policy: SanctionPolicy, what: str) -> str:
     ground = policy.ground(given)
     if ground is None:
         listed = "; ".join(policy.grounds)
-        said = "name" if not (given or "").strip() else f"{given!r} is not one of"
-        raise InvalidInput("grounds", f"{what} needs grounds: {said} the council's serious breaches "
-                                      f"({listed})")
+        if (given or "").strip():
+            raise InvalidInput("grounds", f"{given!r} is not one of the council's serious breaches "
+                                          f"({listed}); {what} needs one of them")
+        raise InvalidInput("grounds", f"{what} needs grounds: one of the council's serious "
+                                      f"breaches ({listed})")
     return ground
 
 

@@ -107,7 +107,7 @@ def deadline_json(d: Deadline) -> dict[str, Any]:
 def _for_role(step: LadderStep, actor: Actor | None) -> LadderStep:
     """The step as ``actor``'s role finds it: the command's ``permitted`` roles decide."""
     command = COMMAND_OF_ACTION[step.action]
-    if actor is None or actor.role in command.permitted or not step.allowed:
+    if actor is None or actor.role in command.permitted:
         return step
     return LadderStep(step.action, False, str(Forbidden(actor.role.value, command.describe())))
 
