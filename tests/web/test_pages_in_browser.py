@@ -92,11 +92,14 @@ def test_escalating_a_provider_changes_its_stage_and_deadlines(page, live) -> No
     page.locator("summary", has_text="Escalate").click()
     page.get_by_label("Escalate to").select_option("contract_suspension")
     page.get_by_role("button", name="Escalate").click()
-    # Skipping a stage needs a reason: refused, with the reason next to the field.
-    expect(page.locator("#esc-reason-error")).to_contain_text("needs a recorded reason")
+    # Every step names its reason: refused, with the reason next to the field.
+    expect(page.locator("#esc-reason-error")).to_contain_text("must not be empty")
     expect(page.get_by_label("Escalate to")).to_have_value("contract_suspension")
-    page.get_by_label("Escalate to").select_option("requirement_to_improve")
     page.locator("#esc-reason").fill("QAF non-compliant: medication management")
+    page.get_by_role("button", name="Escalate").click()
+    # Skipping a stage needs grounds from the council's list of serious breaches.
+    expect(page.locator("#esc-grounds-error")).to_contain_text("needs grounds")
+    page.get_by_label("Escalate to").select_option("requirement_to_improve")
     page.get_by_role("button", name="Escalate").click()
     page.wait_for_url(re.compile(r"saved=escalate"))
     expect(page.locator("#escalation-stage")).to_have_text("Requirement to improve")
