@@ -213,6 +213,9 @@ class Aggregate(Generic[S]):
     state_of: Callable[[S], str] | None = None
     # True when a record exists before its first event (escalation starts in 'monitoring').
     exists_without_events: bool = False
+    # Where the lifecycle table alone does not say what is allowed (escalation's guards of time,
+    # grounds and people): the actions ``decide`` would accept now, for the context's actor.
+    allowed_now: Callable[[Any, Context], set[str]] | None = None
 
     def stream(self, ident: str) -> str:
         return f"{self.stream_prefix}-{ident}"

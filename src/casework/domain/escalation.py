@@ -486,6 +486,8 @@ ESCALATION = Aggregate(
     lifecycle=ESCALATION_LIFECYCLE,
     state_of=lambda s: s.stage,
     exists_without_events=True,  # every provider is in 'monitoring' before its first sanction
+    allowed_now=lambda s, ctx: set(allowed_now(
+        s, at=ctx.occurred_at, actor=ctx.actor.name, policy=ctx.sanctions or DEFAULT_SANCTION_POLICY)),
 )
 
 
