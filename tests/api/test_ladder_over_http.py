@@ -142,6 +142,8 @@ def test_immediate_termination_needs_a_second_manager(client, casework, as_role)
     terminated = history[-1]["data"]
     assert terminated["immediate"] is True and terminated["grounds"] == "insolvency"
     assert history[-2]["data"]["approved_by"] == "manager-two" and history[-2]["actor"] == "manager-two"
+    assert history[-1]["alert"].startswith("CONTRACT TERMINATED IMMEDIATELY for a serious breach (insolvency)")
+    assert "approved by manager-two" in history[-2]["alert"]
 
 
 def test_an_expired_proposal_cannot_be_approved(client, casework, as_role):

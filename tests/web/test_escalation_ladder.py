@@ -106,4 +106,4 @@ def test_an_immediate_termination_is_shown_loudly_and_approved_by_a_second_manag
     assert offered(after) == []
     loud = re.findall(r'<li data-kind="escalation" class="timeline__loud">(.*?)</li>', after, re.S)
     assert len(loud) == 3  # proposed, approved, terminated
-    assert any("CONTRACT TERMINATED FOR A SERIOUS BREACH" in item for item in loud)
+    assert any("CONTRACT TERMINATED IMMEDIATELY for a serious breach" in item for item in loud)

@@ -89,6 +89,8 @@ def _print_text(found: ProviderHistory) -> None:
     for e in found.events:
         say("")
         say(f"#{e.position}  {e.type}  {e.stream} v{e.version}  by {e.actor or '-'}")
+        if e.alert:
+            say(f"    !!!      {e.alert}")
         say(f"    occurred {e.occurred_at.isoformat()}  recorded {e.recorded_at.isoformat()}")
         if e.reason:
             say(f"    reason   {e.reason}")

@@ -44,6 +44,8 @@ class HistoryEntry(BaseModel):
     data: dict[str, Any]
     has_restricted_data: bool
     hash: str
+    # A decision the history must not let pass unnoticed (an immediate termination), in words.
+    alert: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         out = self.model_dump(mode="json")
@@ -101,6 +103,28 @@ def verify_streams(source: Any, streams: list[str]) -> str | None:
     return None
 
 
+def alert_of(event_type: str, data: dict[str, Any]) -> str | None:
+    """The loud line an event earns in every history (the timeline, ``casework history``, the
+    API): immediate termination for a serious breach, from proposal to approval or its end."""
+    grounds = data.get("grounds") or "grounds not recorded"
+    match event_type:
+        case "ImmediateTerminationProposed":
+            return f"IMMEDIATE TERMINATION PROPOSED for a serious breach ({grounds}): awaits a second manager"
+        case "ImmediateTerminationApproved":
+            return (f"IMMEDIATE TERMINATION APPROVED ({grounds}): proposed by {data.get('proposed_by')}, "
+                    f"approved by {data.get('approved_by')}")
+        case "ImmediateTerminationRejected":
+            verb = "withdrawn" if data.get("withdrawn") else "rejected"
+            return f"Immediate termination proposal {verb} by {data.get('rejected_by')}"
+        case "ImmediateTerminationLapsed":
+            return "Immediate termination proposal lapsed: no second manager approved it in time"
+        case "ContractTerminated" if data.get("immediate"):
+            return f"CONTRACT TERMINATED IMMEDIATELY for a serious breach ({grounds}), without a final notice running its course"
+        case "ContractTerminated":
+            return "Contract terminated after its 90 day final notice ran its course"
+    return None
+
+
 def history(source: Any, provider_id: str, as_of: datetime | None = None) -> ProviderHistory | None:
     """Everything recorded about a provider (up to ``as_of``, by recorded time), oldest first;
     None when nothing at all is recorded about it."""
@@ -117,9 +141,10 @@ def history(source: Any, provider_id: str, as_of: datetime | None = None) -> Pro
             position=e.position, event_id=e.event_id, stream=e.stream, version=e.version,
             type=e.type, occurred_at=e.occurred_at, recorded_at=e.recorded_at, actor=e.actor,
             reason=e.metadata.get("reason"), data=data, has_restricted_data=sealed, hash=e.hash,
+            alert=alert_of(e.type, data),
         ))
     return ProviderHistory(provider_id=provider_id, as_of=as_of, events=entries, streams=streams,
                            verified=broken is None, broken=broken)
 
 
-__all__ = ["HistoryEntry", "ProviderHistory", "history", "redact", "verify_streams"]
+__all__ = ["HistoryEntry", "ProviderHistory", "alert_of", "history", "redact", "verify_streams"]

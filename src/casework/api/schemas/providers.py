@@ -100,3 +100,6 @@ class HistoryEventOut(Out):
     data: dict = Field(description="The event's facts (sealed personal data redacted).")
     has_restricted_data: bool = False
     hash: str
+    alert: str | None = Field(None, description=(
+        "A decision that must not pass unnoticed, in words (an immediate termination for a "
+        "serious breach, from proposal to approval)."))
