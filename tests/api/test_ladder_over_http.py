@@ -138,11 +138,13 @@ def test_immediate_termination_needs_a_second_manager(client, casework, as_role)
     assert approved.json()["stage"] == "terminated"
     history = client.get(f"/api/v1/providers/{pid}/history", headers=as_role("auditor")).json()
     types = [e["type"] for e in history]
-    assert types[-3:] == ["ImmediateTerminationProposed", "ImmediateTerminationApproved", "ContractTerminated"]
+    assert types[-3:] == [
+        "ImmediateTerminationProposed", "ImmediateTerminationApproved", "ContractTerminated"]
     terminated = history[-1]["data"]
     assert terminated["immediate"] is True and terminated["grounds"] == "insolvency"
     assert history[-2]["data"]["approved_by"] == "manager-two" and history[-2]["actor"] == "manager-two"
-    assert history[-1]["alert"].startswith("CONTRACT TERMINATED IMMEDIATELY for a serious breach (insolvency)")
+    assert history[-1]["alert"].startswith(
+        "CONTRACT TERMINATED IMMEDIATELY for a serious breach (insolvency)")
     assert "approved by manager-two" in history[-2]["alert"]
 
 

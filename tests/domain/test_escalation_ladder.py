@@ -162,8 +162,8 @@ def test_skipping_a_stage_needs_grounds_from_the_councils_list() -> None:
     assert "serious safeguarding failure" in str(refused.value)
     with pytest.raises(InvalidInput, match="not one of"):
         step(EscalationState(P), EscalateContract(**skip, grounds="fed up"), ISSUED)
-    state, [event] = step(EscalationState(P), EscalateContract(**skip, grounds="Serious safeguarding failure"),
-                          ISSUED)
+    listed = EscalateContract(**skip, grounds="Serious safeguarding failure")
+    state, [event] = step(EscalationState(P), listed, ISSUED)
     assert isinstance(event, FinalNoticeIssued)
     assert event.grounds == "serious safeguarding failure"
     assert event.skipped_stages == [S.requirement_to_improve, S.contract_suspension]
@@ -204,7 +204,8 @@ def test_an_expired_proposal_cannot_be_approved() -> None:
     with pytest.raises(NotAllowed, match="lapsed unapproved on 9 Mar 2026"):
         step(state, ApproveImmediateTermination(provider_id=P), lapses, actor=BEN)
     # one minute earlier it could have been
-    state, _ = step(state, ApproveImmediateTermination(provider_id=P), lapses - timedelta(minutes=1), actor=BEN)
+    state, _ = step(state, ApproveImmediateTermination(provider_id=P), lapses - timedelta(minutes=1),
+                    actor=BEN)
     assert state.stage is S.terminated
 
 
@@ -233,12 +234,12 @@ def test_a_proposal_holds_the_ladder_until_decided() -> None:
 
 
 def test_a_proposal_can_be_rejected_by_another_manager_or_withdrawn_by_its_proposer() -> None:
-    rejected, [event] = step(proposed(), RejectImmediateTermination(provider_id=P, reason="not serious enough"),
-                             ISSUED + timedelta(days=1), actor=BEN)
+    reject = RejectImmediateTermination(provider_id=P, reason="not serious enough")
+    rejected, [event] = step(proposed(), reject, ISSUED + timedelta(days=1), actor=BEN)
     assert isinstance(event, ImmediateTerminationRejected) and not event.withdrawn
     assert rejected.proposal is None and rejected.stage is S.requirement_to_improve
-    withdrawn, [event] = step(proposed(), RejectImmediateTermination(provider_id=P, reason="CQC reinstated"),
-                              ISSUED + timedelta(days=1), actor=ANN)
+    withdraw = RejectImmediateTermination(provider_id=P, reason="CQC reinstated")
+    withdrawn, [event] = step(proposed(), withdraw, ISSUED + timedelta(days=1), actor=ANN)
     assert event.withdrawn and withdrawn.proposal is None
     with pytest.raises(NotAllowed, match="no immediate termination has been proposed"):
         step(withdrawn, ApproveImmediateTermination(provider_id=P), ISSUED + timedelta(days=1), actor=BEN)
@@ -252,7 +253,8 @@ def test_a_proposal_needs_listed_grounds_and_a_written_reason() -> None:
         step(base, ProposeImmediateTermination(provider_id=P, grounds="fraud", reason=" "), ISSUED)
     own = SanctionPolicy(grounds=("abandonment of the service",))
     with pytest.raises(InvalidInput, match="abandonment of the service"):
-        step(base, ProposeImmediateTermination(provider_id=P, grounds="fraud", reason="x"), ISSUED, policy=own)
+        step(base, ProposeImmediateTermination(provider_id=P, grounds="fraud", reason="x"), ISSUED,
+             policy=own)
 
 
 def test_an_approval_cannot_be_backdated_before_its_proposal() -> None:

@@ -49,7 +49,8 @@ def test_the_escalation_form_offers_only_what_the_ladder_allows_and_says_why_not
     page = web.client.get(f"/providers/{provider_id}").text
     assert offered(page) == ["escalate", "propose_termination"]
     assert "Terminate the contract" not in page.split('id="escalation-refused"')[0]
-    assert refused(page)["terminate"].startswith("Terminate the contract: termination follows a 90 day final notice")
+    assert refused(page)["terminate"].startswith(
+        "Terminate the contract: termination follows a 90 day final notice")
 
     for why in ("QAF non-compliance", "improvement plan not delivered", "no improvement at review"):
         escalate(web, csrf, provider_id, why)

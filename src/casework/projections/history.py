@@ -119,7 +119,8 @@ def alert_of(event_type: str, data: dict[str, Any]) -> str | None:
         case "ImmediateTerminationLapsed":
             return "Immediate termination proposal lapsed: no second manager approved it in time"
         case "ContractTerminated" if data.get("immediate"):
-            return f"CONTRACT TERMINATED IMMEDIATELY for a serious breach ({grounds}), without a final notice running its course"
+            return (f"CONTRACT TERMINATED IMMEDIATELY for a serious breach ({grounds}), without a "
+                    "final notice running its course")
         case "ContractTerminated":
             return "Contract terminated after its 90 day final notice ran its course"
     return None

@@ -89,7 +89,8 @@ def _csv_rows(r: AnnualReport) -> Iterator[tuple[str, str, str, object]]:
     for stage, count in r.sanctions_in_force.items():
         yield ("sanctions in force", stage, "providers", count)
     yield ("contracts terminated", "total", "contracts", r.contracts_terminated)
-    yield ("contracts terminated", "after a 90 day final notice", "contracts", r.terminated_after_final_notice)
+    yield ("contracts terminated", "after a 90 day final notice", "contracts",
+           r.terminated_after_final_notice)
     yield ("contracts terminated", "immediately for a serious breach", "contracts", r.terminated_immediately)
     for grounds, count in r.immediate_terminations.items():
         yield ("immediate terminations by grounds", grounds, "contracts", count)

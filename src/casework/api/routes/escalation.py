@@ -38,7 +38,9 @@ def escalate(provider_id: KnownProvider, body: EscalationIn, w: WriteContext = D
 
 @router.get("/{provider_id}/escalation", response_model=EscalationOut, responses=READ_ERRORS,
             summary="The escalation stage, what it allows and its pending deadlines")
-def status(request: Request, provider_id: KnownProvider, actor: Actor = Depends(current_actor)) -> EscalationOut:
+def status(
+    request: Request, provider_id: KnownProvider, actor: Actor = Depends(current_actor)
+) -> EscalationOut:
     return EscalationOut.model_validate(escalation_status(request.app.state.casework, provider_id, actor))
 
 

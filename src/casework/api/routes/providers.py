@@ -12,7 +12,6 @@ from casework.api import API_PREFIX
 from casework.api.auth import current_actor
 from casework.api.problems import READ_ERRORS, WRITE_ERRORS
 from casework.api.schemas.common import WriteResult
-from casework.api.schemas.workflows import EscalationOut
 from casework.api.schemas.providers import (
     CloseProviderIn,
     CqcRatingIn,
@@ -21,6 +20,7 @@ from casework.api.schemas.providers import (
     ProviderOut,
     RiskCriterionIn,
 )
+from casework.api.schemas.workflows import EscalationOut
 from casework.api.writes import WriteContext, WriteRoute, runs
 from casework.domain.actors import Actor
 from casework.domain.aggregate import EARLIEST_YEAR, LATEST_YEAR
