@@ -156,3 +156,23 @@ def test_stage_actions_come_from_the_one_lifecycle_table() -> None:
     assert ESCALATION_LIFECYCLE.destinations("monitoring", "escalate") == [
         "requirement_to_improve", "contract_suspension", "final_notice_90_day",
     ]
+
+
+def test_the_council_configures_its_grounds_and_approval_window(monkeypatch) -> None:
+    from casework.bootstrap import sanction_policy
+    from casework.domain.policy import DeadlinePolicy, Period
+    from casework.settings import Settings, load_settings
+
+    monkeypatch.setenv("CASEWORK_SERIOUS_BREACH_GROUNDS", '["abandonment of the service", "fraud"]')
+    monkeypatch.setenv("CASEWORK_TERMINATION_APPROVAL_DAYS", "3")
+    policy = sanction_policy(load_settings(), DeadlinePolicy(final_notice_expiry=Period(days=60)))
+    assert policy.grounds == ("abandonment of the service", "fraud")
+    assert policy.proposal_lapses(NOW) == NOW + timedelta(days=3)
+    assert policy.notice_expires(NOW) == NOW + timedelta(days=60) - timedelta(hours=1)  # into BST
+    monkeypatch.delenv("CASEWORK_SERIOUS_BREACH_GROUNDS")
+    monkeypatch.delenv("CASEWORK_TERMINATION_APPROVAL_DAYS")
+    default = sanction_policy(load_settings(), DeadlinePolicy())
+    assert "serious safeguarding failure" in default.grounds
+    assert default.proposal_lapses(NOW) == NOW + timedelta(days=7)
+    with pytest.raises(ValueError, match="named once"):
+        Settings(serious_breach_grounds=["fraud", "Fraud"])
