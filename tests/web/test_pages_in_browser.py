@@ -109,6 +109,23 @@ def test_escalating_a_provider_changes_its_stage_and_deadlines(page, live) -> No
     screenshot(page, "provider-escalated")
 
 
+def test_a_final_notice_shows_its_expiry_and_the_escalation_offers_no_termination_before_it(
+        page, live) -> None:
+    provider_id = register(live, "Larch House")
+    for why in ("QAF non-compliance", "Improvement plan not delivered", "No improvement at review"):
+        live.cw.application.execute(EscalateContract(provider_id=provider_id, reason=why), MANNY)
+    expires = live.cw.sanctions.notice_expires(live.clock.now())
+    sign_in(page, live, "manny")
+    page.goto(f"/providers/{provider_id}")
+    expect(page.locator("#escalation-stage")).to_have_text("90 day final notice")
+    expect(page.locator("#final-notice-expiry")).to_contain_text(f"{expires.day} {expires:%b %Y}")
+    expect(page.locator("#final-notice-days-left")).to_have_text("90 days left")
+    expect(page.locator("#escalation-actions summary", has_text="Terminate")).to_have_count(0)
+    expect(page.locator("#escalation-refused")).to_contain_text("the final notice runs until")
+    expect(page.locator("#escalation-actions summary", has_text="Propose immediate termination")).to_be_visible()
+    screenshot(page, "provider-final-notice")
+
+
 def test_the_timeline_filters_by_kind_and_the_as_of_view_shows_the_provider_as_it_stood(page, live) -> None:
     live.clock.set(live.clock.now() - timedelta(days=20))
     try:

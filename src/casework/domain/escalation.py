@@ -356,7 +356,7 @@ def decide(state: EscalationState, command: Command, ctx: Context) -> list[Domai
     why = refusal(state, action, at=at, actor=actor, policy=policy)
     if why is not None:
         raise NotAllowed(
-            ESCALATION_LIFECYCLE.kind, state.provider_id, state.stage, ACTION_WORDS[action],
+            ESCALATION_LIFECYCLE.kind, state.provider_id, state.stage, action,
             allowed_now(state, at=at, actor=actor, policy=policy), why,
         )
     events = _lapsed(state, at, policy)

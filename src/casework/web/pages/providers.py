@@ -283,8 +283,10 @@ def _current_only(p: Page, provider_id: str, view: Any) -> dict[str, Any]:
         "escalation": status,
         # Only what the ladder allows now (the domain's own guards), and why the rest is not.
         "escalation_actions": offered(p.actor, status.allowed_actions, ESCALATION_COMMANDS),
-        "escalation_refused": [s for s in status.actions if not s.allowed]
-        if any(may(p.actor, c) for c in ESCALATION_COMMANDS.values()) else [],
+        "escalation_refused": [
+            s for s in status.actions if not s.allowed
+            and (status.proposal or s.action not in ("approve_termination", "reject_termination"))
+        ] if any(may(p.actor, c) for c in ESCALATION_COMMANDS.values()) else [],
         "action_words": ACTION_WORDS,
         "escalate_to": [(s, label(s)) for s in steps["escalate"].to],
         "lift_to": [(s, label(s)) for s in steps["lift"].to],
