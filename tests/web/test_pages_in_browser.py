@@ -122,7 +122,8 @@ def test_a_final_notice_shows_its_expiry_and_the_escalation_offers_no_terminatio
     expect(page.locator("#final-notice-days-left")).to_have_text("90 days left")
     expect(page.locator("#escalation-actions summary", has_text="Terminate")).to_have_count(0)
     expect(page.locator("#escalation-refused")).to_contain_text("the final notice runs until")
-    expect(page.locator("#escalation-actions summary", has_text="Propose immediate termination")).to_be_visible()
+    propose = page.locator("#escalation-actions summary", has_text="Propose immediate termination")
+    expect(propose).to_be_visible()
     screenshot(page, "provider-final-notice")
 
 
