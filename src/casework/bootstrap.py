@@ -22,10 +22,11 @@ from casework.domain.frameworks import FrameworkRegistry
 from casework.domain.intelligence import INTELLIGENCE
 from casework.domain.notices import NOTICE
 from casework.domain.personal_data import PersonVault
-from casework.domain.policy import DeadlinePolicy, load_policy
+from casework.domain.policy import DeadlinePolicy, Period, Timing, load_policy
 from casework.domain.provider_failure import PROVIDER_FAILURE
 from casework.domain.providers import PROVIDER
 from casework.domain.safeguarding import SAFEGUARDING
+from casework.domain.sanction_policy import DEFAULT_SANCTION_POLICY, SanctionPolicy
 from casework.domain.visits import ASSESSMENT, VISIT
 from casework.events.store import EventStore
 from casework.events.store.database import ensure_schema, make_engine
@@ -57,6 +58,7 @@ class Casework:
     engine: Engine
     store: EventStore
     policy: DeadlinePolicy
+    sanctions: SanctionPolicy  # grounds for immediate termination, approval window
     vault: PersonVault  # restricted personal data, sealed per person
     frameworks: FrameworkRegistry  # quality assurance frameworks
     application: Application  # the command bus
@@ -81,6 +83,17 @@ def read_models(policy: DeadlinePolicy) -> Registry:
     return registry
 
 
+def sanction_policy(settings: Settings, policy: DeadlinePolicy) -> SanctionPolicy:
+    """The council's grounds for immediate termination and its approval window (settings), with
+    the final notice's period from the deadline policy."""
+    return SanctionPolicy(
+        grounds=tuple(settings.serious_breach_grounds or DEFAULT_SANCTION_POLICY.grounds),
+        approval_within=Period(days=settings.termination_approval_days)
+        if settings.termination_approval_days else DEFAULT_SANCTION_POLICY.approval_within,
+        timing=Timing(policy),
+    )
+
+
 def bootstrap(
     settings: Settings | None = None,
     clock: Clock | None = None,
@@ -102,7 +115,10 @@ def bootstrap(
     master_key = read_key_file(settings.key_file) if settings.key_file else None
     vault = PersonVault(SqlKeyStore(engine, master_key))
     frameworks = FrameworkRegistry.load()
-    application = Application(store, clock, vault=vault, frameworks=frameworks, aggregates=AGGREGATES)
+    sanctions = sanction_policy(settings, policy)
+    application = Application(
+        store, clock, vault=vault, frameworks=frameworks, sanctions=sanctions, aggregates=AGGREGATES
+    )
 
     runner = ProjectionRunner(
         engine, clock, read_models(policy), poll_seconds=settings.projection_poll_seconds
@@ -117,7 +133,8 @@ def bootstrap(
         store, clock, catch_up_with(runner), interval_seconds=settings.scheduler_interval_seconds
     )
     cw = Casework(
-        settings=settings, clock=clock, engine=engine, store=store, policy=policy, vault=vault,
+        settings=settings, clock=clock, engine=engine, store=store, policy=policy,
+        sanctions=sanctions, vault=vault,
         frameworks=frameworks, application=application, users=UserDirectory(engine, store, clock),
         projections=runner, scheduler=scheduler,
     )

@@ -43,6 +43,12 @@ class Settings(BaseSettings):
     scheduler_interval_seconds: int = 30
     # JSON file overriding the default deadline policy (casework.domain.policy.DeadlinePolicy).
     deadline_policy_file: str | None = None
+    # The serious breaches that may justify immediate termination or skipping a sanction stage
+    # (a JSON list: CASEWORK_SERIOUS_BREACH_GROUNDS='["fraud", "insolvency"]'), and the days a
+    # proposal of immediate termination waits for a second manager's approval before it lapses.
+    # Unset: the defaults of casework.domain.sanction_policy (four grounds; 7 days).
+    serious_breach_grounds: list[str] | None = Field(default=None, min_length=1, max_length=50)
+    termination_approval_days: int | None = Field(default=None, ge=1, le=90)
     projection_poll_seconds: float = 0.5
     # Processes a rebuild of the read models may use on PostgreSQL (1: this process alone; 0:
     # one per core). Worth it where PostgreSQL has cores of its own: on 2 cores shared with the
@@ -62,6 +68,18 @@ class Settings(BaseSettings):
     # in production where nobody explores the API from a browser; /openapi.json stays.
     api_docs: bool = True
     max_body_bytes: int = 1_000_000
+
+    @field_validator("serious_breach_grounds")
+    @classmethod
+    def _grounds_named(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        grounds = [" ".join(g.split()) for g in value]
+        if any(not g or len(g) > 200 for g in grounds):
+            raise ValueError("each ground is a short name of 1 to 200 characters")
+        if len({g.casefold() for g in grounds}) != len(grounds):
+            raise ValueError("each ground is named once")
+        return grounds
 
 
     @field_validator("council_areas", mode="before")

@@ -14,8 +14,8 @@ def test_an_escalation_to_a_final_notice_sets_its_deadlines(client, as_role):
     pid = register(client, manager)
     answer = client.post(
         f"/api/v1/providers/{pid}/escalation",
-        json={"action": "escalate", "to": "final_notice_90_day", "reason": "serious safeguarding risk",
-              "expected_version": 0},
+        json={"action": "escalate", "to": "final_notice_90_day", "reason": "residents at risk",
+              "grounds": "serious safeguarding failure", "expected_version": 0},
         headers=manager,
     )
     assert answer.status_code == 200, answer.text
@@ -45,7 +45,8 @@ def test_lifting_from_monitoring_is_409_naming_the_state_and_allowed_actions(cli
     assert answer.headers["content-type"] == "application/problem+json"
     problem = answer.json()
     assert problem["current_state"] == "monitoring"
-    assert problem["allowed_actions"] == ["escalate", "terminate"]
+    assert problem["allowed_actions"] == ["escalate", "propose_termination"]
+    assert "there is no sanction to lift" in problem["detail"]
     assert "monitoring" in problem["detail"] and "escalate" in problem["detail"]
 
 
@@ -53,11 +54,13 @@ def test_a_stale_expected_version_is_409_and_appends_nothing(client, casework, a
     manager = as_role("manager")
     pid = register(client, manager)
     first = client.post(f"/api/v1/providers/{pid}/escalation",
-                        json={"action": "escalate", "expected_version": 0}, headers=manager)
+                        json={"action": "escalate", "reason": "QAF non-compliance", "expected_version": 0},
+                        headers=manager)
     assert first.status_code == 200, first.text
     before = casework.store.head_position()
     stale = client.post(f"/api/v1/providers/{pid}/escalation",
-                        json={"action": "escalate", "expected_version": 0}, headers=manager)
+                        json={"action": "escalate", "reason": "QAF non-compliance", "expected_version": 0},
+                        headers=manager)
     assert stale.status_code == 409
     assert stale.json()["current_version"] == 1
     assert "expected_version 1" in stale.json()["detail"]

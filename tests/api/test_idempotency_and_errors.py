@@ -145,7 +145,8 @@ def test_as_of_reads_show_the_provider_as_it_stood(client, casework, clock, as_r
     pid = client.post("/api/v1/providers", json=PROVIDER, headers=manager).json()["id"]
     before = clock.now().isoformat()
     clock.advance(timedelta(days=3))
-    client.post(f"/api/v1/providers/{pid}/escalation", json={"action": "escalate"}, headers=manager)
+    client.post(f"/api/v1/providers/{pid}/escalation",
+                json={"action": "escalate", "reason": "QAF non-compliance"}, headers=manager)
     now = client.get(f"/api/v1/providers/{pid}", headers=manager).json()
     assert now["escalation_stage"] == "requirement_to_improve"
     then = client.get(f"/api/v1/providers/{pid}", params={"as_of": before}, headers=manager).json()

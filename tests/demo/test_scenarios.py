@@ -12,7 +12,9 @@ from typer.testing import CliRunner
 from casework.bootstrap import Casework, bootstrap
 from casework.cli.main import app as cli
 from casework.demo import SCENARIOS, load_scenario
+from casework.projections.provider_view import list_providers
 from casework.projections.statistics import Statistics, statistics
+from casework.workflows.status import escalation_status
 
 
 @pytest.fixture(autouse=True)
@@ -47,6 +49,15 @@ def test_leicester_2018_reproduces_the_2018_19_annual_report(casework: Casework)
         "home_care": (13, 2, 6),
         "supported_living": (11, 0, 4),
     }
+    # Nottingham City's ladder, one stage at a time and each with its reason: one provider at each
+    # of the first two sanctions, one at a 90 day final notice issued on 21 January 2019.
+    assert s.sanctions_in_force == {"requirement_to_improve": 1, "final_notice_90_day": 1}
+    [at_notice] = list_providers(casework, stage="final_notice_90_day")
+    notice = escalation_status(casework, at_notice.id).final_notice
+    assert notice is not None and notice.expired  # the clock stands in 2026
+    assert (notice.issued_at.date(), notice.expires_at.date()) == (date(2019, 1, 21), date(2019, 4, 21))
+    reasons = [e.data["reason"] for e in casework.store.read_stream(f"escalation-{at_notice.id}")]
+    assert len(reasons) == 3 and all(r.strip() for r in reasons)
 
 
 def test_north_northants_2024_reproduces_may_to_july_visits_and_open_action_plans(casework: Casework) -> None:

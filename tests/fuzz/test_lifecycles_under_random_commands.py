@@ -44,7 +44,7 @@ def allowed_for(cw: Casework, model: Model, step: Step) -> set[str]:
         if str(plan.state) == "closed":
             return set()
         return set(plan.items[step.n % len(plan.items)].allowed_actions)
-    return app.allowed_actions(model.aggregate, model.ident)
+    return app.allowed_actions(model.aggregate, model.ident, MANAGER)
 
 
 def check(cw: Casework, model: Model) -> None:
@@ -55,7 +55,7 @@ def check(cw: Casework, model: Model) -> None:
     loaded = app.load(model.aggregate, model.ident)
     assert loaded.version == len(versions)
     model.loaded_matches(loaded)
-    assert app.allowed_actions(model.aggregate, model.ident) == model.allowed()
+    assert app.allowed_actions(model.aggregate, model.ident, MANAGER) == model.allowed()
 
 
 def walk(cw: Casework, model_type: type[Model], plan: list[Step]) -> None:

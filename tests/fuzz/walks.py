@@ -46,7 +46,14 @@ from casework.domain.commands import (
     VerifyActionItem,
 )
 from casework.domain.errors import InvalidInput, NotAllowed
-from casework.domain.escalation import EscalateContract, LiftSanction, TerminateContract
+from casework.domain.escalation import (
+    ApproveImmediateTermination,
+    EscalateContract,
+    LiftSanction,
+    ProposeImmediateTermination,
+    RejectImmediateTermination,
+    TerminateContract,
+)
 from casework.domain.notices import (
     ExtendRemedyNotice,
     IssueRemedyNotice,
@@ -341,40 +348,65 @@ STAGES = ["monitoring", "requirement_to_improve", "contract_suspension", "final_
 
 
 class EscalationModel(Model):
-    """Escalate one stage, or several with a reason; lift to monitoring or one stage down with the
-    verified improvement; terminate (final)."""
+    """The ladder: escalate one stage, or skip with grounds from the council's list, naming the
+    reason; lift to monitoring or one stage down with the verified improvement; terminate only
+    from a final notice that has run its 90 days (never, in a walk: its clock stands still);
+    immediate termination proposed by one manager and approved by another (the walk has one
+    manager, so only withdrawal decides a proposal); while a proposal waits, the ladder holds."""
 
     aggregate = "escalation"
     initial = "monitoring"
     table = {
         stage: {} if stage == "terminated" else (
-            {"escalate": "?", "terminate": "terminated"} | ({"lift": "?"} if stage != "monitoring" else {})
+            ({"escalate": "?"} if stage != "final_notice_90_day" else {})
+            | ({"lift": "?"} if stage != "monitoring" else {})
+            | {"propose_termination": stage, "terminate": "terminated", "approve_termination": "terminated",
+               "reject_termination": stage}
         )
         for stage in STAGES
     }
 
     def create(self) -> str:
+        self.proposed = False
         return self.provider_id  # exists from the start, in monitoring
+
+    def allowed(self) -> set[str]:
+        if self.state == "terminated":
+            return set()
+        if self.proposed:
+            return {"reject_termination"}  # approval needs a second manager
+        return set(self.table[self.state]) - {"terminate", "approve_termination", "reject_termination"}
 
     def command(self, step: Step) -> tuple[Any, type[Exception] | None]:
         rank, pid, reason = STAGES.index(self.state), self.provider_id, text(step.valid).strip()
+        refused = NotAllowed if step.action not in self.allowed() else None
         if step.action == "escalate":
             target = None if step.n == 0 else STAGES[step.n % 5]
-            command = EscalateContract(provider_id=pid, to=target, reason=reason)
             to = rank + 1 if target is None else STAGES.index(target)
-        elif step.action == "terminate":
-            command, to = TerminateContract(provider_id=pid, reason=reason), 4
-        else:
-            to = max(rank - step.n % 3, 0) if step.n % 3 else 0
-            command = LiftSanction(provider_id=pid, to=STAGES[to], improvement=reason)
-            if rank == 4 or rank == 0 or to < rank - 1 and to != 0:
+            skips = to - rank - 1 > 0
+            grounds = "fraud" if skips and step.valid else None
+            command = EscalateContract(provider_id=pid, to=target, reason=reason, grounds=grounds)
+            if refused or rank == 4 or to <= rank or to == 4:
                 return command, NotAllowed
+            self.target = STAGES[to]
             return command, OK if step.valid else InvalidInput
-        if rank == 4 or to <= rank:
+        if step.action == "terminate":
+            return TerminateContract(provider_id=pid, reason=reason), NotAllowed
+        if step.action == "propose_termination":
+            self.target = self.state
+            command = ProposeImmediateTermination(provider_id=pid, grounds="fraud", reason=reason)
+            return command, refused or (OK if step.valid else InvalidInput)
+        if step.action == "approve_termination":
+            return ApproveImmediateTermination(provider_id=pid), NotAllowed
+        if step.action == "reject_termination":
+            self.target = self.state
+            command = RejectImmediateTermination(provider_id=pid, reason=reason)
+            return command, refused or (OK if step.valid else InvalidInput)
+        to = max(rank - step.n % 3, 0) if step.n % 3 else 0
+        command = LiftSanction(provider_id=pid, to=STAGES[to], improvement=reason)
+        if refused or rank == 4 or rank == 0 or to < rank - 1 and to != 0:
             return command, NotAllowed
-        skips = to - rank - 1 > 0
-        self.target = STAGES[to]
-        return command, InvalidInput if skips and not step.valid else OK
+        return command, OK if step.valid else InvalidInput
 
     def accepted(self, step: Step) -> None:
         if step.action == "lift":
@@ -382,6 +414,7 @@ class EscalationModel(Model):
             self.state = STAGES[max(rank - step.n % 3, 0) if step.n % 3 else 0]
         else:
             self.state = self.target
+        self.proposed = step.action == "propose_termination"
 
 
 class NoticeModel(Model):

@@ -279,7 +279,8 @@ class Example:
                 "due": ChangeActionItemDueDate(**ref, due=today + timedelta(days=10), reason="agreed"),
             }[a[2]], None
         if kind == "escalate":
-            return EscalateContract(provider_id=pid, to=a[0], reason="serious risk"), None
+            return EscalateContract(provider_id=pid, to=a[0], reason="serious risk",
+                                    grounds="fraud" if a[0] else None), None
         if kind == "terminate":
             return TerminateContract(provider_id=pid, reason="serious risk"), None
         if kind == "lift":

@@ -113,7 +113,7 @@ class Client:
 
 def _escalation_body(stage: str, version: int) -> dict[str, Any]:
     if stage == "monitoring":
-        return {"action": "escalate", "expected_version": version}
+        return {"action": "escalate", "reason": "QAF non-compliance", "expected_version": version}
     return {"action": "lift", "reason": "improvement verified at the review visit",
             "expected_version": version}
 

@@ -117,3 +117,43 @@ def test_casework_report_annual_writes_the_chosen_format(settings, tmp_path, mon
     assert html.exit_code == 0 and html.output.startswith("<!doctype html>")
     backwards = CliRunner().invoke(cli, ["report", "annual", "--from", "2015-04-01", "--to", "2015-03-31"])
     assert backwards.exit_code == 2
+
+
+def test_the_report_shows_immediate_terminations_apart_and_loudly(casework: Casework) -> None:
+    from datetime import timedelta
+
+    from casework.domain.escalation import (
+        ApproveImmediateTermination,
+        EscalateContract,
+        ProposeImmediateTermination,
+        TerminateContract,
+    )
+
+    ann, ben = Actor("ann", Role.manager), Actor("ben", Role.manager)
+    app = casework.application
+    slow, fast, kept = (
+        app.execute(RegisterProvider(name=name, service_type="care_home_residential"), ann).aggregate_id
+        for name in ("Ash Court", "Birch Lodge", "Cedar House")
+    )
+    for why in ("QAF non-compliance", "plan not delivered", "no improvement at review"):
+        app.execute(EscalateContract(provider_id=slow, reason=why), ann)
+    app.execute(EscalateContract(provider_id=kept, reason="QAF non-compliance"), ann)
+    app.execute(ProposeImmediateTermination(provider_id=fast, grounds="fraud",
+                                            reason="Invoiced care that was not delivered"), ann)
+    app.execute(ApproveImmediateTermination(provider_id=fast), ben)
+    casework.clock.advance(timedelta(days=90))
+    app.execute(TerminateContract(provider_id=slow, reason="No improvement in 90 days"), ann)
+
+    year = (date(2026, 3, 1), date(2027, 2, 28))
+    report = annual_report(casework, *year)
+    assert (report.contracts_terminated, report.terminated_after_final_notice) == (2, 1)
+    assert report.immediate_terminations == {"fraud": 1}
+    page = render(report, "html")
+    loud = page.split('id="immediate-terminations"', 1)[1].split("</div>", 1)[0]
+    assert "Immediate terminations for a serious breach" in loud and "Fraud" in loud
+    rows = list(csv.DictReader(io.StringIO(render(report, "csv"))))
+    value = {(r["section"], r["item"]): r["value"] for r in rows}
+    assert value[("contracts terminated", "immediately for a serious breach")] == "1"
+    assert value[("immediate terminations by grounds", "fraud")] == "1"
+    before = annual_report(casework, date(2025, 3, 1), date(2026, 2, 28))
+    assert before.contracts_terminated == 0 and before.immediate_terminations == {}

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from casework.domain.actors import Actor, Role
+from casework.domain.escalation import ProposeImmediateTermination
 from casework.events.store import StoredEvent
 from casework.web.forms import PAGE_FIELDS
 from casework.web.pages import intelligence, providers
@@ -192,7 +194,13 @@ def _pages_with_every_form(web: Web) -> list[str]:
     provider; intelligence records in each state; the inbox."""
     post = _Api(web)
     pid, escalated = (post("/providers", {"name": n, "service_type": "home_care"}) for n in ("Elm", "Oak"))
-    post(f"/providers/{escalated}/escalation", {"action": "escalate"})
+    post(f"/providers/{escalated}/escalation", {"action": "escalate", "reason": "QAF non-compliance"})
+    # A final notice that has run its course (terminate), and an immediate termination proposed
+    # by another manager (approve, reject): every form of the ladder.
+    at_notice, proposed = (post("/providers", {"name": n, "service_type": "home_care"})
+                           for n in ("Ash", "Yew"))
+    for why in ("QAF non-compliance", "plan not delivered", "no improvement"):
+        post(f"/providers/{at_notice}/escalation", {"action": "escalate", "reason": why})
     vid = post("/visits", {"provider_id": pid, "reason": "responsive", "planned_for": "2026-03-05T10:00:00Z"})
     item = {"description": "Update care plans", "theme": "person_centred_care_planning",
             "owner": "Home manager", "due": "2026-04-30"}
@@ -214,7 +222,13 @@ def _pages_with_every_form(web: Web) -> list[str]:
         for action, body in steps[:upto]:
             post(f"/intelligence/{rid}/{action}", body)
         records.append(f"/intelligence/{rid}")
-    return ["/inbox", f"/providers/{pid}", f"/providers/{escalated}", *records]
+    # last: the final notice runs its course; the proposal is fresh
+    web.clock.advance(timedelta(days=90))
+    web.cw.application.execute(ProposeImmediateTermination(
+        provider_id=proposed, grounds="fraud", reason="Invoiced care not delivered"),
+        Actor("mona", Role.manager))
+    return ["/inbox", f"/providers/{pid}", f"/providers/{escalated}", f"/providers/{at_notice}",
+            f"/providers/{proposed}", *records]
 
 
 def test_every_form_on_the_pages_has_exactly_the_fields_its_handler_declares(web: Web) -> None:
@@ -237,4 +251,4 @@ def test_every_form_on_the_pages_has_exactly_the_fields_its_handler_declares(web
             assert all(form.has(name) for name in names), (action, names, form.fields)
             assert {f for f in form.fields if not f.endswith(".*")} <= names, (action, names, form.fields)
             seen.add(form.command.__name__)
-    assert len(seen) == 20, sorted(seen)  # every form of the pages was rendered and checked
+    assert len(seen) == 23, sorted(seen)  # every form of the pages was rendered and checked

@@ -104,7 +104,8 @@ def test_a_field_sent_twice_is_read_once_not_a_500(web_on_both: Web) -> None:
         "received_at": ["2026-03-01T10:00", "2026-03-01T11:00"]}, follow_redirects=False)
     assert logged.status_code == 303, logged.text[-500:]
     escalated = web.client.post(f"/providers/{pid}/escalation", data={
-        "action": "escalate", "expected_version": ["", "0"], "csrf_token": csrf}, follow_redirects=False)
+        "action": "escalate", "reason": "QAF non-compliance", "expected_version": ["", "0"],
+        "csrf_token": csrf}, follow_redirects=False)
     assert escalated.status_code == 303, escalated.text[-500:]
 
 

@@ -93,11 +93,14 @@ def test_escalating_a_provider_changes_its_stage_and_deadlines(page, live) -> No
     page.locator("summary", has_text="Escalate").click()
     page.get_by_label("Escalate to").select_option("contract_suspension")
     page.get_by_role("button", name="Escalate").click()
-    # Skipping a stage needs a reason: refused, with the reason next to the field.
-    expect(page.locator("#esc-reason-error")).to_contain_text("needs a recorded reason")
+    # Every step names its reason: refused, with the reason next to the field.
+    expect(page.locator("#esc-reason-error")).to_contain_text("must not be empty")
     expect(page.get_by_label("Escalate to")).to_have_value("contract_suspension")
-    page.get_by_label("Escalate to").select_option("requirement_to_improve")
     page.locator("#esc-reason").fill("QAF non-compliant: medication management")
+    page.get_by_role("button", name="Escalate").click()
+    # Skipping a stage needs grounds from the council's list of serious breaches.
+    expect(page.locator("#esc-grounds-error")).to_contain_text("needs grounds")
+    page.get_by_label("Escalate to").select_option("requirement_to_improve")
     page.get_by_role("button", name="Escalate").click()
     page.wait_for_url(re.compile(r"saved=escalate"))
     expect(page.locator("#escalation-stage")).to_have_text("Requirement to improve")
@@ -105,6 +108,24 @@ def test_escalating_a_provider_changes_its_stage_and_deadlines(page, live) -> No
     expect(deadlines).to_contain_text("Improvement plan due")
     expect(deadlines).to_contain_text("Mon 16 Mar 2026")  # 14 days after 2 March
     screenshot(page, "provider-escalated")
+
+
+def test_a_final_notice_shows_its_expiry_and_the_escalation_offers_no_termination_before_it(
+        page, live) -> None:
+    provider_id = register(live, "Larch House")
+    for why in ("QAF non-compliance", "Improvement plan not delivered", "No improvement at review"):
+        live.cw.application.execute(EscalateContract(provider_id=provider_id, reason=why), MANNY)
+    expires = live.cw.sanctions.notice_expires(live.clock.now())
+    sign_in(page, live, "manny")
+    page.goto(f"/providers/{provider_id}")
+    expect(page.locator("#escalation-stage")).to_have_text("90 day final notice")
+    expect(page.locator("#final-notice-expiry")).to_contain_text(f"{expires.day} {expires:%b %Y}")
+    expect(page.locator("#final-notice-days-left")).to_have_text("90 days left")
+    expect(page.locator("#escalation-actions summary", has_text="Terminate")).to_have_count(0)
+    expect(page.locator("#escalation-refused")).to_contain_text("the final notice runs until")
+    propose = page.locator("#escalation-actions summary", has_text="Propose immediate termination")
+    expect(propose).to_be_visible()
+    screenshot(page, "provider-final-notice")
 
 
 def test_the_timeline_filters_by_kind_and_the_as_of_view_shows_the_provider_as_it_stood(page, live) -> None:

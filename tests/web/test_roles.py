@@ -75,7 +75,8 @@ def test_escalation_buttons_are_for_managers(web: Web) -> None:
     web.sign_in("manny")
     html = web.client.get(f"/providers/{provider_id}").text
     assert f"/providers/{provider_id}/escalation" in html
-    assert 'value="escalate"' in html and 'value="terminate"' in html
+    assert 'value="escalate"' in html and 'value="propose_termination"' in html
+    assert 'value="terminate"' not in html  # termination follows a final notice that has run
     assert 'value="lift"' not in html  # nothing to lift at monitoring
 
 

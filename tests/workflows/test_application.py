@@ -32,7 +32,8 @@ def provider_id(casework) -> str:
 def test_escalating_answers_the_stage_and_its_deadlines(casework, provider_id) -> None:
     result = casework.application.execute(
         EscalateContract(
-            provider_id=provider_id, to="final_notice_90_day", reason="serious safeguarding risk"
+            provider_id=provider_id, to="final_notice_90_day", reason="residents at risk",
+            grounds="serious safeguarding failure",
         ),
         MANAGER,
         expected_version=0,
@@ -50,19 +51,20 @@ def test_escalating_answers_the_stage_and_its_deadlines(casework, provider_id) -
 
 def test_only_managers_issue_sanctions(casework, provider_id) -> None:
     with pytest.raises(Forbidden):
-        casework.application.execute(EscalateContract(provider_id=provider_id), OFFICER)
+        casework.application.execute(EscalateContract(provider_id=provider_id, reason="r"), OFFICER)
 
 
 def test_a_stale_expected_version_is_refused(casework, provider_id) -> None:
-    casework.application.execute(EscalateContract(provider_id=provider_id), MANAGER)
+    casework.application.execute(EscalateContract(provider_id=provider_id, reason="r"), MANAGER)
     with pytest.raises(ConcurrencyError):
-        casework.application.execute(EscalateContract(provider_id=provider_id), MANAGER, expected_version=0)
+        casework.application.execute(EscalateContract(provider_id=provider_id, reason="r"), MANAGER,
+                                     expected_version=0)
 
 
 def test_lifting_from_monitoring_is_refused_naming_allowed_actions(casework, provider_id) -> None:
     with pytest.raises(NotAllowed) as refused:
         casework.application.execute(LiftSanction(provider_id=provider_id, improvement="x"), MANAGER)
-    assert refused.value.allowed == ["escalate", "terminate"]
+    assert refused.value.allowed == ["escalate", "propose_termination"]
 
 
 def test_a_failed_notice_fires_an_alert_proposing_escalation(casework, provider_id) -> None:

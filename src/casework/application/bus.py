@@ -30,8 +30,8 @@ import structlog
 
 from casework.application.pipeline import Admitted, Loaded, admit, decide
 from casework.clock import Clock
-from casework.domain.actors import Actor
-from casework.domain.aggregate import Aggregate, with_version
+from casework.domain.actors import Actor, Role
+from casework.domain.aggregate import Aggregate, Context, with_version
 from casework.domain.errors import NotFound
 from casework.events.base import command_event_id
 from casework.events.errors import ConcurrencyError
@@ -68,12 +68,14 @@ class Application:
         *,
         vault: Any = None,
         frameworks: Any = None,
+        sanctions: Any = None,
         aggregates: Iterable[Aggregate] = (),
     ) -> None:
         self.store = store
         self.clock = clock
         self.vault = vault  # casework.domain.personal_data.PersonVault
         self.frameworks = frameworks  # casework.domain.frameworks.FrameworkRegistry
+        self.sanctions = sanctions  # casework.domain.sanction_policy.SanctionPolicy
         self._aggregates: dict[str, Aggregate] = {}
         self._routes: dict[type, Aggregate] = {}
         for aggregate in aggregates:
@@ -125,9 +127,18 @@ class Application:
         aggregate = self.aggregate(ref)
         return bool(self.store.streams_exist([aggregate.stream(ident)]))
 
-    def allowed_actions(self, ref: AggregateRef, ident: str) -> set[str]:
+    def allowed_actions(self, ref: AggregateRef, ident: str, actor: Actor | None = None) -> set[str]:
+        """What ``decide`` would accept now: the lifecycle's actions from the record's state, or
+        where the aggregate has guards beyond it (``allowed_now``), theirs for ``actor`` (None:
+        someone of the permitted roles who did nothing to the record yet)."""
         aggregate = self.aggregate(ref)
-        return aggregate.allowed_actions(self.load(aggregate, ident))
+        state = self.load(aggregate, ident)
+        if aggregate.allowed_now is None:
+            return aggregate.allowed_actions(state)
+        now = self.clock.now()
+        ctx = Context(actor=actor or Actor("", Role.manager), now=now, occurred_at=now,
+                      frameworks=self.frameworks, sanctions=self.sanctions)
+        return aggregate.allowed_now(state, ctx)
 
     def lookup(self, prefix: str, ident: str) -> Any:
         """The state of an existing record, None when there is none (``Context.lookup``)."""

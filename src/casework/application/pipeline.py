@@ -51,6 +51,7 @@ class Registry(Protocol):
 
     clock: Clock
     frameworks: Any
+    sanctions: Any
 
     def aggregate(self, ref: Aggregate | str) -> Aggregate: ...
 
@@ -177,6 +178,7 @@ def decide(
         lookup=view.lookup,
         seal=view.seal,
         frameworks=app.frameworks,
+        sanctions=app.sanctions,
     )
     events = aggregate.run_decide(loaded.state, admitted.command, ctx)
     if not events:

@@ -252,6 +252,10 @@ def _sanctions(w: Writer, providers: list[tuple[str, T]]) -> None:
                            occurred_at=at(date(2018, 9, 3))), what="sanctions")
     w.run(EscalateContract(provider_id=suspend, reason="Improvement plan not delivered",
                            occurred_at=at(date(2018, 10, 15))), what="sanctions")
+    # Nottingham City's third stage: the suspension's reviews found no lasting improvement.
+    w.run(EscalateContract(provider_id=suspend,
+                           reason="Suspension reviews: missed calls and medication errors continue",
+                           occurred_at=at(date(2019, 1, 21))), what="sanctions")
     for pid, issued, complied in ((suspend, date(2018, 10, 15), date(2018, 12, 10)),
                                   (improve, date(2019, 2, 18), None)):
         notice = w.run(IssueRemedyNotice(provider_id=pid, breach="Breach of the service specification",

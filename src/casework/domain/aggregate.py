@@ -179,6 +179,7 @@ class Context:
     # Encrypt restricted personal data with a new per-person key (PersonVault.seal).
     seal: Callable[[str], SealedPerson] | None = None
     frameworks: Any = None  # casework.domain.frameworks.FrameworkRegistry
+    sanctions: Any = None  # casework.domain.sanction_policy.SanctionPolicy (None: the defaults)
 
     @classmethod
     def fixed(cls, now: datetime, actor: Actor | None = None, **kw: Any) -> Context:
@@ -212,6 +213,9 @@ class Aggregate(Generic[S]):
     state_of: Callable[[S], str] | None = None
     # True when a record exists before its first event (escalation starts in 'monitoring').
     exists_without_events: bool = False
+    # Where the lifecycle table alone does not say what is allowed (escalation's guards of time,
+    # grounds and people): the actions ``decide`` would accept now, for the context's actor.
+    allowed_now: Callable[[Any, Context], set[str]] | None = None
 
     def stream(self, ident: str) -> str:
         return f"{self.stream_prefix}-{ident}"

@@ -4,6 +4,7 @@ contract_suspension -> final_notice_90_day -> terminated."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 
 from casework.events.base import DomainEvent
@@ -21,12 +22,14 @@ STAGE_ORDER: tuple[SanctionStage, ...] = tuple(SanctionStage)
 
 
 class SanctionIssued(DomainEvent):
-    """A stage entered by escalation. ``skipped_stages`` are those passed over (reason required)."""
+    """A stage entered by escalation. ``skipped_stages`` are those passed over: that needs
+    ``grounds`` from the council's list of serious breaches (None where no stage was skipped)."""
 
     provider_id: str
     from_stage: SanctionStage
     reason: str
     skipped_stages: list[SanctionStage] = []
+    grounds: str | None = None
 
 
 class RequirementToImproveIssued(SanctionIssued, type_name="RequirementToImproveIssued"):
@@ -38,11 +41,19 @@ class ContractSuspended(SanctionIssued, type_name="ContractSuspended"):
 
 
 class FinalNoticeIssued(SanctionIssued, type_name="FinalNoticeIssued"):
-    """The 90 day final notice: expires 90 days after issue, with a decision due on expiry."""
+    """The 90 day final notice: expires the council's period (90 days) after ``issued_at``, with
+    a decision due on expiry. ``issued_at`` is None only for notices recorded before Casework
+    kept it (their expiry is not known, so they cannot lead to termination without a proposal)."""
+
+    issued_at: datetime | None = None
 
 
 class ContractTerminated(SanctionIssued, type_name="ContractTerminated"):
-    """Final: nothing follows termination."""
+    """Final: nothing follows termination. ``immediate``: for a serious breach, before a final
+    notice ran its course, on ``grounds``, proposed by one manager and approved by another
+    (``ImmediateTerminationApproved`` just before it names both)."""
+
+    immediate: bool = False
 
 
 class SanctionLifted(DomainEvent, type_name="SanctionLifted"):
@@ -52,6 +63,53 @@ class SanctionLifted(DomainEvent, type_name="SanctionLifted"):
     from_stage: SanctionStage
     to_stage: SanctionStage
     improvement: str
+
+
+class ImmediateTerminationProposed(DomainEvent, type_name="ImmediateTerminationProposed"):
+    """A manager proposes terminating the contract at once for a serious breach. Nothing changes
+    until a second manager approves; it lapses unapproved after the council's approval window."""
+
+    provider_id: str
+    stage: SanctionStage  # the stage the contract was at
+    grounds: str
+    reason: str
+    proposed_by: str
+    proposed_at: datetime
+
+
+class ImmediateTerminationApproved(DomainEvent, type_name="ImmediateTerminationApproved"):
+    """A second manager approved the proposal; ``ContractTerminated`` (immediate) follows."""
+
+    provider_id: str
+    proposed_by: str
+    approved_by: str
+    grounds: str
+    note: str = ""
+
+
+class ImmediateTerminationRejected(DomainEvent, type_name="ImmediateTerminationRejected"):
+    """The proposal was rejected by another manager, or ``withdrawn`` by its proposer."""
+
+    provider_id: str
+    proposed_by: str
+    rejected_by: str
+    withdrawn: bool
+    reason: str
+
+
+class ImmediateTerminationLapsed(DomainEvent, type_name="ImmediateTerminationLapsed"):
+    """The proposal was not approved in time (recorded with the next step on the contract)."""
+
+    provider_id: str
+    proposed_by: str
+    proposed_at: datetime
+    lapsed_at: datetime
+
+
+PROPOSAL_EVENTS: tuple[type[DomainEvent], ...] = (
+    ImmediateTerminationProposed, ImmediateTerminationApproved, ImmediateTerminationRejected,
+    ImmediateTerminationLapsed,
+)
 
 
 # The stage each escalation event enters.

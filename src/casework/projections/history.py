@@ -56,6 +56,8 @@ class HistoryEntry(BaseModel):
     # (their names are shown only to roles that may see them: narrative.Names.revealed).
     # Never serialised (officers and auditors do not see person ids; docs/security.md).
     sealed_people: list[str] = Field(default_factory=list, exclude=True)
+    # A decision the history must not let pass unnoticed (an immediate termination), in words.
+    alert: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         out = self.model_dump(mode="json")
@@ -132,6 +134,29 @@ def verify_streams(source: Any, streams: list[str]) -> str | None:
     return None
 
 
+def alert_of(event_type: str, data: dict[str, Any]) -> str | None:
+    """The loud line an event earns in every history (the timeline, ``casework history``, the
+    API): immediate termination for a serious breach, from proposal to approval or its end."""
+    grounds = data.get("grounds") or "grounds not recorded"
+    match event_type:
+        case "ImmediateTerminationProposed":
+            return f"IMMEDIATE TERMINATION PROPOSED for a serious breach ({grounds}): awaits a second manager"
+        case "ImmediateTerminationApproved":
+            return (f"IMMEDIATE TERMINATION APPROVED ({grounds}): proposed by {data.get('proposed_by')}, "
+                    f"approved by {data.get('approved_by')}")
+        case "ImmediateTerminationRejected":
+            verb = "withdrawn" if data.get("withdrawn") else "rejected"
+            return f"Immediate termination proposal {verb} by {data.get('rejected_by')}"
+        case "ImmediateTerminationLapsed":
+            return "Immediate termination proposal lapsed: no second manager approved it in time"
+        case "ContractTerminated" if data.get("immediate"):
+            return (f"CONTRACT TERMINATED IMMEDIATELY for a serious breach ({grounds}), without a "
+                    "final notice running its course")
+        case "ContractTerminated":
+            return "Contract terminated after its 90 day final notice ran its course"
+    return None
+
+
 def entry_of(e: StoredEvent) -> HistoryEntry:
     """A stored event as a history entry: sealed people redacted (their ids kept apart)."""
     data, sealed = redact(e.data)
@@ -140,6 +165,7 @@ def entry_of(e: StoredEvent) -> HistoryEntry:
         type=e.type, occurred_at=e.occurred_at, recorded_at=e.recorded_at, actor=e.actor,
         reason=e.metadata.get("reason"), data=data, has_restricted_data=sealed, hash=e.hash,
         recorded_late=late(e.occurred_at, e.recorded_at), sealed_people=sealed_people(e.data),
+        alert=alert_of(e.type, data),
     )
 
 
@@ -170,5 +196,5 @@ def history(
                            as_known_at=known, order=order)
 
 
-__all__ = ["HistoryEntry", "ProviderHistory", "entry_of", "history", "late", "redact", "sealed_people",
-           "verify_streams"]
+__all__ = ["HistoryEntry", "ProviderHistory", "alert_of", "entry_of", "history", "late", "redact",
+           "sealed_people", "verify_streams"]

@@ -19,6 +19,8 @@ Definitions (both inclusive dates):
 - rag_by_category / rag_by_year: RAG outcomes of visits completed in the period (one count per
   visit per client category of its provider; by financial year, one count per visit).
 - sanctions_in_force / notices_open: at the period's end.
+- contracts_terminated: contracts terminated in the period, after a 90 day final notice ran its
+  course or immediately for a serious breach (``immediate_terminations``, by grounds).
 """
 
 from __future__ import annotations
@@ -113,6 +115,10 @@ st_sanctions = _table(
     "st_sanctions", Column("provider_id", Text), Column("stage", _enum(SanctionStage)),
     Column("from_on", Date), Column("to_on", Date), multi=True,
 )
+st_terminations = _table(
+    "st_terminations", Column("provider_id", Text), Column("terminated_on", Date, index=True),
+    Column("immediate", Boolean), Column("grounds", Text),  # the council's words: unbounded
+)
 st_notices = _table(
     "st_notices", Column("provider_id", Text), Column("issued_on", Date),
     Column("resolved_on", Date), Column("outcome", _enum(NoticeState)),  # a final state
@@ -195,6 +201,8 @@ def fold(state: State | None, event: StoredEvent) -> State:
             if periods and periods[-1][2] is None:
                 periods[-1][2] = on
             periods.append([stage, on, None])
+        if t == "ContractTerminated":
+            s["terminated"] = [on, bool(d.get("immediate")), d.get("grounds")]
     elif kind == "notice":
         # The notice's state, replayed; a final state (complied, failed) is its outcome.
         notice_state = NOTICE_LIFECYCLE.replay(
@@ -248,10 +256,17 @@ def _rows(partition: str, s: State) -> dict[str, list[dict[str, Any]]]:
         return {st_plans.name: [{"provider_id": pid, "raised_on": _d(s["raised_on"]),
                                  "closed_on": _d(s["closed_on"])}]}
     if kind == "escalation":
-        return {st_sanctions.name: [
-            {"seq": i, "provider_id": pid, "stage": st, "from_on": _d(f), "to_on": _d(t)}
-            for i, (st, f, t) in enumerate(s.get("periods", []))
-        ]}
+        terminated = s.get("terminated")
+        return {
+            st_sanctions.name: [
+                {"seq": i, "provider_id": pid, "stage": st, "from_on": _d(f), "to_on": _d(t)}
+                for i, (st, f, t) in enumerate(s.get("periods", []))
+            ],
+            st_terminations.name: [{
+                "provider_id": pid, "terminated_on": _d(terminated[0]), "immediate": terminated[1],
+                "grounds": terminated[2],
+            }] if terminated else [],
+        }
     if kind == "notice" and "issued_on" in s:
         return {st_notices.name: [{"provider_id": pid, "issued_on": _d(s["issued_on"]),
                                    "resolved_on": _d(s["resolved_on"]), "outcome": s["outcome"]}]}
@@ -263,6 +278,7 @@ class StatisticsProjection(PartitionedFold):
     # 2: a notice's state is replayed through its lifecycle (kept in the fold's state).
     # 3: ids are unbounded text, enum values sized from their enums (casework.domain.fields).
     # 4: providers keep whether the council contracts them, and their beds.
+    # 5: terminations, after a final notice or immediate (st_terminations).
     version: ClassVar[int] = 4
     rebuild_cost: ClassVar[float] = 12.0  # us per event, for sharing a rebuild (parallel.py)
     event_types: ClassVar[frozenset[str]] = frozenset({
@@ -274,7 +290,7 @@ class StatisticsProjection(PartitionedFold):
     })
     query_tables: ClassVar[list[Table]] = [
         st_providers, st_categories, st_ratings, st_intelligence, st_visits, st_assessments,
-        st_plans, st_sanctions, st_notices,
+        st_plans, st_sanctions, st_terminations, st_notices,
     ]
 
     def partition(self, event: StoredEvent) -> str | None:
@@ -342,6 +358,8 @@ class Statistics(BaseModel):
     rag_by_year: dict[str, dict[str, int]]  # financial year "2014/15" -> red/amber/green
     rag_by_year_and_category: dict[str, dict[str, dict[str, int]]]
     sanctions_in_force: dict[str, int]  # stage -> providers at it on the last day
+    contracts_terminated: int = 0  # in the period, however
+    immediate_terminations: dict[str, int] = {}  # of those, immediately for a serious breach: grounds -> n
     notices_open: int
     cqc_ratings: RatingProfile
     # Whose figures these are (every figure above counts only this population's records), how
@@ -420,6 +438,10 @@ def statistics(
                 sa.c.stage != "monitoring",
             )
         ).all()
+        te = st_terminations
+        terminations = conn.execute(
+            select(te.c.immediate, te.c.grounds).where(te.c.terminated_on.between(from_date, to_date))
+        ).all()
         n = st_notices
         notices = conn.execute(
             select(n.c.provider_id).where(
@@ -457,6 +479,9 @@ def statistics(
         open_action_plans_by_group=dict(Counter(
             plan_group(*providers.get(pid, (None, None, None))[:2]) for (pid,) in plans)),
         sanctions_in_force=dict(Counter(stage for stage, _ in sanctions)),
+        contracts_terminated=len(terminations),
+        immediate_terminations=dict(Counter(g or "not recorded" for immediate, g in terminations
+                                            if immediate)),
         notices_open=len(notices),
         cqc_ratings=_rating_profile(ratings, providers, from_date),
         population=population,

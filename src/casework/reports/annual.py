@@ -65,6 +65,8 @@ def from_statistics(stats: Statistics, council: str) -> AnnualReport:
             improved=profile.improved,
         ),
         sanctions_in_force=stats.sanctions_in_force,
+        contracts_terminated=stats.contracts_terminated,
+        immediate_terminations=stats.immediate_terminations,
         notices_open=stats.notices_open,
         open_action_plans_by_service_type=stats.open_action_plans_by_service_type,
         open_action_plans_by_group=stats.open_action_plans_by_group,

@@ -114,6 +114,8 @@ class AnnualReport(_Figures):
     qaf_by_service_type: list[QafRow]
     rating_profile: RatingProfile
     sanctions_in_force: dict[str, int]  # escalation stage -> providers at it at the period end
+    contracts_terminated: int = 0  # in the period: after a final notice, or immediately
+    immediate_terminations: dict[str, int] = {}  # immediate, for a serious breach: grounds -> count
     notices_open: int
     open_action_plans_by_service_type: dict[str, int]
     open_action_plans_by_group: dict[str, int] = {}
@@ -127,6 +129,16 @@ class AnnualReport(_Figures):
     @property
     def population_label(self) -> str:
         return "contracted providers" if self.population == "contracted" else "providers known"
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def terminated_immediately(self) -> int:
+        return sum(self.immediate_terminations.values())
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def terminated_after_final_notice(self) -> int:
+        return self.contracts_terminated - self.terminated_immediately
 
     @computed_field  # type: ignore[prop-decorator]
     @property

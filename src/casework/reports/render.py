@@ -90,6 +90,12 @@ def _csv_rows(r: AnnualReport) -> Iterator[tuple[str, str, str, object]]:
     yield ("cqc ratings", "improved on re-inspection", "percent", _blank(profile.percent_improved))
     for stage, count in r.sanctions_in_force.items():
         yield ("sanctions in force", stage, "providers", count)
+    yield ("contracts terminated", "total", "contracts", r.contracts_terminated)
+    yield ("contracts terminated", "after a 90 day final notice", "contracts",
+           r.terminated_after_final_notice)
+    yield ("contracts terminated", "immediately for a serious breach", "contracts", r.terminated_immediately)
+    for grounds, count in r.immediate_terminations.items():
+        yield ("immediate terminations by grounds", grounds, "contracts", count)
     yield ("notices to remedy breach", "open", "notices", r.notices_open)
     for key, count in r.open_action_plans_by_service_type.items():
         yield ("open action plans", key, "plans", count)

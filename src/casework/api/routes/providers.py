@@ -22,6 +22,7 @@ from casework.api.schemas.providers import (
     RiskCriterionIn,
     RiskMatrixOut,
 )
+from casework.api.schemas.workflows import EscalationOut
 from casework.api.writes import WriteContext, WriteRoute, runs
 from casework.domain.actors import Actor
 from casework.domain.aggregate import EARLIEST_YEAR, LATEST_YEAR
@@ -39,6 +40,7 @@ from casework.projections.history import history
 from casework.projections.narrative import describe, names_for, score_words
 from casework.projections.provider_view import list_providers as query_providers
 from casework.projections.provider_view import provider_view, risk_matrix
+from casework.workflows.status import escalation_status
 
 AS_OF_FORM = (
     f"a date and time with its offset, e.g. 2026-03-02T17:00:00Z, between the years "
@@ -152,13 +154,18 @@ def get_provider(
     as_happened_at: AsOf | None = Query(None, description=HAPPENED),
     as_known_at: AsOf | None = Query(None, description=KNOWN),
     as_of: AsOf | None = Query(None, description=f"The older name of as_known_at. {KNOWN}"),
-    _: Actor = Depends(current_actor),
+    actor: Actor = Depends(current_actor),
 ) -> ProviderOut:
+    cw = request.app.state.casework
     happened, known = _times(as_happened_at, as_known_at, as_of)
-    view = provider_view(request.app.state.casework, provider_id, happened_at=happened, known_at=known)
+    view = provider_view(cw, provider_id, happened_at=happened, known_at=known)
     if view is None:
         raise NotFound("provider", provider_id)
-    return ProviderOut.model_validate(view, from_attributes=True)
+    out = ProviderOut.model_validate(view, from_attributes=True)
+    if happened is None and known is None:  # what the ladder allows is asked of now, never of the past
+        escalation = EscalationOut.model_validate(escalation_status(cw, provider_id, actor))
+        out = out.model_copy(update={"escalation": escalation})
+    return out
 
 
 @router.get("/{provider_id}/risk-matrix", response_model=RiskMatrixOut, responses=READ_ERRORS,

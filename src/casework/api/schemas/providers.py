@@ -7,6 +7,7 @@ from datetime import date
 from pydantic import Field
 
 from casework.api.schemas.common import CaseDate, Out, UtcDateTime, WriteBody
+from casework.api.schemas.workflows import EscalationOut
 from casework.domain.enums import (
     ClientCategory,
     ClosureKind,
@@ -103,6 +104,9 @@ class ProviderOut(Out):
         None, description="The escalation stream's version (expected_version for escalation)."
     )
     as_of: UtcDateTime | None = None
+    escalation: EscalationOut | None = Field(None, description=(
+        "The contract escalation now (absent for an as_of view): the final notice's issue date, "
+        "expiry and days left; every action of the ladder, allowed or not and why."))
     as_happened_at: UtcDateTime | None = Field(
         None, description="As it happened at this instant: everything that had happened by then.")
     as_known_at: UtcDateTime | None = Field(
@@ -150,3 +154,6 @@ class HistoryEventOut(Out):
         False, description="Recorded on a later day than it happened (see recorded_at).")
     sentence: str | None = Field(
         None, description="The event in words, with names instead of ids (restricted names never).")
+    alert: str | None = Field(None, description=(
+        "A decision that must not pass unnoticed, in words (an immediate termination for a "
+        "serious breach, from proposal to approval)."))

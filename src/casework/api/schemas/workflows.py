@@ -7,7 +7,7 @@ from enum import StrEnum
 from pydantic import Field
 
 from casework.api.schemas.common import CaseDate, Out, UtcDateTime, WriteBody
-from casework.domain.fields import Name
+from casework.domain.fields import Label, Name, Text
 from casework.events.provider_failure import FailureKind, FailureOutcome, FailureTrigger
 from casework.events.sanctions import SanctionStage
 
@@ -16,17 +16,27 @@ class EscalationAction(StrEnum):
     escalate = "escalate"
     lift = "lift"
     terminate = "terminate"
+    propose_termination = "propose_termination"
+    approve_termination = "approve_termination"
+    reject_termination = "reject_termination"
 
 
 class EscalationIn(WriteBody):
-    action: EscalationAction
+    action: EscalationAction = Field(description=(
+        "escalate (one stage; skipping needs grounds), terminate (from a 90 day final notice "
+        "that has run its course), propose_termination / approve_termination / "
+        "reject_termination (immediate termination for a serious breach: a second manager "
+        "approves; the proposer may withdraw), lift (the verified improvement)."))
     to: SanctionStage | None = Field(
         None,
-        description="escalate: the stage to go to (default the next; skipping needs a reason); "
+        description="escalate: the stage to go to (default the next; skipping needs grounds); "
         "lift: monitoring (default) or one stage down.",
     )
-    reason: str = Field("", description="Why; required when skipping stages, and for lift (the "
-                        "verified improvement).")
+    reason: Text = Field("", description="Why: required for every step; for lift, the verified "
+                         "improvement; for approve_termination, an optional note.")
+    grounds: Label | None = Field(None, description=(
+        "One of the council's serious breaches (`grounds` of GET .../escalation): required to "
+        "propose immediate termination or to skip a stage."))
     expected_version: int | None = Field(
         None, ge=0, le=2**31 - 1,
         description="The escalation version you read: 409 if it changed since.",
@@ -43,12 +53,42 @@ class DeadlineOut(Out):
     source: str = Field(description="The stream whose events set it.")
 
 
+class LadderActionOut(Out):
+    action: str
+    allowed: bool
+    reason: str = Field(description="Why it is not allowed now (empty when it is).")
+    to: list[str] = Field(description="Where it may lead, when allowed.")
+
+
+class FinalNoticeOut(Out):
+    issued_at: UtcDateTime
+    expires_at: UtcDateTime = Field(description="When it has run its course (the council's period).")
+    days_left: int = Field(description="Days until it runs out (0 on the day; negative after).")
+    expired: bool
+
+
+class ProposalOut(Out):
+    grounds: str
+    reason: str
+    proposed_by: str
+    proposed_at: UtcDateTime
+    lapses_at: UtcDateTime = Field(description="Unapproved by then, it lapses.")
+    lapsed: bool
+
+
 class EscalationOut(Out):
     provider_id: str
     stage: SanctionStage
     version: int
     closed_to_new_placements: bool
-    allowed_actions: list[str]
+    allowed_actions: list[str] = Field(description="The actions you may take now.")
+    actions: list[LadderActionOut] = Field(
+        description="Every action of the ladder: allowed now or not, and why not.")
+    final_notice: FinalNoticeOut | None = Field(
+        None, description="The 90 day final notice in force: issued, runs out, days left.")
+    proposal: ProposalOut | None = Field(
+        None, description="An immediate termination proposed and not yet decided.")
+    grounds: list[str] = Field(description="The council's serious breaches.")
     deadlines: list[DeadlineOut] = Field(description="The stage's pending deadlines, soonest first.")
 
 

@@ -16,8 +16,15 @@ from casework.domain.action_plans import (
     VerifyActionItem,
 )
 from casework.domain.errors import DomainError, InvalidInput, NotFound
-from casework.domain.escalation import ESCALATION_LIFECYCLE as STAGES
-from casework.domain.escalation import EscalateContract, LiftSanction, TerminateContract
+from casework.domain.escalation import (
+    ACTION_WORDS,
+    ApproveImmediateTermination,
+    EscalateContract,
+    LiftSanction,
+    ProposeImmediateTermination,
+    RejectImmediateTermination,
+    TerminateContract,
+)
 from casework.domain.notices import IssueRemedyNotice
 from casework.domain.personal_data import PersonDetails
 from casework.domain.safeguarding import (
@@ -32,7 +39,7 @@ from casework.events.errors import ConcurrencyError
 from casework.events.providers import ServiceType
 from casework.events.rag import Rag
 from casework.events.safeguarding import SafeguardingCategory, SafeguardingOutcome
-from casework.events.sanctions import STAGE_ORDER, SanctionStage
+from casework.events.sanctions import SanctionStage
 from casework.events.store.reading import Order
 from casework.events.visits import VisitReason
 from casework.projections.history import history
@@ -72,9 +79,13 @@ VISIT_FORMS: dict[str, WebForm] = {
 # One form per action, posted to one route; ``action`` picks the command, ``expected_version``
 # is the escalation's version the page showed (a change since is a 409, not a silent overwrite).
 ESCALATION_FORMS: dict[str, WebForm] = {
-    "escalate": WebForm(EscalateContract, ("action", "expected_version", "to", "reason")),
-    "lift": WebForm(LiftSanction, ("action", "expected_version", "to", "improvement")),
+    "escalate": WebForm(EscalateContract, ("action", "expected_version", "to", "reason", "grounds")),
     "terminate": WebForm(TerminateContract, ("action", "expected_version", "reason")),
+    "propose_termination": WebForm(
+        ProposeImmediateTermination, ("action", "expected_version", "grounds", "reason")),
+    "approve_termination": WebForm(ApproveImmediateTermination, ("action", "expected_version", "note")),
+    "reject_termination": WebForm(RejectImmediateTermination, ("action", "expected_version", "reason")),
+    "lift": WebForm(LiftSanction, ("action", "expected_version", "to", "improvement")),
 }
 NOTICE_FORM = WebForm(IssueRemedyNotice, ("breach", "actions", "remedy_by"))
 VISIT_FORM = WebForm(PlanVisit, ("reason", "planned_for", "announced", "out_of_hours"))
@@ -241,7 +252,7 @@ def _current_only(p: Page, provider_id: str, view: Any) -> dict[str, Any]:
     """What only the current view shows: open records, plans with items, actions, deadlines."""
     cw = p.casework
     now = cw.clock.now()
-    status = escalation_status(cw, provider_id)
+    status = escalation_status(cw, provider_id, p.actor)
     state = provider_state(cw, provider_id) or {}
     plans = []
     for plan_id in sorted(state.get("plans", {})):
@@ -249,8 +260,7 @@ def _current_only(p: Page, provider_id: str, view: Any) -> dict[str, Any]:
             plans.append(cw.application.load(ACTION_PLAN, plan_id))
         except NotFound:
             continue
-    stage = SanctionStage(status.stage)
-    rank = STAGE_ORDER.index(stage)
+    steps = {s.action: s for s in status.actions}
     framework = cw.frameworks.get()
     planned = sorted(
         (
@@ -293,10 +303,16 @@ def _current_only(p: Page, provider_id: str, view: Any) -> dict[str, Any]:
         ],
         "plans": plans,
         "escalation": status,
+        # Only what the ladder allows now (the domain's own guards), and why the rest is not.
         "escalation_actions": offered(p.actor, status.allowed_actions, ESCALATION_COMMANDS),
-        "escalate_to": [(s.value, label(s.value)) for s in STAGE_ORDER[rank + 1:]
-                        if s is not SanctionStage.terminated],
-        "lift_to": [(str(d), label(str(d))) for d in STAGES.destinations(stage, "lift")],
+        "escalation_refused": [
+            s for s in status.actions if not s.allowed
+            and (status.proposal or s.action not in ("approve_termination", "reject_termination"))
+        ] if any(may(p.actor, c) for c in ESCALATION_COMMANDS.values()) else [],
+        "action_words": ACTION_WORDS,
+        "escalate_to": [(s, label(s)) for s in steps["escalate"].to],
+        "lift_to": [(s, label(s)) for s in steps["lift"].to],
+        "grounds": [(g, g[:1].upper() + g[1:]) for g in status.grounds],
         "may_issue_notice": may(p.actor, IssueRemedyNotice),
         "may_plan_visit": may(p.actor, PlanVisit),
     }
@@ -344,7 +360,7 @@ async def change_escalation(provider_id: str, p: Page = Depends(posted)) -> Resp
 
     def run() -> None:
         if web_form is None:
-            raise InvalidInput("action", "choose escalate, lift or terminate")
+            raise InvalidInput("action", f"choose one of: {', '.join(ESCALATION_FORMS)}")
         require(p.actor, web_form.command)
         data = web_form.data(values, provider_id=provider_id)
         expected = values.get("expected_version")
