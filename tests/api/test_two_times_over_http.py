@@ -21,7 +21,8 @@ def test_as_it_happened_and_as_known_over_http(client, casework, clock, as_role)
                       headers=manager).json()["id"]
     suspended_on = datetime(2018, 9, 3, 10, tzinfo=UTC)
     answer = client.post(f"/api/v1/providers/{pid}/escalation", headers=manager,
-                         json={"action": "escalate", "occurred_at": _q(suspended_on)})
+                         json={"action": "escalate", "reason": "Missed calls",
+                               "occurred_at": _q(suspended_on)})
     assert answer.status_code == 200, answer.text
     url = f"/api/v1/providers/{pid}"
     day_before = _q(datetime(2018, 9, 2, 20, tzinfo=UTC))
@@ -65,7 +66,8 @@ def test_the_history_is_in_the_order_things_happened_with_late_entries_marked(cl
     clock.set(datetime(2019, 1, 22, 9, tzinfo=UTC))
     pid = client.post("/api/v1/providers", json={**PROVIDER, "occurred_at": _q(REGISTERED)},
                       headers=manager).json()["id"]
-    client.post(f"/api/v1/providers/{pid}/escalation", headers=manager, json={"action": "escalate"})
+    client.post(f"/api/v1/providers/{pid}/escalation", headers=manager,
+                json={"action": "escalate", "reason": "Missed calls"})
     clock.set(datetime(2019, 1, 23, 9, tzinfo=UTC))
     client.post(f"/api/v1/providers/{pid}/risk-criteria", headers=manager, json={
         "criterion": "fire_safety", "rag": "red", "occurred_at": _q(datetime(2018, 9, 3, 10, tzinfo=UTC))})

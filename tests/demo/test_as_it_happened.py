@@ -23,15 +23,17 @@ def end_of(day: date) -> datetime:
 def test_the_demo_provider_pages_as_it_happened_in_2018_19(casework: Casework) -> None:
     load_scenario(casework, "leicester-2018")
     casework.projections.catch_up()
-    [suspended] = list_providers(casework, stage="contract_suspension")
+    [suspended] = list_providers(casework, stage="final_notice_90_day")
     pid = suspended.id
     # The finding: by recording time nothing was known on 1 Sep 2018.
     assert provider_view(casework, pid, known_at=end_of(date(2018, 9, 1))) is None
     stages = {day: provider_view(casework, pid, happened_at=end_of(day)).escalation_stage
-              for day in (date(2018, 9, 1), date(2018, 9, 3), date(2018, 10, 14), date(2018, 10, 15))}
+              for day in (date(2018, 9, 1), date(2018, 9, 3), date(2018, 10, 14), date(2018, 10, 15),
+                          date(2019, 1, 21))}
     assert stages == {date(2018, 9, 1): "monitoring", date(2018, 9, 3): "requirement_to_improve",
                       date(2018, 10, 14): "requirement_to_improve",
-                      date(2018, 10, 15): "contract_suspension"}
+                      date(2018, 10, 15): "contract_suspension",
+                      date(2019, 1, 21): "final_notice_90_day"}
 
     # Open intelligence and action items on a day, counted plainly from the history's dates.
     store = casework.store
@@ -76,7 +78,7 @@ def test_casework_history_as_of_a_demo_day_prints_sentences_in_the_order_things_
 
     load_scenario(casework, "leicester-2018")
     casework.projections.catch_up()
-    [suspended] = list_providers(casework, stage="contract_suspension")
+    [suspended] = list_providers(casework, stage="final_notice_90_day")
     env = {**os.environ, "CASEWORK_DATABASE_URL": database_url, "CASEWORK_SCHEDULER_ENABLED": "false"}
     answer = subprocess.run([sys.executable, "-m", "casework.cli", "history", suspended.id,
                              "--as-of", "2018-09-03"], env=env, capture_output=True, text=True,

@@ -196,10 +196,10 @@ def test_the_demo_provider_page_as_it_happened_on_1_sep_2018_shows_that_days_sta
     from casework.projections.provider_view import list_providers
 
     page = demo_page
-    [suspended] = list_providers(demo_live.cw, stage="contract_suspension")
+    [suspended] = list_providers(demo_live.cw, stage="final_notice_90_day")
     sign_in(page, demo_live, "audrey")
     page.goto(f"/providers/{suspended.id}")
-    expect(page.locator("#escalation-stage")).to_have_text("Contract suspension")
+    expect(page.locator("#escalation-stage")).to_have_text("90 day final notice")
     page.get_by_label("As it happened on").fill("2018-09-01")
     page.get_by_role("button", name="Show", exact=True).click()
     expect(page.locator("#as-happened-banner")).to_contain_text("As it happened at the end of Sat 1 Sep 2018")

@@ -2,8 +2,25 @@
 
 from __future__ import annotations
 
-from casework.domain.enums import CqcRating
-from tests.projections.test_population import _provider
+from datetime import UTC, date, datetime
+
+from casework.domain.actors import Actor, Role
+from casework.domain.enums import CqcRating, IntelligenceSource, ServiceType
+from casework.domain.intelligence import LogIntelligence
+from casework.domain.providers import PublishCqcRating, RegisterProvider
+
+OFFICER = Actor("officer", Role.officer)
+
+
+def _provider(cw, name: str, *, contracted: bool, rating: CqcRating, beds: int) -> str:
+    app = cw.application
+    pid = app.execute(RegisterProvider(name=name, service_type=ServiceType.care_home_residential,
+                                       beds=beds, contracted=contracted), OFFICER).aggregate_id
+    app.execute(PublishCqcRating(provider_id=pid, report_date=date(2025, 6, 1), overall=rating), OFFICER)
+    app.execute(LogIntelligence(provider_id=pid, source=IntelligenceSource.cqc,
+                                received_at=datetime(2025, 7, 1, 10, tzinfo=UTC),
+                                summary=f"Concern about {name}"), OFFICER)
+    return pid
 
 
 def test_the_dashboard_counts_the_councils_providers_and_switches_to_all(web) -> None:

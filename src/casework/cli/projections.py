@@ -113,7 +113,7 @@ def _print_text(found: ProviderHistory, names: Names) -> None:
         say("")
         say(f"{moment(e.occurred_at)}  {describe(e, names).text}")
         if e.alert:
-            say(f"    !!!  {e.alert}")
+            say(f"    !!!      {e.alert}")
         by = f"by {names.person(e.actor)}"
         late = f"recorded late: {day(e.recorded_at)} · " if e.recorded_late else ""
         say(f"    {late}{by} · {e.type} · {e.stream} v{e.version} · #{e.position}")
