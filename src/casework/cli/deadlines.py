@@ -49,7 +49,7 @@ def run(
     finally:
         cw.close()
     for deadline in report.fired:
-        say(f"fired  {_line(deadline)}")
+        say(f"{'sent  ' if deadline.is_reminder else 'fired '} {_line(deadline)}")
     for deadline in report.already_fired:
         say(f"skip   {_line(deadline)} (already fired elsewhere)")
     say(f"{len(report.alerts)} deadline(s) fired as of {report.now.isoformat()}")
