@@ -163,6 +163,8 @@ def _declared_form(action: str, hidden: dict[str, str]) -> WebForm | None:
             return providers.ESCALATION_FORMS[hidden["action"]]
         case ["providers", _, "notices"]:
             return providers.NOTICE_FORM
+        case ["providers", _, "lead-officer"]:
+            return providers.LEAD_FORM
         case ["providers", _, "visits"]:
             return providers.VISIT_FORM
         case ["providers", _, "visits", _, act]:
