@@ -239,4 +239,4 @@ def test_every_form_on_the_pages_has_exactly_the_fields_its_handler_declares(web
             assert all(form.has(name) for name in names), (action, names, form.fields)
             assert {f for f in form.fields if not f.endswith(".*")} <= names, (action, names, form.fields)
             seen.add(form.command.__name__)
-    assert len(seen) == 20, sorted(seen)  # every form of the pages was rendered and checked
+    assert len(seen) == 21, sorted(seen)  # every form of the pages was rendered and checked
