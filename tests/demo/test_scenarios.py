@@ -128,3 +128,22 @@ def test_casework_demo_users_prints_a_token_per_role_that_signs_in_and_a_new_one
         assert cw.users.get("demo.manager").role == "manager"
     finally:
         cw.close()
+
+
+def test_no_deadline_of_the_demonstration_is_owned_by_system_and_escalated_cases_have_a_lead(
+    casework: Casework,
+) -> None:
+    from casework.workflows.deadline_calendar import fired_alerts, lead_officers, pending_deadlines
+
+    load_scenario(casework, "leicester-2018")
+    casework.projections.catch_up()
+    casework.scheduler.fire_due()  # what fell due between the year and the clock
+    rows = [*pending_deadlines(casework, reminders=True),
+            *(a.deadline for a in fired_alerts(casework, reminders=True))]
+    assert rows and {"system", "unassigned", ""}.isdisjoint({d.owner for d in rows})
+    leads = lead_officers(casework)
+    assert sorted(leads.values()) == ["amy", "bilal"]
+    # The sanctions and notices of the escalated providers are their lead officers'.
+    escalated = [d for d in rows if d.provider_id in leads
+                 and d.source.startswith(("escalation-", "notice-"))]
+    assert escalated and all(d.owner == leads[d.provider_id] for d in escalated)
