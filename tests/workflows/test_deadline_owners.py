@@ -11,7 +11,12 @@ import pytest
 
 from casework.bootstrap import bootstrap
 from casework.domain.actors import Actor, Role
-from casework.domain.commands import AllocateIntelligence, AssignLeadOfficer, LogIntelligence, RegisterProvider
+from casework.domain.commands import (
+    AllocateIntelligence,
+    AssignLeadOfficer,
+    LogIntelligence,
+    RegisterProvider,
+)
 from casework.domain.errors import Forbidden, InvalidInput
 from casework.domain.notices import IssueRemedyNotice
 from casework.events.sanctions import ContractSuspended, SanctionStage
@@ -173,8 +178,12 @@ def test_a_rebuild_after_the_lead_officer_was_named_mid_history_gives_the_same_o
     suspend(casework, provider, casework.clock.now())
     casework.clock.advance(timedelta(days=1))
     casework.application.execute(AssignLeadOfficer(provider_id=provider, officer="ewa"), MANAGER)
+    [review] = pending_deadlines(casework, provider_id=provider)
+    assert review.owner == "ewa"
+    casework.scheduler.fire_due(review.due_at)  # the next review is set by the firing: hers too
     before = pending_deadlines(casework, reminders=True)
-    assert {d.owner for d in before} == {"ewa"}
+    assert [(d.owner, d.owner_from) for d in before] == [("ewa", OwnerFrom.lead)]
+    assert before[0].due_at > review.due_at
     monkeypatch.setattr(deadline_calendar, "REBUILD_DEADLINES_IN_MEMORY", 1)  # write out each one
     casework.projections.rebuild(["deadlines"])
     assert pending_deadlines(casework, reminders=True) == before

@@ -44,7 +44,7 @@ def test_a_remedy_by_date_is_reminded_7_and_1_working_days_before_over_easter_on
         provider_id=provider, breach="staffing", actions=["recruit"], remedy_by=date(2026, 4, 7)), MANAGER)
     due = london(date(2026, 4, 7))
     expected = [(date(2026, 3, 25), "7 working days", "7wd"), (date(2026, 4, 2), "1 working day", "1wd")]
-    for day, before, offset in expected:
+    for day, before, _ in expected:
         at = london(day)
         casework.clock.set(at - timedelta(minutes=1))
         assert casework.scheduler.fire_due().fired == [], "nothing is sent a minute early"
@@ -60,7 +60,8 @@ def test_a_remedy_by_date_is_reminded_7_and_1_working_days_before_over_easter_on
         assert (typed.deadline_id, typed.provider_id, typed.kind, typed.owner, typed.before) == (
             deadline_id, provider, "remedy_notice_due", "contracts-team", before)
         assert typed.due_at == due and typed.remind_at == london(day)
-        assert typed.title.startswith("Notice to remedy breach") and typed.source == f"notice-{notice.aggregate_id}"
+        assert typed.title.startswith("Notice to remedy breach")
+        assert typed.source == f"notice-{notice.aggregate_id}"
         assert event.provider_id == provider  # in the provider's history
     # On the day the deadline itself fires, as ever.
     casework.clock.set(due)

@@ -267,9 +267,10 @@ def _load_rows(
 
 
 def _load_leads(conn: Connection, effects: list) -> dict[str, str]:
-    """The lead officers of the providers a page schedules deadlines for."""
+    """The lead officers of the providers a page schedules deadlines for (a firing schedules a
+    recurring deadline's next occurrence)."""
     providers = sorted({e.deadline.provider_id for e in effects
-                        if isinstance(e, Schedule) and e.deadline.provider_id is not None})
+                        if isinstance(e, Schedule | Fired) and e.deadline.provider_id is not None})
     leads: dict[str, str] = {}
     for chunk in _chunks(providers, 400):
         leads.update((r.provider_id, r.officer) for r in conn.execute(_LEADS_OF, {"providers": chunk}))

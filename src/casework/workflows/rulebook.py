@@ -2,9 +2,9 @@
 
 The rules themselves sit beside the workflow they serve (``deadline_rules`` for contract
 escalation, notices and provider failure; ``service_levels`` for intelligence and action-plan
-items; ``deadlines.deadline_reached`` and ``reminder_sent`` for firing). This table is the only place that says which
-rule an event type runs, so the deadline read model, the scheduler and the tests all fold the
-same effects.
+items; ``deadlines.deadline_reached`` and ``reminder_sent`` for firing). This table is the
+only place that says which rule an event type runs, so the deadline read model, the scheduler
+and the tests all fold the same effects.
 """
 
 from __future__ import annotations

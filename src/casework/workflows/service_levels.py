@@ -8,8 +8,9 @@ meeting a service level cancels its deadline.
 
 Action-plan items (stream ``action-plan-<id>``, scope = item id): reminders before the due date
 (policy ``action_item_reminders``) and an overdue alert on the day. The item's own owner is the
-provider's (a home manager): the deadlines belong to the council's lead officer or team. An item reported completed suspends them; verified
-ends them; returned (verification failed) resumes them, firing at once if already past due.
+provider's (a home manager): the deadlines belong to the council's lead officer or team. An
+item reported completed suspends them; verified ends them; returned (verification failed)
+resumes them, firing at once if already past due.
 """
 
 from __future__ import annotations
