@@ -8,8 +8,12 @@ Each rule turns one stored event into effects on the book of deadlines:
   allocated): the pending deadlines of that source stop; ones already fired stay fired;
 - ``Fired(deadline)``: a ``DeadlineReached`` (or, for a reminder, a ``DeadlineReminder``) was
   recorded; a recurring deadline (a review every 28 days) schedules its next occurrence, unless
-  it had been cancelled. A deadline that fires ends its pending reminders; a reminder that is
-  sent ends the earlier reminders of the same deadline (after downtime only the latest goes);
+  it had been cancelled. A recurring deadline that fires late with later occurrences also
+  past (Casework was down) fires once for all of them (``overdue``): the event records how many
+  (``missed``), and the next occurrence is the one after them, computed from the event alone,
+  so a rebuild gives the same book. A deadline that fires ends its pending reminders; a
+  reminder that is sent ends the earlier reminders of the same deadline (after downtime only
+  the latest goes);
 - ``LeadAssigned(provider, officer)``: the provider's lead officer; the provider's open
   deadlines that follow the lead (or a team, for want of one) move to that officer;
   ``Reassign(source, owner)``: the officer of one case (a re-allocated intelligence record)
@@ -18,10 +22,7 @@ Each rule turns one stored event into effects on the book of deadlines:
 Owners: the officer the case names (``OwnerFrom.case``), else the provider's lead officer
 (``lead``), else the team the policy names for the deadline's kind (``team``). Never "system".
 Reminders are deadlines too (``reminder_of`` names the deadline they precede): the same rows,
-the same exactly-once firing, on stream ``reminder-<deadline_id>-<offset>``. A recurring deadline
-  that fires late with later occurrences also past (Casework was down) fires once for all of
-  them (``overdue``): the event records how many (``missed``), and the next occurrence is the
-  one after them, computed from the event alone, so a rebuild gives the same book.
+the same exactly-once firing, on stream ``reminder-<deadline_id>-<offset>``.
 
 ``rulebook.derive(events, policy)`` folds a history into a ``DeadlineBook`` (the pure statement of
 the rules, for tests); the deadline read model (``deadline_calendar.DeadlineProjection``) applies
@@ -44,6 +45,9 @@ from casework.events.store import StoredEvent
 
 
 class DeadlineKind(StrEnum):
+    # final_notice_reminder, remedy_notice_reminder and action_item_reminder name reminders
+    # recorded as deadlines (DeadlineReached) before reminders were DeadlineReminder events of
+    # the deadline they precede: kept so that such logs still fold; no rule sets them now.
     improvement_plan_due = "improvement_plan_due"
     requirement_to_improve_review = "requirement_to_improve_review"
     suspension_review = "suspension_review"
