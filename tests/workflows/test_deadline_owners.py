@@ -94,7 +94,7 @@ def test_the_teams_come_from_settings_by_deadline_kind_with_a_default(settings, 
 
 
 def test_a_team_named_for_a_kind_that_does_not_exist_is_refused_at_start(settings, clock) -> None:
-    with pytest.raises(ValueError, match="suspension_reviews is not a deadline kind"):
+    with pytest.raises(InvalidInput, match="suspension_reviews is not a deadline kind"):
         bootstrap(settings.model_copy(update={"deadline_teams": {"suspension_reviews": "x"}}), clock=clock)
 
 

@@ -35,6 +35,7 @@ from sqlalchemy import (
     select,
 )
 
+from casework.domain.errors import InvalidInput
 from casework.domain.fields import enum_width
 from casework.domain.policy import DEFAULT_POLICY, DeadlinePolicy, Timing
 from casework.domain.working_days import ENGLAND, WorkingCalendar
@@ -127,10 +128,10 @@ class DeadlineProjection:
 
     def __init__(self, policy: DeadlinePolicy = DEFAULT_POLICY, calendar: WorkingCalendar = ENGLAND) -> None:
         unknown = sorted(set(policy.owner_teams) - {str(k) for k in DeadlineKind})
-        if unknown:
-            raise ValueError(
-                f"deadline policy owner_teams: {', '.join(unknown)} is not a deadline kind "
-                f"(kinds: {', '.join(str(k) for k in DeadlineKind)})")
+        if unknown:  # a mistyped kind would silently leave its deadlines to the default team
+            raise InvalidInput(
+                "deadline policy owner_teams (CASEWORK_DEADLINE_TEAMS)",
+                f"{', '.join(unknown)} is not a deadline kind (kinds: {', '.join(map(str, DeadlineKind))})")
         self.timing = Timing(policy, calendar)
 
     def apply(self, conn: Connection, events: list[StoredEvent]) -> None:
