@@ -37,7 +37,7 @@ from casework.projections.registry import Registry
 from casework.projections.runner import ProjectionRunner
 from casework.projections.statistics import StatisticsProjection
 from casework.projections.triage import TriageProjection
-from casework.settings import Settings, load_settings
+from casework.settings import Settings, deadline_policy_overrides, load_settings
 from casework.users import UserDirectory
 from casework.workflows.deadline_calendar import DeadlineProjection, catch_up_with
 from casework.workflows.scheduler import DeadlineScheduler
@@ -110,7 +110,7 @@ def bootstrap(
     if migrate:
         ensure_schema(engine)
     store = EventStore(engine, clock)
-    policy = load_policy(settings.deadline_policy_file)
+    policy = load_policy(settings.deadline_policy_file, deadline_policy_overrides(settings))
 
     master_key = read_key_file(settings.key_file) if settings.key_file else None
     vault = PersonVault(SqlKeyStore(engine, master_key))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -49,6 +49,15 @@ class Settings(BaseSettings):
     # Unset: the defaults of casework.domain.sanction_policy (four grounds; 7 days).
     serious_breach_grounds: list[str] | None = Field(default=None, min_length=1, max_length=50)
     termination_approval_days: int | None = Field(default=None, ge=1, le=90)
+    # The same as JSON in the environment, over the file: e.g. CASEWORK_DEADLINE_POLICY=
+    # '{"final_notice_reminders": [30, 14, 7], "remedy_notice_reminders":
+    # [{"days": 7, "working_days": true}]}'. Checked by DeadlinePolicy (one truth).
+    deadline_policy: dict[str, Any] | None = None
+    # Owners of deadlines no officer on their case owns: the team by deadline kind
+    # (CASEWORK_DEADLINE_TEAMS='{"suspension_review": "contracts-team"}', over the policy's
+    # owner_teams) and the team for every other kind (CASEWORK_DEFAULT_DEADLINE_TEAM).
+    deadline_teams: dict[str, str] | None = None
+    default_deadline_team: str | None = Field(default=None, min_length=1, max_length=100)
     projection_poll_seconds: float = 0.5
     # Processes a rebuild of the read models may use on PostgreSQL (1: this process alone; 0:
     # one per core). Worth it where PostgreSQL has cores of its own: on 2 cores shared with the
@@ -88,6 +97,16 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+
+def deadline_policy_overrides(settings: Settings) -> dict[str, Any]:
+    """What the settings change in the deadline policy file's (or the default) policy."""
+    overrides = dict(settings.deadline_policy or {})
+    if settings.deadline_teams is not None:
+        overrides["owner_teams"] = {**overrides.get("owner_teams", {}), **settings.deadline_teams}
+    if settings.default_deadline_team is not None:
+        overrides["default_team"] = settings.default_deadline_team
+    return overrides
 
 
 def load_settings(**overrides: object) -> Settings:

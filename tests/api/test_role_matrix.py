@@ -176,6 +176,7 @@ WRITES: dict[str, Write] = {
                            lambda s: s.concern("outcome_recorded"), OFFICERS),
     "escalate": Write("/providers/{pid}/escalation", {"action": "escalate", "reason": "QAF non-compliance"},
                       Setup.provider, MANAGERS),
+    "lead officer": Write("/providers/{pid}/lead-officer", {"officer": "officer"}, Setup.provider, MANAGERS),
     "issue notice": Write("/providers/{pid}/notices", {"breach": "Staffing", "actions": ["Recruit"],
                                                       "remedy_by": "2026-04-01"}, Setup.provider, MANAGERS),
     "notice complied": Write("/notices/{nid}/comply", {"note": "ok"}, Setup.notice, OFFICERS),

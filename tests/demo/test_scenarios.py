@@ -139,3 +139,50 @@ def test_casework_demo_users_prints_a_token_per_role_that_signs_in_and_a_new_one
         assert cw.users.get("demo.manager").role == "manager"
     finally:
         cw.close()
+
+
+def test_no_deadline_of_the_demonstration_is_owned_by_system_and_escalated_cases_have_a_lead(
+    casework: Casework,
+) -> None:
+    from casework.workflows.deadline_calendar import fired_alerts, lead_officers, pending_deadlines
+
+    load_scenario(casework, "leicester-2018")
+    casework.projections.catch_up()
+    casework.scheduler.fire_due()  # what fell due between the year and the clock
+    rows = [*pending_deadlines(casework, reminders=True),
+            *(a.deadline for a in fired_alerts(casework, reminders=True))]
+    assert rows and {"system", "unassigned", ""}.isdisjoint({d.owner for d in rows})
+    leads = lead_officers(casework)
+    assert sorted(leads.values()) == ["amy", "bilal"]
+    # The sanctions and notices of the escalated providers are their lead officers'.
+    escalated = [d for d in rows if d.provider_id in leads
+                 and d.source.startswith(("escalation-", "notice-"))]
+    assert escalated and all(d.owner == leads[d.provider_id] for d in escalated)
+
+
+def test_catching_the_demonstration_up_to_2027_fires_all_that_is_due_in_one_pass_and_polls_add_nothing(
+    casework: Casework,
+) -> None:
+    """The finding: `deadlines run --now 2027-06-01T09:00:00+01:00` fired one missed suspension
+    review and left the rest pending; the server then fired one stale review every 30 s."""
+    from datetime import UTC, datetime, timedelta
+
+    from casework.workflows.deadline_calendar import fired_alerts, pending_deadlines
+
+    load_scenario(casework, "leicester-2018")
+    casework.projections.catch_up()
+    now = datetime(2027, 6, 1, 8, 0, tzinfo=UTC)
+    report = casework.scheduler.fire_due(now)
+    assert report.alerts and not report.more_due
+    assert pending_deadlines(casework, before=now, reminders=True) == [], "everything due fired"
+    [review] = [d for d in report.alerts if d.kind == "suspension_review"]
+    assert review.missed > 100 and review.missed_note.startswith(f"missed {review.missed} reviews since 2018")
+    [next_review] = [d for d in pending_deadlines(casework) if d.kind == "suspension_review"]
+    assert now < next_review.due_at <= now + timedelta(days=28)
+    fired = len(fired_alerts(casework, reminders=True))
+
+    casework.clock.set(now)
+    for _ in range(10):  # the running server's polls, 30 s apart
+        casework.clock.advance(timedelta(seconds=30))
+        casework.scheduler.tick()
+    assert len(fired_alerts(casework, reminders=True)) == fired, "no alert dripped out on a poll"

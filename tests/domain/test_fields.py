@@ -88,6 +88,12 @@ def test_the_longest_stream_an_identifier_can_make_is_one_the_store_takes() -> N
         for kind in DeadlineKind:
             item = f":{ident}" if aggregate is ACTION_PLAN else ""
             assert STREAM_NAME.match(f"deadline-{source}:{version}:{kind}{item}:{days}"), (source, kind)
+        # A sent reminder's: reminder-<deadline id>-<offset> (workflows/deadlines.py); of an
+        # action plan, only its items' overdue deadlines have reminders.
+        kinds = [DeadlineKind.action_item_overdue] if aggregate is ACTION_PLAN else list(DeadlineKind)
+        item = f":{ident}" if aggregate is ACTION_PLAN else ""
+        for kind in kinds:
+            assert STREAM_NAME.match(f"reminder-{source}:{version}:{kind}{item}-{days}wd"), (source, kind)
 
 
 def test_the_events_table_holds_the_longest_provider_id() -> None:

@@ -34,10 +34,12 @@ TABLES: dict[str, tuple[Lifecycle, dict[str, dict[str, str | None]]]] = {
         PROVIDER_LIFECYCLE,
         {
             "active": {"publish_rating": "active", "change_owner": "active",
-                       "change_manager": "active", "record_risk_criterion": "active",
+                       "change_manager": "active", "assign_lead_officer": "active",
+                       "record_risk_criterion": "active",
                        "update_details": "active", "start_contract": "active",
                        "end_contract": "active", "close": "closed"},
             "closed": {"publish_rating": X, "change_owner": X, "change_manager": X,
+                       "assign_lead_officer": X,
                        "record_risk_criterion": X, "update_details": X, "start_contract": X,
                        "end_contract": X, "close": X},
         },

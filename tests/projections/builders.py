@@ -26,6 +26,7 @@ from casework.events.links import RecordKind, RecordRef
 from casework.events.personal_data import SealedPerson
 from casework.events.providers import (
     CqcRatingPublished,
+    LeadOfficerAssigned,
     OwnershipChanged,
     ProviderRegistered,
     RiskCriterionRecorded,
@@ -87,6 +88,9 @@ class Recorder:
     def new_owner(self, pid: str, at: datetime) -> None:
         self.add(f"provider-{pid}", pid, OwnershipChanged(
             provider_id=pid, previous_owner="Acme Care Ltd", new_owner="Beta Homes"), at)
+
+    def lead(self, pid: str, officer: str, at: datetime) -> None:
+        self.add(f"provider-{pid}", pid, LeadOfficerAssigned(provider_id=pid, officer=officer), at)
 
     def criterion(self, pid: str, criterion: str, rag: str, at: datetime = T0) -> None:
         self.add(f"provider-{pid}", pid, RiskCriterionRecorded(

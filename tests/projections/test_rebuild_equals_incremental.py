@@ -30,6 +30,7 @@ step = st.one_of(
     st.tuples(st.just("rating"), st.sampled_from(["good", "inadequate", "requires_improvement"])),
     st.tuples(st.just("escalate"),),
     st.tuples(st.just("owner"),),
+    st.tuples(st.just("lead"), st.sampled_from(["amy", "bilal"])),
     st.tuples(st.just("criterion"), st.sampled_from(["red", "amber", "green"])),
 )
 histories = st.lists(st.tuples(st.integers(0, 2), st.integers(0, 400), step), min_size=1,
@@ -67,6 +68,8 @@ def play(r: Recorder, providers: list[str], history: list) -> None:
                 r.lift(pid, "requirement_to_improve", at)
         elif kind == "owner":
             r.new_owner(pid, at)
+        elif kind == "lead":
+            r.lead(pid, args[0], at)
         elif kind == "criterion":
             r.criterion(pid, "fire_safety", args[0], at)
 

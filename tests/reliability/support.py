@@ -204,9 +204,9 @@ AFTER_EXPIRY = ISSUED + timedelta(days=95)
 
 
 def issue_final_notices(url: str, count: int) -> list[str]:
-    """``count`` providers under a 90 day final notice issued on ISSUED (a reminder 30, 14 and 7
-    days before expiry, and the decision on expiry: 4 deadlines each), in one append. Returns the
-    ids of the deadlines due by AFTER_EXPIRY."""
+    """``count`` providers under a 90 day final notice issued on ISSUED (reminders 30, 14 and 7
+    days before expiry, and the decision on expiry), in one append. Returns the ids of the
+    deadlines due by AFTER_EXPIRY (the decisions: their reminders are superseded by then)."""
     engine = make_engine(url)
     clock = FixedClock(ISSUED)
     store = EventStore(engine, clock)

@@ -106,6 +106,7 @@ POSTS: dict[str, Post] = {
                       Setup.provider, MANAGERS),
     "lift": Post("/providers/{pid}/escalation", {"action": "lift", "improvement": "Staffing stable"},
                  Setup.escalated, MANAGERS),
+    "lead officer": Post("/providers/{pid}/lead-officer", {"officer": "officer"}, Setup.provider, MANAGERS),
     "issue notice": Post("/providers/{pid}/notices", {"breach": "Staffing", "actions": "Recruit\nTrain",
                                                       "remedy_by": "2026-04-01"}, Setup.provider, MANAGERS),
     "plan visit": Post("/providers/{pid}/visits", {"reason": "welcome", "planned_for": LOCAL_TIME},

@@ -165,6 +165,8 @@ def _declared_form(action: str, hidden: dict[str, str]) -> WebForm | None:
             return providers.ESCALATION_FORMS[hidden["action"]]
         case ["providers", _, "notices"]:
             return providers.NOTICE_FORM
+        case ["providers", _, "lead-officer"]:
+            return providers.LEAD_FORM
         case ["providers", _, "visits"]:
             return providers.VISIT_FORM
         case ["providers", _, "visits", _, act]:
@@ -251,4 +253,4 @@ def test_every_form_on_the_pages_has_exactly_the_fields_its_handler_declares(web
             assert all(form.has(name) for name in names), (action, names, form.fields)
             assert {f for f in form.fields if not f.endswith(".*")} <= names, (action, names, form.fields)
             seen.add(form.command.__name__)
-    assert len(seen) == 23, sorted(seen)  # every form of the pages was rendered and checked
+    assert len(seen) == 24, sorted(seen)  # every form of the pages was rendered and checked

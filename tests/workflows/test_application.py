@@ -42,10 +42,10 @@ def test_escalating_answers_the_stage_and_its_deadlines(casework, provider_id) -
     status = escalation_status(casework, provider_id)
     assert status.stage == "final_notice_90_day"
     assert status.closed_to_new_placements
-    assert [d.kind for d in status.deadlines] == [DeadlineKind.final_notice_reminder] * 3 + [
-        DeadlineKind.final_notice_decision
-    ]
-    assert status.to_json()["deadlines"][0]["owner"] == "mia"
+    assert [d.kind for d in status.deadlines] == [DeadlineKind.final_notice_decision]
+    # No lead officer named for the provider: the team that owns contract escalation, not the
+    # manager who escalated (nor "system").
+    assert status.to_json()["deadlines"][0]["owner"] == "contracts-team"
     assert result.events[0].provider_id == provider_id  # in the provider's history
 
 
@@ -78,7 +78,7 @@ def test_a_failed_notice_fires_an_alert_proposing_escalation(casework, provider_
     casework.application.execute(RecordNoticeFailed(notice_id=issued.aggregate_id, note="none"), OFFICER)
     fired = casework.scheduler.fire_due().fired
     # The remedy-by date passed unfired: the failure, recorded first, resolved it.
-    assert [(d.kind, d.owner) for d in fired] == [(DeadlineKind.escalation_proposed, "amy")]
+    assert [(d.kind, d.owner) for d in fired] == [(DeadlineKind.escalation_proposed, "contracts-team")]
 
 
 def test_only_managers_open_provider_failure_procedures(casework, provider_id) -> None:

@@ -49,14 +49,16 @@ def test_deadlines_run_fires_what_is_due_prints_it_and_exits_0(tmp_path) -> None
 
     first = run_deadlines(url, "--now", "2026-05-18T00:00:00+01:00")
     assert first.returncode == 0, first.stderr
-    assert first.stdout.count("fired  ") == 2  # the reminders 30 and 14 days before expiry
-    assert "final_notice_reminder:30]" in first.stdout and "final_notice_reminder:14]" in first.stdout
-    assert "provider=p9" in first.stdout and "owner=mia" in first.stdout
-    assert "2 deadline(s) fired" in first.stdout
+    # The reminders 30 and 14 days before expiry are both due: the latest goes, once.
+    assert first.stdout.count("sent   ") == 1 and "fired  " not in first.stdout
+    assert "final_notice_decision:before:14d]" in first.stdout
+    assert "reminder, 14 days before 2026-05-31" in first.stdout
+    assert "provider=p9" in first.stdout and "owner=contracts-team" in first.stdout
+    assert "0 deadline(s) fired" in first.stdout and "1 reminder(s) sent" in first.stdout
 
     again = run_deadlines(url, "--now", "2026-05-18T00:00:00+01:00")
     assert again.returncode == 0
-    assert "0 deadline(s) fired" in again.stdout
+    assert "0 deadline(s) fired" in again.stdout and "0 reminder(s) sent" in again.stdout
 
     bad = run_deadlines(url, "--now", "yesterday")
     assert bad.returncode == 2
@@ -80,10 +82,12 @@ def test_deadlines_run_fires_every_deadline_due_in_one_run_and_collapses_missed_
 
     first = run_deadlines(url, "--now", "2027-06-01T09:00:00+01:00")
     assert first.returncode == 0, first.stderr
-    # The final notice's three reminders and decision, and one alert for every missed review.
-    assert first.stdout.count("fired  ") == 5
+    # The final notice's decision (its reminders superseded: it expired long ago), and one
+    # alert for every missed review.
+    assert first.stdout.count("fired  ") == 2 and "sent   " not in first.stdout
     assert f"(missed {missed} reviews since {first_review.due_at.date().isoformat()})" in first.stdout
-    assert "5 deadline(s) fired" in first.stdout and "run it again" not in first.stderr
+    assert "2 deadline(s) fired" in first.stdout and "0 reminder(s) sent" in first.stdout
+    assert "run it again" not in first.stderr
 
     again = run_deadlines(url, "--now", "2027-06-01T09:00:00+01:00")
     assert again.returncode == 0 and "0 deadline(s) fired" in again.stdout

@@ -61,6 +61,11 @@ def kinds_and_dates(book) -> list[tuple[str, date]]:
     return [(d.kind, local(d.due_at).date()) for d in book.pending()]
 
 
+def with_reminders(book) -> list[tuple[str, date, str]]:
+    """Kinds, local dates and how far ahead (reminders) of pending deadlines and reminders."""
+    return [(d.kind, local(d.due_at).date(), d.before) for d in book.pending(reminders=True)]
+
+
 def fire(history: History, book, deadline, at: datetime) -> None:
     history.record(deadline.stream, deadline.to_event(), at, actor="system")
 
@@ -73,13 +78,15 @@ def test_final_notice_reminds_30_14_and_7_days_before_expiry_and_asks_a_decision
         MONDAY,
     )
     expiry = MONDAY.date() + timedelta(days=90)
-    assert kinds_and_dates(derive(h.events)) == [
-        (K.final_notice_reminder, expiry - timedelta(days=30)),
-        (K.final_notice_reminder, expiry - timedelta(days=14)),
-        (K.final_notice_reminder, expiry - timedelta(days=7)),
-        (K.final_notice_decision, expiry),
+    assert with_reminders(derive(h.events)) == [
+        (K.final_notice_decision, expiry - timedelta(days=30), "30 days"),
+        (K.final_notice_decision, expiry - timedelta(days=14), "14 days"),
+        (K.final_notice_decision, expiry - timedelta(days=7), "7 days"),
+        (K.final_notice_decision, expiry, ""),
     ]
-    assert all(d.owner == "mia" and d.provider_id == P for d in derive(h.events).pending())
+    assert kinds_and_dates(derive(h.events)) == [(K.final_notice_decision, expiry)]
+    assert all(d.owner == "contracts-team" and d.provider_id == P
+               for d in derive(h.events).pending(reminders=True))
 
 
 def test_requirement_to_improve_wants_a_plan_in_14_days_and_a_review_at_28() -> None:
@@ -252,10 +259,12 @@ def test_action_item_reminds_7_days_before_and_is_overdue_on_the_day_unless_comp
         MONDAY,
     )
     assert [
-        (d.kind, local(d.due_at).date(), d.scope, d.owner) for d in derive(h.events).pending(provider_id=P)
+        (d.kind, local(d.due_at).date(), d.scope, d.before, d.owner)
+        for d in derive(h.events).pending(provider_id=P, reminders=True)
     ][:2] == [
-        (K.action_item_reminder, date(2026, 4, 23), "i1", "lee"),
-        (K.action_item_reminder, date(2026, 4, 23), "i2", "lee"),
+        # The item's owner is the home's manager; the deadline is the council's (its team).
+        (K.action_item_overdue, date(2026, 4, 23), "i1", "7 days", "quality-team"),
+        (K.action_item_overdue, date(2026, 4, 23), "i2", "7 days", "quality-team"),
     ]
     h.record("action-plan-a1", ActionItemCompleted(plan_id="a1", item_id="i1"), MONDAY)
     assert {d.scope for d in derive(h.events).pending()} == {"i2"}
@@ -270,9 +279,9 @@ def test_a_council_policy_changes_the_periods() -> None:
     policy = DeadlinePolicy(final_notice_expiry=Period(days=60), final_notice_reminders=[10])
     h = History()
     h.record("escalation-p1", FinalNoticeIssued(provider_id=P, from_stage=S.monitoring, reason="r"), MONDAY)
-    assert kinds_and_dates(derive(h.events, policy)) == [
-        (K.final_notice_reminder, date(2026, 4, 21)),
-        (K.final_notice_decision, date(2026, 5, 1)),
+    assert with_reminders(derive(h.events, policy)) == [
+        (K.final_notice_decision, date(2026, 4, 21), "10 days"),
+        (K.final_notice_decision, date(2026, 5, 1), ""),
     ]
 
 

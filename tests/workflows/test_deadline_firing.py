@@ -44,7 +44,13 @@ def deadline_streams(cw) -> list[str]:
     return sorted(e.stream for e in cw.store.read_all(types=["DeadlineReached"]))
 
 
-def test_final_notice_fires_reminders_at_30_14_and_7_days_and_expiry_on_day_90_exactly_once(casework) -> None:
+def reminder_streams(cw) -> list[str]:
+    return sorted(e.stream for e in cw.store.read_all(types=["DeadlineReminder"]))
+
+
+def test_final_notice_sends_reminders_at_30_14_and_7_days_and_fires_expiry_on_day_90_exactly_once(
+    casework,
+) -> None:
     issue_final_notice(casework)
     fired_by_day = []
     for days_before in (30, 14, 7, 0):
@@ -55,25 +61,33 @@ def test_final_notice_fires_reminders_at_30_14_and_7_days_and_expiry_on_day_90_e
         report = casework.scheduler.fire_due()
         again = casework.scheduler.fire_due()  # a re-run fires nothing more
         assert again.fired == []
-        fired_by_day.append([(d.kind, d.owner, d.provider_id) for d in report.fired])
+        fired_by_day.append([(d.kind, d.is_reminder, d.before, d.owner, d.provider_id) for d in report.fired])
     assert fired_by_day == [
-        [(K.final_notice_reminder, "mia", P)],
-        [(K.final_notice_reminder, "mia", P)],
-        [(K.final_notice_reminder, "mia", P)],
-        [(K.final_notice_decision, "mia", P)],
+        [(K.final_notice_decision, True, "30 days", "contracts-team", P)],
+        [(K.final_notice_decision, True, "14 days", "contracts-team", P)],
+        [(K.final_notice_decision, True, "7 days", "contracts-team", P)],
+        [(K.final_notice_decision, False, "", "contracts-team", P)],
     ]
-    events = casework.store.read_all(types=["DeadlineReached"])
-    assert len(events) == 4
-    assert all(e.provider_id == P and e.actor == "system" for e in events)
+    decision = f"escalation-{P}:1:final_notice_decision"
+    assert reminder_streams(casework) == [f"reminder-{decision}-{d}d" for d in (14, 30, 7)]
+    reminders = casework.store.read_all(types=["DeadlineReminder"])
+    assert [(e.data["deadline_id"], datetime.fromisoformat(e.data["due_at"]), e.data["before"])
+            for e in reminders] == [(decision, EXPIRY, f"{d} days") for d in (30, 14, 7)]
+    assert deadline_streams(casework) == [f"deadline-{decision}"]
+    events = casework.store.read_all(types=["DeadlineReached", "DeadlineReminder"])
+    assert all(e.provider_id == P and e.data["owner"] == "contracts-team" for e in events)
     assert casework.store.read_history(P)[-1].data["kind"] == "final_notice_decision"
 
 
-def test_a_back_dated_run_fires_everything_due_by_then_once(casework) -> None:
+def test_a_back_dated_run_fires_everything_due_by_then_once_and_no_stale_reminder(casework) -> None:
     issue_final_notice(casework)
     report = casework.scheduler.fire_due(EXPIRY + timedelta(days=1))
-    assert [d.kind for d in report.fired] == [K.final_notice_reminder] * 3 + [K.final_notice_decision]
+    # The notice expired while Casework was down: its alert supersedes the three reminders.
+    assert [(d.kind, d.is_reminder) for d in report.fired] == [(K.final_notice_decision, False)]
+    assert len(report.superseded) == 3
     assert casework.scheduler.fire_due(EXPIRY + timedelta(days=2)).fired == []
-    assert len(deadline_streams(casework)) == 4
+    assert len(deadline_streams(casework)) == 1 and reminder_streams(casework) == []
+    assert pending_deadlines(casework, reminders=True) == []
 
 
 def test_two_schedulers_firing_at_once_fire_each_deadline_once(casework) -> None:
@@ -87,7 +101,7 @@ def test_two_schedulers_firing_at_once_fire_each_deadline_once(casework) -> None
 
     def run(scheduler: DeadlineScheduler) -> None:
         barrier.wait()
-        reports.append(scheduler.fire_due(EXPIRY))
+        reports.append(scheduler.fire_due(EXPIRY - timedelta(days=7)))
 
     threads = [threading.Thread(target=run, args=(s,)) for s in schedulers]
     for t in threads:
@@ -95,15 +109,16 @@ def test_two_schedulers_firing_at_once_fire_each_deadline_once(casework) -> None
     for t in threads:
         t.join(timeout=60)
     fired = [d.deadline_id for r in reports for d in r.fired]
-    assert len(fired) == 4 and len(set(fired)) == 4
-    assert sum(len(r.already_fired) for r in reports) + len(fired) >= 4
-    assert len(deadline_streams(casework)) == 4
+    # Three reminders were due; only the latest ("7 days") is sent, once, by one of them.
+    assert len(fired) == 1 and fired[0].endswith(":before:7d")
+    assert reminder_streams(casework) == [f"reminder-escalation-{P}:1:final_notice_decision-7d"]
+    assert [d.before for d in pending_deadlines(casework, reminders=True)] == [""]
 
 
 def test_a_lifted_final_notice_fires_nothing_more(casework) -> None:
     issue_final_notice(casework)
     first = casework.scheduler.fire_due(EXPIRY - timedelta(days=30))
-    assert [d.kind for d in first.fired] == [K.final_notice_reminder]
+    assert [d.before for d in first.fired] == ["30 days"]
     record(
         casework.store,
         f"escalation-{P}",
@@ -116,8 +131,8 @@ def test_a_lifted_final_notice_fires_nothing_more(casework) -> None:
         EXPIRY - timedelta(days=20),
     )
     assert casework.scheduler.fire_due(EXPIRY + timedelta(days=30)).fired == []
-    assert pending_deadlines(casework) == []
-    assert len(deadline_streams(casework)) == 1
+    assert pending_deadlines(casework, reminders=True) == []
+    assert deadline_streams(casework) == [] and len(reminder_streams(casework)) == 1
 
 
 def test_a_scheduler_stopped_across_a_due_date_fires_it_on_start(casework) -> None:
@@ -163,17 +178,18 @@ def test_the_read_model_keeps_pending_and_fired_deadlines_and_rebuilds_to_the_sa
         for event in events:  # one page per event, as an incremental runner would see them
             projection.apply(conn, [event])
         incremental = conn.execute(select(deadlines_table).order_by("deadline_id")).all()
-        pending = pending_deadlines(conn)
-        alerts = fired_alerts(conn, provider_id=P)
+        pending = pending_deadlines(conn, reminders=True)
+        alerts = fired_alerts(conn, provider_id=P, reminders=True)
         conn.execute(deadlines_table.delete())
         projection.apply(conn, events)  # a rebuild: the whole log in one page
         rebuilt = conn.execute(select(deadlines_table).order_by("deadline_id")).all()
         read_models.drop_all(conn, tables=projection.tables)
     assert rebuilt == incremental == kept_by_runner
     book = derive(events, casework.policy)
-    assert [d.deadline_id for d in pending] == [d.deadline_id for d in book.pending()]
-    assert [d.kind for d in pending] == [K.final_notice_reminder, K.final_notice_decision]
-    assert {(a.deadline.kind, a.deadline.owner) for a in alerts} == {(K.final_notice_reminder, "mia")}
-    assert len(alerts) == 2
+    assert [d.deadline_id for d in pending] == [d.deadline_id for d in book.pending(reminders=True)]
+    assert [(d.kind, d.before) for d in pending] == [(K.final_notice_decision, "7 days"),
+                                                     (K.final_notice_decision, "")]
+    # Caught up 14 days before expiry: the 14-day reminder went, the 30-day one was superseded.
+    assert [(a.deadline.before, a.deadline.owner) for a in alerts] == [("14 days", "contracts-team")]
     assert pending_deadlines  # the suspension reviews were cancelled when the final notice was issued
     assert all(d.kind != K.suspension_review for d in pending)

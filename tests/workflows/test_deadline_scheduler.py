@@ -85,11 +85,12 @@ def test_a_restarted_scheduler_reads_only_its_due_deadlines_and_never_the_log(
         report = restarted.scheduler.start()
         restarted.scheduler.shutdown()
         assert log_reads == [], "the scheduler folds no log of its own"
-        assert [d.kind for d in report.fired] == [K.final_notice_reminder] * len(PROVIDERS)
-        # One round fired the 6 due rows; the next found none due. The 18 pending deadlines
-        # not yet due were never read.
+        assert [(d.kind, d.before) for d in report.fired] == [
+            (K.final_notice_decision, "30 days")] * len(PROVIDERS)
+        # One round sent the 6 due reminders; the next found none due. The 18 pending
+        # deadlines and reminders not yet due were never read.
         assert due_rows == [len(PROVIDERS), 0]
-        assert len(pending_deadlines(restarted)) == 3 * len(PROVIDERS)
+        assert len(pending_deadlines(restarted, reminders=True)) == 3 * len(PROVIDERS)
     finally:
         restarted.close()
 
@@ -115,25 +116,33 @@ def test_two_processes_on_one_store_fire_each_deadline_once(casework, settings, 
     barrier = threading.Barrier(2)
     reports = {}
 
-    def run(name: str, cw) -> None:
+    def run(name: str, cw, now: datetime) -> None:
         barrier.wait()
-        reports[name] = cw.scheduler.fire_due(EXPIRY)
+        reports[name] = cw.scheduler.fire_due(now)
 
     try:
-        threads = [threading.Thread(target=run, args=item)
-                   for item in (("one", casework), ("other", other))]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=60)
-        fired = [d.deadline_id for r in reports.values() for d in r.fired]
-        assert len(fired) == len(set(fired)) == 4 * len(PROVIDERS)
+        fired = []
+        # 14 days before expiry (the 30- and 14-day reminders due: the 14-day one goes), then
+        # at expiry (the decision; the 7-day reminder superseded by it).
+        for now in (EXPIRY - timedelta(days=14), EXPIRY):
+            other.projections.catch_up()
+            threads = [threading.Thread(target=run, args=(*item, now))
+                       for item in (("one", casework), ("other", other))]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(timeout=60)
+            fired += [d.deadline_id for r in reports.values() for d in r.fired]
+        assert len(fired) == len(set(fired)) == 2 * len(PROVIDERS)
         streams = deadline_streams(casework)
-        assert len(streams) == len(set(streams)) == 4 * len(PROVIDERS), "a deadline fired twice"
+        assert len(streams) == len(set(streams)) == len(PROVIDERS), "a deadline fired twice"
+        reminders = [e.stream for e in casework.store.read_all(types=["DeadlineReminder"])]
+        assert len(reminders) == len(set(reminders)) == len(PROVIDERS), "a reminder sent twice"
         other.projections.catch_up()
         for cw in (casework, other):  # both read models saw every firing, whoever made it
-            assert pending_deadlines(cw) == []
-            assert len(fired_alerts(cw)) == 4 * len(PROVIDERS)
+            assert pending_deadlines(cw, reminders=True) == []
+            assert len(fired_alerts(cw)) == len(PROVIDERS)
+            assert len(fired_alerts(cw, reminders=True)) == 2 * len(PROVIDERS)
         assert casework.scheduler.fire_due(EXPIRY + timedelta(days=1)).fired == []
     finally:
         other.close()

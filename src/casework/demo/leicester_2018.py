@@ -20,6 +20,7 @@ from datetime import date, timedelta
 
 from casework.demo.writer import Writer, at, ref
 from casework.domain.commands import (
+    AssignLeadOfficer,
     CloseSafeguardingConcern,
     CompleteActionItem,
     ConcludeAssessment,
@@ -246,6 +247,10 @@ def _sanctions(w: Writer, providers: list[tuple[str, T]]) -> None:
     residential = [p for p, t in providers if t is T.care_home_residential]
     domiciliary = [p for p, t in providers if t is T.home_care]
     improve, suspend = residential[3], domiciliary[2]
+    # Each escalated provider's case has a lead officer: its open deadlines are theirs.
+    for pid, lead in ((improve, "amy"), (suspend, "bilal")):
+        w.run(AssignLeadOfficer(provider_id=pid, officer=lead, occurred_at=at(date(2018, 9, 3), 9)),
+              what="lead officers")
     w.run(EscalateContract(provider_id=improve, reason="QAF non-compliance: two areas not met",
                            occurred_at=at(date(2018, 11, 5))), what="sanctions")
     w.run(EscalateContract(provider_id=suspend, reason="Missed calls and medication errors",

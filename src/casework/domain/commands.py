@@ -25,6 +25,7 @@ from casework.domain.intelligence import (
 )
 from casework.domain.personal_data import PersonDetails
 from casework.domain.providers import (
+    AssignLeadOfficer,
     ChangeOwner,
     ChangeRegisteredManager,
     CloseProvider,
@@ -56,6 +57,7 @@ __all__ = [
     "AddActionItem",
     "AllocateIntelligence",
     "AssessRisk",
+    "AssignLeadOfficer",
     "CancelVisit",
     "ChangeActionItemDueDate",
     "ChangeOwner",

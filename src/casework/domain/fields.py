@@ -9,10 +9,11 @@ a ``String`` sized from the constant here, and a column holding an enum is sized
 
 - ``Identifier``: an id a client may choose (a record, plan, item, visit, notice, procedure,
   concern or provider id). Letters, digits and ``. _ : -``, starting with a letter or digit, so
-  it is safe in a stream name and a URL path. At most 64 characters: the longest stream made
-  from ids, a fired action-item reminder ``deadline-action-plan-<plan>:<version>:
-  action_item_reminder:<item>:<days>``, is then 9+12+64+1+10+1+20+1+64+1+4 = 187 characters,
-  within the event store's 200 (``STREAM_NAME``; tests/domain/test_fields.py checks it).
+  it is safe in a stream name and a URL path. At most 64 characters: the longest streams made
+  from ids, a fired action-item deadline ``deadline-action-plan-<plan>:<version>:
+  action_item_reminder:<item>:<days>`` (9+12+64+1+10+1+20+1+64+1+4 = 187 characters) and a sent
+  reminder ``reminder-action-plan-<plan>:<version>:action_item_overdue:<item>-<offset>`` (at
+  most 190), are within the event store's 200 (``STREAM_NAME``; tests/domain/test_fields.py).
 - ``Name``: a person's, service's or place's name (owners, officers, leads, districts).
 - ``Label``: a short reference (postcode, contract reference, CQC ids, a framework id).
 - ``Text``: free text (a summary, findings, a note, a reason).

@@ -9,7 +9,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from casework.domain.aggregate import Aggregate, Command, Context, Route, require_text
+from casework.domain.aggregate import MANAGERS, Aggregate, Command, Context, Route, require_text
 from casework.domain.errors import InvalidInput
 from casework.domain.fields import Identifier, Label, Name, Text
 from casework.domain.lifecycle import Lifecycle
@@ -23,6 +23,7 @@ from casework.events.providers import (
     CqcRating,
     CqcRatingPublished,
     KeyQuestion,
+    LeadOfficerAssigned,
     OwnershipChanged,
     ProviderClosed,
     ProviderDetailsChanged,
@@ -46,6 +47,7 @@ PROVIDER_LIFECYCLE = Lifecycle(
         ("publish_rating", P.active, P.active),
         ("change_owner", P.active, P.active),
         ("change_manager", P.active, P.active),
+        ("assign_lead_officer", P.active, P.active),
         ("record_risk_criterion", P.active, P.active),
         ("start_contract", P.active, P.active),
         ("end_contract", P.active, P.active),
@@ -75,6 +77,7 @@ class Provider:
     registered_manager: str | None = None
     owner: str | None = None
     contracted: bool = True
+    lead_officer: str | None = None
     cqc_overall: CqcRating | None = None
     cqc_report_date: date | None = None
     risk_criteria: dict[RiskCriterion, Rag] = field(default_factory=dict)
@@ -148,6 +151,15 @@ class ChangeOwner(Command):
     new_owner: Name
 
 
+class AssignLeadOfficer(Command):
+    """Name the council officer who leads this provider's case (and owns its open deadlines)."""
+
+    permitted: ClassVar = MANAGERS
+    verb: ClassVar[str] = "assign a provider's lead officer"
+    provider_id: Identifier
+    officer: Name  # a user name
+
+
 class ChangeRegisteredManager(Command):
     verb: ClassVar[str] = "record a change of registered manager"
     provider_id: Identifier
@@ -218,6 +230,8 @@ def evolve(state: Provider, event: DomainEvent) -> Provider:
             return replace(state, owner=event.new_owner)
         case RegisteredManagerChanged():
             return replace(state, registered_manager=event.new_manager)
+        case LeadOfficerAssigned():
+            return replace(state, lead_officer=event.officer)
         case RiskCriterionRecorded():
             return replace(state, risk_criteria={**state.risk_criteria, event.criterion: event.rag})
         case ContractStarted():
@@ -264,6 +278,13 @@ def decide(state: Provider, command: Command, ctx: Context) -> list[DomainEvent]
             if new_owner == state.owner:
                 raise InvalidInput("new_owner", f"{new_owner!r} is already the owner")
             return [OwnershipChanged(provider_id=pid, previous_owner=state.owner, new_owner=new_owner)]
+        case AssignLeadOfficer():
+            PROVIDER_LIFECYCLE.check(pid, state.state, "assign_lead_officer")
+            officer = require_text("officer", command.officer)
+            if officer == state.lead_officer:
+                raise InvalidInput("officer", f"{officer!r} is already the lead officer")
+            return [LeadOfficerAssigned(provider_id=pid, officer=officer,
+                                        previous_officer=state.lead_officer)]
         case ChangeRegisteredManager():
             PROVIDER_LIFECYCLE.check(pid, state.state, "change_manager")
             new = command.new_manager.strip() if command.new_manager else None
@@ -323,6 +344,7 @@ PROVIDER = Aggregate(
         PublishCqcRating: Route(lambda c: c.provider_id),
         ChangeOwner: Route(lambda c: c.provider_id),
         ChangeRegisteredManager: Route(lambda c: c.provider_id),
+        AssignLeadOfficer: Route(lambda c: c.provider_id),
         RecordRiskCriterion: Route(lambda c: c.provider_id),
         StartContract: Route(lambda c: c.provider_id),
         EndContract: Route(lambda c: c.provider_id),

@@ -1,4 +1,5 @@
-"""A deadline that fell due (stream ``deadline-<deadline_id>``, always a single event).
+"""A deadline that fell due (stream ``deadline-<deadline_id>``, always a single event), and a
+reminder sent before one falls due (stream ``reminder-<deadline_id>-<offset>``, likewise).
 
 Appending with ``expected_version=0`` makes firing exactly-once: a second attempt (another
 process, a re-run) finds the stream exists and is refused by the store."""
@@ -27,3 +28,20 @@ class DeadlineReached(DomainEvent, type_name="DeadlineReached"):
     # Occurrences this one firing stands for: a recurring deadline found with later occurrences
     # also past fires once for all of them (due_at is the first); the next one follows them.
     missed: int = 1
+
+
+class DeadlineReminder(DomainEvent, type_name="DeadlineReminder"):
+    """A reminder that ``deadline_id`` falls due at ``due_at``, sent ``before`` it (at
+    ``remind_at``) to its ``owner``. Sent once per deadline and offset."""
+
+    deadline_id: str
+    provider_id: str | None
+    kind: str
+    title: str
+    due_at: datetime  # when the deadline falls due
+    remind_at: datetime  # when this reminder was due to be sent
+    before: str  # "30 days", "1 working day"
+    offset: str  # "30d", "1wd": the stream's suffix
+    owner: str
+    source: str
+    scope: str = ""

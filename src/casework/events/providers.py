@@ -121,6 +121,15 @@ class OwnershipChanged(DomainEvent, type_name="OwnershipChanged"):
     new_owner: str
 
 
+class LeadOfficerAssigned(DomainEvent, type_name="LeadOfficerAssigned"):
+    """The council officer who leads the provider's case: owns its open deadlines that no
+    officer on their own case does (escalation reviews, notices, action-plan items)."""
+
+    provider_id: str
+    officer: str  # a user name
+    previous_officer: str | None = None
+
+
 class RegisteredManagerChanged(DomainEvent, type_name="RegisteredManagerChanged"):
     provider_id: str
     previous_manager: str | None

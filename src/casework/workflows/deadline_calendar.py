@@ -1,4 +1,6 @@
-"""The deadline read model: pending, cancelled and fired deadlines, one row each.
+"""The deadline read model: pending, cancelled and fired deadlines and reminders, one row each,
+and each provider's lead officer (``rm_deadline_leads``: who takes the open deadlines no officer
+on their own case owns).
 
 A ``Projection`` (casework.projections.base) that the runner drives. ``apply`` folds a page of
 events with the same effects as ``deadlines.derive``: it loads, in one query, the rows the page
@@ -33,6 +35,7 @@ from sqlalchemy import (
     select,
 )
 
+from casework.domain.errors import InvalidInput
 from casework.domain.fields import enum_width
 from casework.domain.policy import DEFAULT_POLICY, DeadlinePolicy, Timing
 from casework.domain.working_days import ENGLAND, WorkingCalendar
@@ -48,6 +51,9 @@ from casework.workflows.deadlines import (
     DeadlineRecord,
     DeadlineStatus,
     Fired,
+    LeadAssigned,
+    OwnerFrom,
+    Reassign,
     Resume,
     Schedule,
     Suspend,
@@ -74,19 +80,38 @@ deadlines_table = Table(
     Column("missed", Integer, nullable=False, default=1),
     Column("status", String(enum_width(DeadlineStatus)), nullable=False),
     Column("fired_at", DateTime(timezone=True), nullable=True),
+    Column("owner_from", String(enum_width(OwnerFrom)), nullable=False),
+    # A reminder: the deadline it precedes, how far ahead, and when that deadline falls due.
+    Column("reminder_of", Text, nullable=False, default=""),
+    Column("before", Text, nullable=False, default=""),
+    Column("reminds_due_at", DateTime(timezone=True), nullable=True),
     Index("ix_rm_deadlines_status_due", "status", "due_at"),
     Index("ix_rm_deadlines_source", "source"),
     Index("ix_rm_deadlines_provider", "provider_id"),
 )
 T = deadlines_table
 
+leads_table = Table(
+    "rm_deadline_leads",
+    read_models,
+    Column("provider_id", Text, primary_key=True),
+    Column("officer", Text, nullable=False),
+)
+L = leads_table
+
 # Built once: the in-process catch-up runs these after many appends.
 _LIVE_OF_SOURCES = select(T).where(
     T.c.source.in_(bindparam("sources", expanding=True)), T.c.status.in_([str(s) for s in LIVE])
 )
 _BY_IDS = select(T).where(T.c.deadline_id.in_(bindparam("ids", expanding=True)))
+_LIVE_OF_PROVIDERS = select(T).where(
+    T.c.provider_id.in_(bindparam("providers", expanding=True)), T.c.status.in_([str(s) for s in LIVE])
+)
 _DELETE_IDS = delete(T).where(T.c.deadline_id.in_(bindparam("ids", expanding=True)))
 _INSERT = insert(T)
+_LEADS_OF = select(L).where(L.c.provider_id.in_(bindparam("providers", expanding=True)))
+_DELETE_LEADS = delete(L).where(L.c.provider_id.in_(bindparam("providers", expanding=True)))
+_INSERT_LEADS = insert(L)
 
 
 class DeadlineProjection:
@@ -95,12 +120,18 @@ class DeadlineProjection:
     name: ClassVar[str] = "deadlines"
     # 2: ids, owners, titles and scopes are unbounded text (casework.domain.fields).
     # 3: ``missed``: a late recurring deadline fires once for the occurrences it missed.
-    version: ClassVar[int] = 3
+    # 4: owners (case officer, lead officer or team; leads table) and reminders.
+    version: ClassVar[int] = 4
     rebuild_cost: ClassVar[float] = 17.0  # us per event, for sharing a rebuild (parallel.py)
-    tables: ClassVar[list[Table]] = [deadlines_table]
+    tables: ClassVar[list[Table]] = [deadlines_table, leads_table]
     event_types: ClassVar[frozenset[str]] = deadline_event_types()
 
     def __init__(self, policy: DeadlinePolicy = DEFAULT_POLICY, calendar: WorkingCalendar = ENGLAND) -> None:
+        unknown = sorted(set(policy.owner_teams) - {str(k) for k in DeadlineKind})
+        if unknown:  # a mistyped kind would silently leave its deadlines to the default team
+            raise InvalidInput(
+                "deadline policy owner_teams (CASEWORK_DEADLINE_TEAMS)",
+                f"{', '.join(unknown)} is not a deadline kind (kinds: {', '.join(map(str, DeadlineKind))})")
         self.timing = Timing(policy, calendar)
 
     def apply(self, conn: Connection, events: list[StoredEvent]) -> None:
@@ -108,9 +139,10 @@ class DeadlineProjection:
         if not effects:
             return
         stored = _load_touched(conn, effects)
-        book = DeadlineBook(dict(stored))
+        book = DeadlineBook(dict(stored), leads=_load_leads(conn, effects))
         for effect in effects:
             book.apply(effect)
+        _write_leads(conn, book)
         if not book.changed:
             return
         changed = sorted(book.changed)
@@ -156,11 +188,12 @@ class DeadlineRebuild:
         timing, book = self.timing, self.book
         effects = [e for event in events for e in effects_of(event, timing)]
         if self.written_ids and effects:
-            sources = {e.source for e in effects if isinstance(e, Cancel | Suspend | Resume)}
+            sources = _sources(effects)
             ids = {e.deadline.deadline_id for e in effects if isinstance(e, Schedule | Fired)}
             stored = _load_rows(
                 self.conn, sorted(s for s in sources if s in self.written_sources),
                 sorted(i for i in ids if i not in book.records and i in self.written_ids),
+                sorted({e.provider_id for e in effects if isinstance(e, LeadAssigned)}),
             )
             for deadline_id, record in stored.items():
                 if deadline_id not in book.records:
@@ -172,11 +205,15 @@ class DeadlineRebuild:
 
     def finish(self) -> None:
         self._write()
+        leads = self.book.leads
+        for chunk in _chunks(sorted(leads), 5000):
+            self.conn.execute(_INSERT_LEADS, [{"provider_id": p, "officer": leads[p]} for p in chunk])
         self.written_ids, self.written_sources = WrittenKeys(), WrittenKeys()
 
     def _write(self) -> None:
         conn = self.conn
-        records, self.book = self.book.records, _RebuildBook()
+        # Leads stay in memory (one per provider) for the deadlines the rest of the log sets.
+        records, self.book = self.book.records, _RebuildBook(leads=self.book.leads)
         again = sorted(i for i in records if i in self.written_ids)
         for chunk in _chunks(again, 500):
             conn.execute(_DELETE_IDS, {"ids": chunk})
@@ -195,16 +232,28 @@ class DeadlineRebuild:
 REBUILD_DEADLINES_IN_MEMORY = 10_000
 
 
+def _sources(effects: list) -> set[str]:
+    """Sources whose live rows an effect can change: those cancelled, suspended, resumed or
+    reassigned, and those of a deadline that fired (its reminders end)."""
+    return {e.source for e in effects if isinstance(e, Cancel | Suspend | Resume | Reassign)} | {
+        e.deadline.source for e in effects if isinstance(e, Fired)
+    }
+
+
 def _load_touched(conn: Connection, effects: list) -> dict[str, DeadlineRecord]:
     """The rows a page's effects can change: live (pending, suspended) rows of the sources it
-    cancels, suspends or resumes, and rows by id for what it schedules or fires."""
-    sources = sorted({e.source for e in effects if isinstance(e, Cancel | Suspend | Resume)})
+    cancels, suspends, resumes or reassigns, or fires a deadline of; live rows of providers
+    whose lead officer it names; and rows by id for what it schedules or fires."""
+    sources = sorted(_sources(effects))
     ids = sorted({e.deadline.deadline_id for e in effects if isinstance(e, Schedule | Fired)})
-    return _load_rows(conn, sources, ids)
+    providers = sorted({e.provider_id for e in effects if isinstance(e, LeadAssigned)})
+    return _load_rows(conn, sources, ids, providers)
 
 
-def _load_rows(conn: Connection, sources: list[str], ids: list[str]) -> dict[str, DeadlineRecord]:
-    """Live rows of ``sources`` and rows by ``ids``."""
+def _load_rows(
+    conn: Connection, sources: list[str], ids: list[str], providers: list[str] = ()  # type: ignore[assignment]
+) -> dict[str, DeadlineRecord]:
+    """Live rows of ``sources``, rows by ``ids`` and live rows of ``providers``."""
     records: dict[str, DeadlineRecord] = {}
     for chunk in _chunks(sources, 400):
         rows = conn.execute(_LIVE_OF_SOURCES, {"sources": chunk})
@@ -212,7 +261,28 @@ def _load_rows(conn: Connection, sources: list[str], ids: list[str]) -> dict[str
     for chunk in _chunks(ids, 400):
         rows = conn.execute(_BY_IDS, {"ids": chunk})
         records.update((r.deadline_id, _record(r)) for r in rows)
+    for chunk in _chunks(list(providers), 400):
+        rows = conn.execute(_LIVE_OF_PROVIDERS, {"providers": chunk})
+        records.update((r.deadline_id, _record(r)) for r in rows)
     return records
+
+
+def _load_leads(conn: Connection, effects: list) -> dict[str, str]:
+    """The lead officers of the providers a page schedules deadlines for (a firing schedules a
+    recurring deadline's next occurrence)."""
+    providers = sorted({e.deadline.provider_id for e in effects
+                        if isinstance(e, Schedule | Fired) and e.deadline.provider_id is not None})
+    leads: dict[str, str] = {}
+    for chunk in _chunks(providers, 400):
+        leads.update((r.provider_id, r.officer) for r in conn.execute(_LEADS_OF, {"providers": chunk}))
+    return leads
+
+
+def _write_leads(conn: Connection, book: DeadlineBook) -> None:
+    changed = sorted(book.changed_leads)
+    for chunk in _chunks(changed, 400):
+        conn.execute(_DELETE_LEADS, {"providers": chunk})
+        conn.execute(_INSERT_LEADS, [{"provider_id": p, "officer": book.leads[p]} for p in chunk])
 
 
 def _row(record: DeadlineRecord) -> dict[str, Any]:
@@ -230,6 +300,10 @@ def _row(record: DeadlineRecord) -> dict[str, Any]:
         "missed": d.missed,
         "status": str(record.status),
         "fired_at": record.fired_at,
+        "owner_from": str(d.owner_from),
+        "reminder_of": d.reminder_of,
+        "before": d.before,
+        "reminds_due_at": d.reminds_due_at,
     }
 
 
@@ -245,6 +319,8 @@ def _deadline(row: Any) -> Deadline:
         due_at=row.due_at.replace(tzinfo=UTC) if row.due_at.tzinfo is None else row.due_at.astimezone(UTC),
         owner=row.owner, source=row.source, scope=row.scope,
         repeat_every_days=row.repeat_every_days, missed=row.missed,
+        owner_from=OwnerFrom(row.owner_from), reminder_of=row.reminder_of, before=row.before,
+        reminds_due_at=_aware(row.reminds_due_at),
     )
 
 
@@ -271,13 +347,20 @@ def pending_deadlines(
     before: datetime | None = None,
     provider_id: str | None = None,
     source: str | None = None,
+    reminders: bool = False,
+    owner: str | None = None,
 ) -> list[Deadline]:
     """Pending deadlines, soonest first (due at or before ``before`` when given; of one
-    provider, or set by one ``source`` stream, when given). With ``before`` this reads only the
-    due rows (index ``status, due_at``): what the scheduler fires.
+    provider, set by one ``source`` stream, or owned by ``owner``, when given); with
+    ``reminders``, the reminders still to send too. With ``before`` this reads only the due
+    rows (index ``status, due_at``): what the scheduler fires.
 
     ``db``: a Connection, an Engine or the Casework container."""
     query = select(T).where(T.c.status == DeadlineStatus.pending)
+    if not reminders:
+        query = query.where(T.c.reminder_of == "")
+    if owner is not None:
+        query = query.where(T.c.owner == owner)
     if before is not None:
         query = query.where(T.c.due_at <= before.astimezone(UTC))
     if provider_id is not None:
@@ -294,11 +377,16 @@ def pending_deadlines(
 
 
 def fired_alerts(
-    source: Any, provider_id: str | None = None, since: datetime | None = None
+    source: Any, provider_id: str | None = None, since: datetime | None = None,
+    reminders: bool = False,
 ) -> list[DeadlineRecord]:
-    """Deadlines that fired (the alerts), most recent first; ``since`` filters on when they fell
-    due or fired, whichever is later. Each names the provider, the deadline and its owner."""
+    """Deadlines that fired (the alerts), most recent first; with ``reminders``, the reminders
+    sent too (a reminder's ``due_at`` is when it was due to be sent). ``since`` filters on when
+    they fell due or fired, whichever is later. Each names the provider, the deadline and the
+    owner it had when it fired."""
     query = select(T).where(T.c.status == DeadlineStatus.fired)
+    if not reminders:
+        query = query.where(T.c.reminder_of == "")
     if provider_id is not None:
         query = query.where(T.c.provider_id == provider_id)
     if since is not None:
@@ -326,3 +414,16 @@ def catch_up_with(runner: ProjectionRunner) -> Callable[[], int]:
         return status.position
 
     return catch_up
+
+
+def lead_officers(db: Any, provider_ids: Iterable[str] | None = None) -> dict[str, str]:
+    """Each provider's lead officer (of ``provider_ids`` when given)."""
+    query = select(L)
+    if provider_ids is not None:
+        query = query.where(L.c.provider_id.in_(list(provider_ids)))
+    conn, owned = _connect(db)
+    try:
+        return {r.provider_id: r.officer for r in conn.execute(query)}
+    finally:
+        if owned:
+            conn.close()

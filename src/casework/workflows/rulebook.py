@@ -2,9 +2,9 @@
 
 The rules themselves sit beside the workflow they serve (``deadline_rules`` for contract
 escalation, notices and provider failure; ``service_levels`` for intelligence and action-plan
-items; ``deadlines.deadline_reached`` for firing). This table is the only place that says which
-rule an event type runs, so the deadline read model, the scheduler and the tests all fold the
-same effects.
+items; ``deadlines.deadline_reached`` and ``reminder_sent`` for firing). This table is the
+only place that says which rule an event type runs, so the deadline read model, the scheduler
+and the tests all fold the same effects.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from casework.events.sanctions import STAGE_ENTERED
 from casework.events.store import StoredEvent
 from casework.workflows import deadline_rules as sanctions
 from casework.workflows import service_levels as levels
-from casework.workflows.deadlines import DeadlineBook, Effect, Rule, deadline_reached
+from casework.workflows.deadlines import DeadlineBook, Effect, Rule, deadline_reached, reminder_sent
 
 RULES: Mapping[str, Rule] = MappingProxyType({
     # contract escalation: entering or leaving a stage
@@ -47,8 +47,11 @@ RULES: Mapping[str, Rule] = MappingProxyType({
     "ActionItemCompleted": levels.action_item_completed,
     "ActionItemReturned": levels.action_item_returned,
     "ActionItemVerified": levels.action_item_verified,
-    # a deadline fired (a recurring one schedules its next occurrence)
+    # the provider's lead officer (owns the open deadlines no officer on their case owns)
+    "LeadOfficerAssigned": sanctions.lead_officer_assigned,
+    # a deadline fired (a recurring one schedules its next occurrence); a reminder was sent
     "DeadlineReached": deadline_reached,
+    "DeadlineReminder": reminder_sent,
 })
 
 DEADLINE_EVENT_TYPES: frozenset[str] = frozenset(RULES)

@@ -11,7 +11,14 @@ unique (stream, version) makes a second firing, by another process, thread or a 
 later occurrences are also due by ``now`` fires once for all of them (``deadlines.overdue``:
 one alert, "missed 20 reviews since ..."), and the read model's fold of that firing schedules
 the first occurrence after ``now``: a server down for a year raises one overdue alert per
-review, not a hundred stale ones replayed a round each and dripped one per poll. A second round
+review, not a hundred stale ones replayed a round each and dripped one per poll.
+
+Reminders are pending rows of the same read model (``Deadline.reminder_of``), fired in the same
+pass as ``DeadlineReminder`` on stream ``reminder-<deadline_id>-<offset>`` (expected version 0:
+each sent once). After downtime a reminder is never replayed for its own sake: one whose
+deadline is itself due by ``now`` is skipped (the deadline fires instead, and its firing ends
+its reminders), and of several due reminders of one deadline only the latest is sent (its fold
+ends the earlier ones). A second round
 only confirms nothing more is due, unless a firing sets a deadline already due; rounds are
 bounded by ``max_rounds`` and what a runaway chain leaves over fires on the next call.
 
@@ -60,10 +67,34 @@ class FiringReport:
     model fell behind after a first round; the next run fires them)."""
 
     now: datetime
-    fired: list[Deadline] = field(default_factory=list)
+    fired: list[Deadline] = field(default_factory=list)  # deadlines (alerts) and reminders
     already_fired: list[Deadline] = field(default_factory=list)
+    superseded: list[Deadline] = field(default_factory=list)  # reminders not sent (see above)
+
+    @property
+    def alerts(self) -> list[Deadline]:
+        return [d for d in self.fired if not d.is_reminder]
+
+    @property
+    def reminders(self) -> list[Deadline]:
+        return [d for d in self.fired if d.is_reminder]
     rounds: int = 0
     more_due: bool = False
+
+
+def _worth_sending(due: list[Deadline], now: datetime) -> tuple[list[Deadline], list[Deadline]]:
+    """Of ``due``, what to fire and which reminders to skip: a reminder whose deadline is itself
+    due by ``now`` (the deadline's alert supersedes it), and all but the latest due reminder of
+    one deadline (after downtime: "due in 7 days" rather than 30, 14 and 7 at once)."""
+    latest: dict[str, Deadline] = {}
+    for d in due:
+        if d.is_reminder and d.reminds_due_at is not None and d.reminds_due_at > now:
+            known = latest.get(d.reminder_of)
+            if known is None or (d.due_at, d.deadline_id) > (known.due_at, known.deadline_id):
+                latest[d.reminder_of] = d
+    send = [d for d in due if not d.is_reminder or latest.get(d.reminder_of) is d]
+    skipped = [d for d in due if d.is_reminder and latest.get(d.reminder_of) is not d]
+    return send, skipped
 
 
 class DeadlineScheduler:
@@ -103,7 +134,7 @@ class DeadlineScheduler:
                 "or another process is rebuilding it, so no deadline fires from it (see the "
                 "projection_halted log, fix the cause, then `casework rebuild -p deadlines`)"
             )
-        return pending_deadlines(self.store.engine, before=now)
+        return pending_deadlines(self.store.engine, before=now, reminders=True)
 
     def fire_due(self, now: datetime | None = None) -> FiringReport:
         """Fire every pending deadline due at or before ``now`` (default: the clock); a recurring
@@ -131,6 +162,9 @@ class DeadlineScheduler:
                                 now=now.isoformat())
                     break
                 report.rounds += 1
+                due, superseded = _worth_sending(due, now)
+                tried.update(d.deadline_id for d in superseded)
+                report.superseded += superseded
                 for deadline in [overdue(d, now) for d in due]:
                     tried.add(deadline.deadline_id)
                     if self._fire(deadline):
@@ -143,12 +177,14 @@ class DeadlineScheduler:
         return report
 
     def _fire(self, deadline: Deadline) -> bool:
+        reason = (f"reminder: {deadline.kind} due in {deadline.before}" if deadline.is_reminder
+                  else f"deadline reached: {deadline.kind}")
         event = to_new_event(
             deadline.to_event(),
             metadata=Metadata(
                 actor=self.actor,
                 provider_id=deadline.provider_id,
-                reason=f"deadline reached: {deadline.kind}",
+                reason=reason,
                 correlation_id=deadline.source,
             ),
             occurred_at=deadline.due_at,

@@ -6,14 +6,16 @@ its first action within 1 working day of the assessment. The rule is the domain'
 (``casework.domain.intelligence.service_level_after``); one deadline follows it per record, and
 meeting a service level cancels its deadline.
 
-Action-plan items (stream ``action-plan-<id>``, scope = item id): a reminder 7 days before the
-due date and an overdue alert on the day. An item reported completed suspends them; verified
-ends them; returned (verification failed) resumes them, firing at once if already past due.
+Action-plan items (stream ``action-plan-<id>``, scope = item id): reminders before the due date
+(policy ``action_item_reminders``) and an overdue alert on the day. The item's own owner is the
+provider's (a home manager): the deadlines belong to the council's lead officer or team. An
+item reported completed suspends them; verified ends them; returned (verification failed)
+resumes them, firing at once if already past due.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from casework.domain.intelligence import KEEP, ServiceLevel, ServiceLevelDue, service_level_after
 from casework.domain.policy import Timing
@@ -33,25 +35,16 @@ from casework.events.intelligence import (
 from casework.events.store import StoredEvent
 from casework.workflows.deadlines import (
     Cancel,
-    Deadline,
     DeadlineKind,
     Effect,
+    Reassign,
     Resume,
-    Schedule,
     Suspend,
-    deadline_id,
+    make_deadline,
+    with_reminders,
 )
 
 K = DeadlineKind
-
-
-def _deadline(event: StoredEvent, kind: K, title: str, due_at: datetime, owner: str | None, *parts: object,
-              scope: str = "") -> Deadline:
-    return Deadline(
-        deadline_id=deadline_id(event, kind, *parts), provider_id=event.provider_id, kind=kind,
-        title=title, due_at=due_at, owner=owner or event.actor or "unassigned", source=event.stream,
-        scope=scope,
-    )
 
 
 # ------------------------------------------------------------------ intelligence
@@ -81,8 +74,8 @@ def intelligence_service_level(event: StoredEvent, timing: Timing) -> list[Effec
     deadline of an allocation is owned by the officer it was allocated to."""
     typed = event.event
     due = service_level_after(typed, event.occurred_at, timing)
-    if due is KEEP:
-        return []
+    if due is KEEP:  # a re-allocation: the record's open deadlines move to the new officer
+        return [Reassign(event.stream, typed.officer)] if isinstance(typed, IntelligenceAllocated) else []
     effects: list[Effect] = []
     if event.version > 1:  # a new stream has nothing to cancel (and the read model no rows to read)
         effects.append(Cancel(event.stream) if isinstance(typed, IntelligenceClosed)
@@ -90,28 +83,22 @@ def intelligence_service_level(event: StoredEvent, timing: Timing) -> list[Effec
     if isinstance(due, ServiceLevelDue):
         owner = typed.officer if isinstance(typed, IntelligenceAllocated) else None
         kind = SERVICE_LEVEL_KINDS[due.level]
-        effects.append(Schedule(_deadline(event, kind, _title(typed, due.level), due.due_at, owner)))
+        deadline = make_deadline(event, timing, kind, _title(typed, due.level), due.due_at, owner=owner)
+        effects += with_reminders(event, timing, deadline, timing.policy.service_level_reminders)
     return effects
 
 
 # ------------------------------------------------------------------ action-plan items
-def _item_deadlines(event: StoredEvent, timing: Timing, item_id: str, due_date: date, owner: str | None
-                    ) -> list[Effect]:
-    due = timing.start_of(due_date)
-    effects: list[Effect] = [
-        Schedule(_deadline(event, K.action_item_reminder, f"Action plan item due in {days} days",
-                           timing.days_before(due, days), owner, item_id, days, scope=item_id))
-        for days in timing.policy.action_item_reminders
-    ]
-    effects.append(Schedule(_deadline(
-        event, K.action_item_overdue, f"Action plan item overdue (due {due_date.isoformat()})", due, owner,
-        item_id, scope=item_id,
-    )))
-    return effects
+def _item_deadlines(event: StoredEvent, timing: Timing, item_id: str, due_date: date) -> list[Effect]:
+    overdue = make_deadline(
+        event, timing, K.action_item_overdue, f"Action plan item overdue (due {due_date.isoformat()})",
+        timing.start_of(due_date), item_id, scope=item_id,
+    )
+    return with_reminders(event, timing, overdue, timing.policy.action_item_reminders)
 
 
 def _items(event: StoredEvent, timing: Timing, items: list[ActionItem]) -> list[Effect]:
-    return [e for item in items for e in _item_deadlines(event, timing, item.item_id, item.due, item.owner)]
+    return [e for item in items for e in _item_deadlines(event, timing, item.item_id, item.due)]
 
 
 def action_plan_raised(event: StoredEvent, timing: Timing) -> list[Effect]:
@@ -130,7 +117,7 @@ def action_item_due_date_changed(event: StoredEvent, timing: Timing) -> list[Eff
     typed = event.event
     assert isinstance(typed, ActionItemDueDateChanged)
     return [Cancel(event.stream, scope=typed.item_id),
-            *_item_deadlines(event, timing, typed.item_id, typed.due, None)]
+            *_item_deadlines(event, timing, typed.item_id, typed.due)]
 
 
 def action_item_completed(event: StoredEvent, timing: Timing) -> list[Effect]:

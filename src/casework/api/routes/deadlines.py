@@ -20,7 +20,10 @@ def deadlines(
     request: Request,
     before: UtcDateTime | None = Query(None, description="Only those due at or before (ISO 8601)."),
     provider_id: str | None = None,
+    owner: str | None = Query(None, description="Only those owned by this user or team."),
+    reminders: bool = Query(False, description="Include the reminders still to send."),
     _: Actor = Depends(current_actor),
 ) -> list[DeadlineOut]:
-    found = pending_deadlines(request.app.state.casework, before=before, provider_id=provider_id)
+    found = pending_deadlines(request.app.state.casework, before=before, provider_id=provider_id,
+                              owner=owner, reminders=reminders)
     return [DeadlineOut.model_validate(d) for d in found]

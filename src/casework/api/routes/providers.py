@@ -16,6 +16,7 @@ from casework.api.schemas.providers import (
     CloseProviderIn,
     CqcRatingIn,
     HistoryEventOut,
+    LeadOfficerIn,
     ProviderDetailsIn,
     ProviderIn,
     ProviderOut,
@@ -30,6 +31,7 @@ from casework.domain.enums import Rag, ServiceType
 from casework.domain.errors import InvalidInput, NotFound
 from casework.domain.escalation import SanctionStage
 from casework.domain.providers import (
+    AssignLeadOfficer,
     CloseProvider,
     PublishCqcRating,
     RecordRiskCriterion,
@@ -98,6 +100,13 @@ def record_risk_criterion(
     provider_id: str, body: RiskCriterionIn, w: WriteContext = Depends()
 ) -> WriteResult:
     return w.write(RecordRiskCriterion.parse(body.data(provider_id=provider_id)))
+
+
+@router.post("/{provider_id}/lead-officer", response_model=WriteResult, responses=WRITE_ERRORS,
+             summary="Name the officer who leads the provider's case (owns its open deadlines)")
+@runs(AssignLeadOfficer)
+def assign_lead_officer(provider_id: str, body: LeadOfficerIn, w: WriteContext = Depends()) -> WriteResult:
+    return w.write(AssignLeadOfficer.parse(body.data(provider_id=provider_id)))
 
 
 @router.post("/{provider_id}/close", response_model=WriteResult, responses=WRITE_ERRORS,

@@ -73,6 +73,11 @@ class RiskCriterionIn(WriteBody):
     note: str | None = None
 
 
+class LeadOfficerIn(WriteBody):
+    officer: str = Field(min_length=1, description="The user name of the officer who leads the "
+                         "provider's case; its open deadlines move to them.")
+
+
 class CloseProviderIn(WriteBody):
     kind: ClosureKind
     reason: str = Field(min_length=1)

@@ -43,14 +43,23 @@ class EscalationIn(WriteBody):
     )
 
 
+OWNER_DOC = ("Who owns it: the officer its case names, else the provider's lead officer, else "
+             "the team that owns the workflow (never \"system\").")
+OWNER_FROM_DOC = "case (an officer the case names), lead (the provider's lead officer) or team."
+
+
 class DeadlineOut(Out):
     id: str = Field(validation_alias="deadline_id")
     provider_id: str | None
     kind: str
     title: str
-    due_at: UtcDateTime
-    owner: str
+    due_at: UtcDateTime = Field(description="When it falls due; for a reminder, when it is sent.")
+    owner: str = Field(description=OWNER_DOC)
+    owner_from: str = Field(description=OWNER_FROM_DOC)
     source: str = Field(description="The stream whose events set it.")
+    reminder_of: str = Field("", description="A reminder: the id of the deadline it precedes.")
+    before: str = Field("", description='A reminder: how far ahead ("30 days", "1 working day").')
+    reminds_due_at: UtcDateTime | None = Field(None, description="A reminder: when its deadline falls due.")
 
 
 class LadderActionOut(Out):
@@ -137,13 +146,17 @@ class CloseProcedureIn(WriteBody):
 
 class AlertOut(Out):
     id: str
+    type: str = Field("alert", description="alert (a deadline fell due) or reminder (one is coming).")
     provider_id: str | None
     kind: str
     title: str
-    due_at: UtcDateTime
-    owner: str
+    due_at: UtcDateTime = Field(description="When the deadline fell (or, for a reminder, falls) due.")
+    owner: str = Field(description=OWNER_DOC + " As it was when the alert fired.")
     source: str
     fired_at: UtcDateTime | None
+    deadline_id: str = Field(description="The deadline (a reminder's id is its own).")
+    remind_at: UtcDateTime | None = Field(None, description="A reminder: when it was due to be sent.")
+    before: str = Field("", description='A reminder: how far ahead ("30 days", "1 working day").')
     missed: int = Field(1, description="Occurrences this alert stands for (a recurring deadline "
                         "that fell due several times while Casework was down); due_at is the first.")
     missed_note: str = Field("", description='"missed 20 reviews since 2019-01-07" where missed > 1.')

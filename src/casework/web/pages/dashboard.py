@@ -15,11 +15,13 @@ from casework.reports.charts import colour_of
 from casework.web.filters import LOCAL, label
 from casework.web.forms import calendar_day
 from casework.web.page import Page, signed_in
-from casework.workflows.deadline_calendar import pending_deadlines
+from casework.workflows.deadline_calendar import fired_alerts, pending_deadlines
 
 router = APIRouter()
 
 UPCOMING_DAYS = 30
+RECENT_DAYS = 14  # alerts fired and reminders sent in this many days are listed
+RECENT_ROWS = 25
 RANKED = 15
 
 
@@ -127,6 +129,8 @@ def dashboard(
     upcoming = [d for d in pending if d.due_at >= now]
     past_due = sorted((d for d in pending if d.due_at < now), key=lambda d: d.due_at, reverse=True)
     ranked = ranked_providers(cw, now=now)
+    # What fired and which reminders went in the last RECENT_DAYS days, with who owned each.
+    recent = fired_alerts(cw, since=now - timedelta(days=RECENT_DAYS), reminders=True)[:RECENT_ROWS]
     return p.render(
         "dashboard.html",
         page_title="Dashboard",
@@ -141,5 +145,7 @@ def dashboard(
         past_due=past_due,
         provider_names={v.id: v.name for v in ranked},
         upcoming_days=UPCOMING_DAYS,
+        recent_alerts=recent,
+        recent_days=RECENT_DAYS,
         now=now,
     )

@@ -27,6 +27,7 @@ from casework.domain.escalation import (
 )
 from casework.domain.notices import IssueRemedyNotice
 from casework.domain.personal_data import PersonDetails
+from casework.domain.providers import AssignLeadOfficer
 from casework.domain.safeguarding import (
     SAFEGUARDING,
     CloseSafeguardingConcern,
@@ -56,6 +57,7 @@ from casework.web.filters import LOCAL, label
 from casework.web.forms import FormState, WebForm, calendar_day, local_datetime, parse_command
 from casework.web.page import Page, posted, signed_in
 from casework.web.timeline import record_href, timeline_names
+from casework.workflows.deadline_calendar import lead_officers, pending_deadlines
 from casework.workflows.status import escalation_status
 
 router = APIRouter()
@@ -88,6 +90,7 @@ ESCALATION_FORMS: dict[str, WebForm] = {
     "lift": WebForm(LiftSanction, ("action", "expected_version", "to", "improvement")),
 }
 NOTICE_FORM = WebForm(IssueRemedyNotice, ("breach", "actions", "remedy_by"))
+LEAD_FORM = WebForm(AssignLeadOfficer, ("officer",))
 VISIT_FORM = WebForm(PlanVisit, ("reason", "planned_for", "announced", "out_of_hours"))
 CONCERN_FORM = WebForm(RaiseSafeguardingConcern, ("category", "summary", "adult.name", "adult.contact"))
 
@@ -315,6 +318,25 @@ def _current_only(p: Page, provider_id: str, view: Any) -> dict[str, Any]:
         "grounds": [(g, g[:1].upper() + g[1:]) for g in status.grounds],
         "may_issue_notice": may(p.actor, IssueRemedyNotice),
         "may_plan_visit": may(p.actor, PlanVisit),
+        **_deadline_owners(p, provider_id),
+    }
+
+
+def _deadline_owners(p: Page, provider_id: str) -> dict[str, Any]:
+    """The provider's lead officer, its pending deadlines with their owners, and the reminders
+    still to come for each."""
+    cw = p.casework
+    pending = pending_deadlines(cw, provider_id=provider_id, reminders=True)
+    reminders: dict[str, list[Any]] = {}
+    for d in pending:
+        if d.is_reminder:
+            reminders.setdefault(d.reminder_of, []).append(d)
+    return {
+        "lead_officer": lead_officers(cw, [provider_id]).get(provider_id),
+        "provider_deadlines": [d for d in pending if not d.is_reminder],
+        "provider_reminders": reminders,
+        "owner_names": {},  # users have no display names yet: the user name is shown
+        "may_assign_lead": may(p.actor, AssignLeadOfficer),
     }
 
 
@@ -385,6 +407,18 @@ async def issue_notice(provider_id: str, p: Page = Depends(posted)) -> Response:
         p.casework.application.execute(parse_command(IssueRemedyNotice, data), p.actor)
 
     return await _refused_or_saved(p, provider_id, "notice", values, run)
+
+
+@router.post("/providers/{provider_id}/lead-officer")
+async def assign_lead_officer(provider_id: str, p: Page = Depends(posted)) -> Response:
+    values = LEAD_FORM.values(await p.request.form())
+
+    def run() -> None:
+        require(p.actor, AssignLeadOfficer)
+        data = LEAD_FORM.data(values, provider_id=provider_id)
+        p.casework.application.execute(parse_command(AssignLeadOfficer, data), p.actor)
+
+    return await _refused_or_saved(p, provider_id, "lead", values, run, saved="lead_officer")
 
 
 @router.post("/providers/{provider_id}/visits")
