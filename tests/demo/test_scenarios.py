@@ -167,16 +167,25 @@ def test_catching_the_demonstration_up_to_2027_fires_all_that_is_due_in_one_pass
     review and left the rest pending; the server then fired one stale review every 30 s."""
     from datetime import UTC, datetime, timedelta
 
+    from casework.domain.actors import Actor, Role
+    from casework.domain.escalation import EscalateContract
+    from casework.projections.provider_view import list_providers
     from casework.workflows.deadline_calendar import fired_alerts, pending_deadlines
 
     load_scenario(casework, "leicester-2018")
     casework.projections.catch_up()
+    # The demonstration's suspended provider has since reached its final notice (the ladder);
+    # its other sanctioned provider is suspended in March 2019, and nobody reviews it after.
+    [improving] = list_providers(casework, stage="requirement_to_improve")
+    casework.application.execute(EscalateContract(
+        provider_id=improving.id, reason="Improvement plan not delivered",
+        occurred_at=datetime(2019, 3, 4, 10, tzinfo=UTC)), Actor("manny", Role.manager))
     now = datetime(2027, 6, 1, 8, 0, tzinfo=UTC)
     report = casework.scheduler.fire_due(now)
     assert report.alerts and not report.more_due
     assert pending_deadlines(casework, before=now, reminders=True) == [], "everything due fired"
     [review] = [d for d in report.alerts if d.kind == "suspension_review"]
-    assert review.missed > 100 and review.missed_note.startswith(f"missed {review.missed} reviews since 2018")
+    assert review.missed > 100 and review.missed_note.startswith(f"missed {review.missed} reviews since 2019")
     [next_review] = [d for d in pending_deadlines(casework) if d.kind == "suspension_review"]
     assert now < next_review.due_at <= now + timedelta(days=28)
     fired = len(fired_alerts(casework, reminders=True))
