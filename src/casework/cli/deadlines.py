@@ -9,8 +9,7 @@ import typer
 from casework.bootstrap import bootstrap
 from casework.cli.instants import parse_instant
 from casework.cli.terminal import say
-from casework.logs import configure_logging
-from casework.settings import load_settings
+from casework.cli.verbosity import command_settings
 from casework.workflows.deadline_calendar import pending_deadlines
 from casework.workflows.deadlines import Deadline
 
@@ -34,8 +33,7 @@ def run(
     ),
 ) -> None:
     """Fire every deadline due at or before NOW that has not fired yet, and print them."""
-    settings = load_settings(scheduler_enabled=False)
-    configure_logging(settings.log_level)
+    settings = command_settings(scheduler_enabled=False)
     cw = bootstrap(settings)
     try:
         report = cw.scheduler.fire_due(now)
@@ -59,8 +57,7 @@ def list_pending(
     ),
 ) -> None:
     """Pending deadlines, soonest first (the deadline read model, caught up at start)."""
-    settings = load_settings(scheduler_enabled=False)
-    configure_logging(settings.log_level)
+    settings = command_settings(scheduler_enabled=False)
     cw = bootstrap(settings)
     try:
         pending = pending_deadlines(cw, before=before)

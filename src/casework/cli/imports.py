@@ -10,12 +10,19 @@ import typer
 
 from casework.bootstrap import Casework, bootstrap
 from casework.cli.terminal import say, shown_markup
+from casework.cli.verbosity import command_settings
 from casework.files import FileTooLarge
-from casework.logs import configure_logging
-from casework.settings import load_settings
+from casework.wording import counted
 
 if TYPE_CHECKING:
     from casework.imports.cqc_importer import ImportReport
+
+
+def _bundled_example() -> str:
+    from casework.imports.cqc import BUNDLED_CQC_FILE
+
+    return f"casework/data/{BUNDLED_CQC_FILE.name} in the package"
+
 
 import_app = typer.Typer(help="Bring outside data in.", no_args_is_help=True)
 
@@ -23,14 +30,15 @@ import_app = typer.Typer(help="Bring outside data in.", no_args_is_help=True)
 @import_app.command("cqc")
 def import_cqc(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True,
-                                help="JSON Lines of CQC location objects (as in data/cqc/)."),
+                                help="JSON Lines: one CQC location object per line, as CQC's public API "
+                                     "answers GET /locations/{id} (the bundled example: "
+                                     f"{_bundled_example()})."),
 ) -> None:
     """Import or update providers and every CQC rating (current and historic, each at its report
     date). Importing the same file again appends nothing. Exit 1 when some records were rejected
     (their line numbers and reasons are printed); the others are imported. Exit 2, importing
     nothing, when a line is longer than 1 MiB (not a file of CQC records)."""
-    settings = load_settings(scheduler_enabled=False)
-    configure_logging(settings.log_level)
+    settings = command_settings(scheduler_enabled=False)
     cw = bootstrap(settings)
     try:
         report = run_import(cw, file, progress=sys.stderr.isatty())
@@ -39,7 +47,10 @@ def import_cqc(
         raise typer.Exit(2) from None
     finally:
         cw.close()
-    print_report(report)
+    if not report.locations and not report.rejected:
+        say(f"error: {file} holds no records (it is empty or blank): nothing imported", err=True)
+        raise typer.Exit(1)
+    print_report(report, file)
     if not report.ok:
         raise typer.Exit(1)
 
@@ -64,22 +75,29 @@ def run_import(cw: Casework, file: Path, *, progress: bool) -> ImportReport:
         return importer.import_file(file, progress=lambda n: bar.advance(task, n))
 
 
-def print_report(report: ImportReport) -> None:
-    say(
-        f"{report.locations} locations read ({report.beds:,} beds; {report.current_ratings} current "
-        f"and {report.historic_ratings} historic ratings listed)"
-    )
-    say(
-        f"providers: {report.providers_registered} registered, {report.providers_updated} updated, "
-        f"{report.providers_unchanged} unchanged"
-    )
-    say(
-        f"appended {report.events_appended} events: {report.ratings_appended} CQC ratings, "
-        f"{report.intelligence_logged} intelligence records for triage (ratings fallen to "
-        "Requires improvement or Inadequate)"
-    )
+def print_report(report: ImportReport, file: Path) -> None:
+    """What was imported (standard output), then each rejected line and how many of each."""
+    say(f"imported {counted(report.locations, 'location')} ({report.beds:,} beds; "
+        f"{report.current_ratings} current and {report.historic_ratings} historic ratings listed)")
+    say(f"providers: {report.providers_registered} registered, {report.providers_updated} updated, "
+        f"{report.providers_unchanged} unchanged")
+    say(f"appended {counted(report.events_appended, 'event')}: "
+        f"{counted(report.ratings_appended, 'CQC rating')}, "
+        f"{counted(report.intelligence_logged, 'intelligence record')} for triage (ratings fallen "
+        "to Requires improvement or Inadequate)")
     for rejected in report.rejected:
         say(f"rejected {rejected}", err=True)
-    if report.rejected:
-        lines = ", ".join(str(r.line) for r in report.rejected)
-        say(f"{len(report.rejected)} records rejected (lines {lines}); the rest imported", err=True)
+    if not report.rejected:
+        return
+    numbers = [str(r.line) for r in report.rejected[:SHOWN_LINE_NUMBERS]]
+    more = len(report.rejected) - len(numbers)
+    listed = ", ".join(numbers) + (f" and {more:,} more" if more else "")
+    which = "line" if len(report.rejected) == 1 else "lines"
+    say(f"{counted(len(report.rejected), 'line', grouped=True)} rejected ({which} {listed}); "
+        f"{counted(report.locations, 'location', grouped=True)} imported", err=True)
+    if not report.locations:
+        say(f"no line of {file} could be read as a CQC location: is it JSON Lines, one location "
+            "object per line (as in the bundled file, see `casework import cqc --help`)?", err=True)
+
+
+SHOWN_LINE_NUMBERS = 20  # in the summary; each rejected line has its own line above it

@@ -21,10 +21,11 @@ from rich.progress import (
 from casework.bootstrap import bootstrap
 from casework.cli.instants import parse_instant
 from casework.cli.terminal import say, say_document
-from casework.logs import configure_logging, error_text
+from casework.cli.verbosity import command_settings
+from casework.logs import error_text
 from casework.projections.halts import ProjectionHalted
 from casework.projections.history import ProviderHistory, history
-from casework.settings import load_settings
+from casework.wording import counted
 
 
 def rebuild(
@@ -37,8 +38,7 @@ def rebuild(
     Readers keep the old rows until each read model's new ones commit.
 
     On PostgreSQL, CASEWORK_REBUILD_WORKERS=N (0: one per core) shares it among N processes."""
-    settings = load_settings()
-    configure_logging(settings.log_level)
+    settings = command_settings()
     cw = bootstrap(settings, catch_up=False)  # no catch-up: the rebuild replaces them
     runner = cw.projections
     assert runner is not None
@@ -75,7 +75,7 @@ def rebuild(
         cw.close()
     elapsed = time.perf_counter() - started
     for name, count in folded.items():
-        say(f"rebuilt {name}: {count} events")
+        say(f"rebuilt {name}: {counted(count, 'event')}")
     # The rate of the log's events (as benchmarks/ counts), not of the folds summed.
     rate = f" ({log_events:,} events in the log, {log_events / elapsed:,.0f} a second)" if (
         elapsed > 0 and log_events and folded) else ""
@@ -84,8 +84,8 @@ def rebuild(
 
 def _print_text(found: ProviderHistory) -> None:
     when = f" as of {found.as_of.isoformat()}" if found.as_of else ""
-    say(f"History of provider {found.provider_id}{when}: {len(found.events)} events "
-               f"in {len(found.streams)} streams")
+    say(f"History of provider {found.provider_id}{when}: {counted(len(found.events), 'event')} "
+               f"in {counted(len(found.streams), 'stream')}")
     for e in found.events:
         say("")
         say(f"#{e.position}  {e.type}  {e.stream} v{e.version}  by {e.actor or '-'}")
@@ -98,7 +98,7 @@ def _print_text(found: ProviderHistory) -> None:
         say(f"    hash     {e.hash}")
     say("")
     if found.verified:
-        say(f"chain: verified ({len(found.streams)} streams, each from its first event)")
+        say(f"chain: verified ({counted(len(found.streams), 'stream')}, each from its first event)")
     else:
         say(f"chain: BROKEN: {found.broken}")
 
@@ -117,8 +117,7 @@ def history_command(
     Every event of its records, visits, plans and sanctions, with when it happened, when it was
     recorded, who did it, its data and its hash, and whether the chain verifies. Restricted
     personal data shows as sealed. Exit 1 for an unknown provider."""
-    settings = load_settings()
-    configure_logging(settings.log_level)
+    settings = command_settings()
     cw = bootstrap(settings)
     try:
         found = history(cw, provider_id, as_of)

@@ -24,6 +24,7 @@ from itertools import islice
 from pathlib import Path
 
 import structlog
+from pydantic import ValidationError
 
 from casework.application.batch import CommandBatch, deterministic_id
 from casework.application.bus import Application
@@ -122,6 +123,9 @@ class CqcImporter:
             except DomainError as exc:
                 batch.rollback(point)
                 report.rejected.append(Rejected(record.line, str(exc), record.location_id))
+            except ValidationError as exc:  # a value past a command's limit (domain/fields.py)
+                batch.rollback(point)
+                report.rejected.append(Rejected(record.line, refused_fields(exc), record.location_id))
         stored = batch.commit()
         report.events_appended += len(stored)
         for location, outcome in outcomes:  # counted only once committed
@@ -224,6 +228,30 @@ class _Unmapped(DomainError):
             f"no Casework service type for its CQC service types ({listed}); "
             "add a row to casework.imports.cqc_mapping.MAPPING"
         )
+
+
+# A command's field -> the CQC field it comes from, so a refusal names what the file says.
+SOURCE_FIELDS = {
+    "name": "name", "address": "postalAddressLine1/postalAddressLine2", "postcode": "postalCode",
+    "district": "localAuthority", "nhs_area": "onspdCcgName", "cqc_location_id": "locationId",
+    "cqc_provider_id": "providerId", "report_id": "reportLinkId", "beds": "numberOfBeds",
+}
+
+
+def refused_fields(exc: ValidationError) -> str:
+    """Why a command refused a location's values, naming each CQC field and the limit it broke
+    (never quoting a long value back)."""
+    problems = []
+    for error in exc.errors(include_url=False):
+        field_name = str(error["loc"][0]) if error["loc"] else ""
+        source = SOURCE_FIELDS.get(field_name, field_name)
+        limit = (error.get("ctx") or {}).get("max_length")
+        given = error.get("input")
+        if error["type"] == "string_too_long" and isinstance(given, str):
+            problems.append(f"{source} is {len(given):,} characters long; at most {limit} are allowed")
+        else:
+            problems.append(f"{source}: {error['msg']}")
+    return "; ".join(problems)
 
 
 def _fall(reports: tuple[CqcReport, ...]) -> str | None:

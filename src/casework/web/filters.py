@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment
 
+from casework.wording import counted
+
 LOCAL = ZoneInfo("Europe/London")
 
 # Words that read better than the identifier they come from.
@@ -109,3 +111,4 @@ def install(env: Environment) -> None:
         label=label, event_label=event_label, when=when, iso_date=iso_date,
         datetime_local=datetime_local, age=age, number=number,
     )
+    env.globals["counted"] = counted

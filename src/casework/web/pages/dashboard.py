@@ -14,6 +14,7 @@ from casework.projections.statistics import Statistics, statistics
 from casework.web.filters import LOCAL, label
 from casework.web.forms import calendar_day
 from casework.web.page import Page, signed_in
+from casework.wording import counted
 from casework.workflows.deadline_calendar import pending_deadlines
 
 router = APIRouter()
@@ -74,12 +75,12 @@ def charts_of(s: Statistics) -> list[Chart]:
             ("Logged", [s.intelligence_logged]), ("Required action", [s.intelligence_actioned]),
         ]),
         _single("visits", "Visits by reason", s.visits_by_reason, "Visits",
-                note=f"{s.visits_total} visits completed in the period."),
+                note=f"{counted(s.visits_total, 'visit')} completed in the period."),
         Chart("qaf", "Assessment outcomes by service type", "stacked",
               ["Compliant", "Non-compliant", "Ongoing"], qaf),
         Chart("rag", "Visit RAG by client category", "stacked", ["Red", "Amber", "Green"], rag),
         _single("sanctions", "Sanctions in force at the end of the period", s.sanctions_in_force,
-                "Providers", note=f"{s.notices_open} notices to remedy breach open."),
+                "Providers", note=f"{counted(s.notices_open, 'notice')} to remedy breach open."),
         _single("plans", "Open action plans by service type", s.open_action_plans_by_service_type,
                 "Action plans"),
     ]
