@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment
 
+from casework.web.paging import showing
 from casework.wording import counted
 
 LOCAL = ZoneInfo("Europe/London")
@@ -112,3 +113,4 @@ def install(env: Environment) -> None:
         datetime_local=datetime_local, age=age, number=number,
     )
     env.globals["counted"] = counted
+    env.globals["showing"] = showing

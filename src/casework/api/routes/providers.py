@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
-from pydantic import PlainValidator, WithJsonSchema
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import PlainValidator, TypeAdapter, WithJsonSchema
 
 from casework.api import API_PREFIX
 from casework.api.auth import current_actor
+from casework.api.paging import LIST_RESPONSES, PAGING, paged, window
 from casework.api.problems import READ_ERRORS, WRITE_ERRORS
 from casework.api.schemas.common import WriteResult
 from casework.api.schemas.providers import (
@@ -33,6 +34,7 @@ from casework.domain.providers import (
     RegisterProvider,
 )
 from casework.projections.history import history
+from casework.projections.paging import Window, page_of
 from casework.projections.provider_view import list_providers as query_providers
 from casework.projections.provider_view import provider_view
 
@@ -94,8 +96,8 @@ def close_provider(provider_id: str, body: CloseProviderIn, w: WriteContext = De
     return w.write(CloseProvider.parse(body.data(provider_id=provider_id)))
 
 
-@router.get("", response_model=list[ProviderOut], responses=READ_ERRORS,
-            summary="Every provider's current view")
+@router.get("", response_model=list[ProviderOut], responses=LIST_RESPONSES,
+            summary="Every provider's current view", description=PAGING)
 def list_providers(
     request: Request,
     q: str | None = Query(None, description="Part of the name."),
@@ -106,12 +108,16 @@ def list_providers(
         "risk", pattern="^(risk|name|stage)$",
         description="`risk` (default): highest risk (lowest score) first; `name`; `stage`.",
     ),
+    page: Window = Depends(window),
     _: Actor = Depends(current_actor),
-) -> list[ProviderOut]:
+) -> Response:
     views = query_providers(
         request.app.state.casework, q=q, service_type=service_type, stage=stage, rag=rag, sort=sort
     )
-    return [ProviderOut.model_validate(v, from_attributes=True) for v in views]
+    return paged(request, page_of(views, page), _PROVIDERS)
+
+
+_PROVIDERS = TypeAdapter(list[ProviderOut])
 
 
 @router.get("/{provider_id}", response_model=ProviderOut, responses=READ_ERRORS,
@@ -128,15 +134,19 @@ def get_provider(
     return ProviderOut.model_validate(view, from_attributes=True)
 
 
-@router.get("/{provider_id}/history", response_model=list[HistoryEventOut], responses=READ_ERRORS,
-            summary="Everything recorded about a provider, oldest first")
+@router.get("/{provider_id}/history", response_model=list[HistoryEventOut], responses=LIST_RESPONSES,
+            summary="Everything recorded about a provider, oldest first", description=PAGING)
 def provider_history(
     request: Request,
     provider_id: str,
     as_of: AsOf | None = Query(None, description=f"Only what had been recorded by then: {AS_OF_FORM}."),
+    page: Window = Depends(window),
     _: Actor = Depends(current_actor),
-) -> list[HistoryEventOut]:
+) -> Response:
     found = history(request.app.state.casework, provider_id, as_of)
     if found is None:
         raise NotFound("provider", provider_id)
-    return [HistoryEventOut.model_validate(e) for e in found.events]
+    return paged(request, page_of(found.events, page), _HISTORY)
+
+
+_HISTORY = TypeAdapter(list[HistoryEventOut])
