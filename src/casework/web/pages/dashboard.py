@@ -9,8 +9,9 @@ from datetime import date, timedelta
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
+from casework.domain.periods import Period, financial_year, quarters
 from casework.projections.provider_view import ranked_providers
-from casework.projections.statistics import Statistics, statistics
+from casework.projections.statistics import Statistics, activity_span, statistics
 from casework.web.filters import LOCAL, label
 from casework.web.forms import calendar_day
 from casework.web.page import Page, signed_in
@@ -39,17 +40,30 @@ class Chart:
         return sum(sum(values) for _, values in self.rows)
 
 
-def financial_year_start(day: date) -> date:
-    """1 April of the council's financial year that ``day`` falls in."""
-    return date(day.year if day.month >= 4 else day.year - 1, 4, 1)
+def default_period(today: date, activity: tuple[date, date] | None) -> Period:
+    """The latest financial year in which the team did casework (the current one, so far, when
+    it has done none yet or is doing it now): a period that shows something."""
+    year = financial_year(activity[1] if activity else today)
+    return Period(year.first, min(year.last, today), year.name)
 
 
-def _period(today: date, start: str, end: str) -> tuple[date, date, str]:
+def presets(today: date, activity: tuple[date, date] | None) -> list[Period]:
+    """Financial years to choose from, newest first: each from the first with casework to the
+    current one."""
+    years, day = [], financial_year(today).first
+    earliest = financial_year(activity[0]).first if activity else day
+    while day >= earliest:
+        years.append(financial_year(day))
+        day = date(day.year - 1, day.month, day.day)
+    return years
+
+
+def _period(default: Period, today: date, start: str, end: str) -> tuple[date, date, str]:
     try:
-        first = calendar_day(start) if start else financial_year_start(today)
-        last = calendar_day(end) if end else today
+        first = calendar_day(start) if start else default.first
+        last = calendar_day(end) if end else (today if start else default.last)
     except ValueError as exc:
-        return financial_year_start(today), today, f"{exc} Showing this financial year so far."
+        return default.first, default.last, f"{exc} Showing {default.name}."
     if first > last:
         return last, first, "The period ran backwards: the dates have been swapped."
     return first, last, ""
@@ -91,7 +105,10 @@ def dashboard(start: str = "", end: str = "", p: Page = Depends(signed_in)) -> R
     cw = p.casework
     now = cw.clock.now()
     today = now.astimezone(LOCAL).date()
-    first, last, problem = _period(today, start, end)
+    activity = activity_span(cw, today)
+    default = default_period(today, activity)
+    first, last, problem = _period(default, today, start, end)
+    year = financial_year(first)
     stats = statistics(cw, first, last)
     pending = pending_deadlines(cw, before=now + timedelta(days=UPCOMING_DAYS))
     # Past-due ones have not fired yet (the scheduler fires them); listed apart, latest first.
@@ -104,6 +121,9 @@ def dashboard(start: str = "", end: str = "", p: Page = Depends(signed_in)) -> R
         period_from=first,
         period_to=last,
         period_problem=problem,
+        default_period=default if not (start or end) else None,
+        years=presets(today, activity),
+        quarters=[q for q in quarters(year) if q.first <= today],
         stats=stats,
         charts=charts_of(stats),
         ranked=ranked[:RANKED],
