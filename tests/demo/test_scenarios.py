@@ -134,7 +134,6 @@ def test_casework_demo_users_prints_a_token_per_role_that_signs_in_and_a_new_one
 
 def test_the_readme_gives_the_demonstration_years_figures_as_the_data_has_them(casework: Casework) -> None:
     """Issue 20: the README said 578 visits; 464 of them fall in 2018/19, the rest before it."""
-
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     said = re.search(r"([\d,]+) intelligence records and (\d+) visits in the year, with (\d+) "
                      r"earlier visits\s+from January to March 2018", readme)

@@ -11,7 +11,7 @@ FIRST_MONTH = 4  # April
 
 
 @dataclass(frozen=True, slots=True)
-class Period:
+class ReportingPeriod:
     """Inclusive dates, and the name a person reads."""
 
     first: date
@@ -22,20 +22,20 @@ class Period:
         return isinstance(day, date) and self.first <= day <= self.last
 
 
-def financial_year(day: date) -> Period:
+def financial_year(day: date) -> ReportingPeriod:
     """The financial year ``day`` falls in."""
     start = day.year if day.month >= FIRST_MONTH else day.year - 1
-    return Period(date(start, FIRST_MONTH, 1), date(start + 1, FIRST_MONTH, 1) - timedelta(days=1),
+    return ReportingPeriod(date(start, FIRST_MONTH, 1), date(start + 1, FIRST_MONTH, 1) - timedelta(days=1),
                   f"{start}/{(start + 1) % 100:02d}")
 
 
-def quarters(year: Period) -> list[Period]:
+def quarters(year: ReportingPeriod) -> list[ReportingPeriod]:
     """The four quarters of a financial year, in order."""
     found = []
     for index in range(4):
         first = _months_after(year.first, 3 * index)
         last = _months_after(first, 3) - timedelta(days=1)
-        found.append(Period(first, last, f"Q{index + 1} {year.name} ({first:%B} to {last:%B})"))
+        found.append(ReportingPeriod(first, last, f"Q{index + 1} {year.name} ({first:%B} to {last:%B})"))
     return found
 
 
@@ -45,4 +45,4 @@ def _months_after(day: date, months: int) -> date:
     return date(day.year + years, month + 1, 1)
 
 
-__all__ = ["Period", "financial_year", "quarters"]
+__all__ = ["ReportingPeriod", "financial_year", "quarters"]

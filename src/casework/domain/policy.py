@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from casework.domain.working_days import ENGLAND, WorkingCalendar
 from casework.files import MIB, read_text_within
@@ -87,15 +87,33 @@ DEFAULT_POLICY = DeadlinePolicy()
 POLICY_FILE_LIMIT = 1 * MIB
 
 
+class PolicyFileError(ValueError):
+    """The deadline policy file is not a policy: the message names the file and why."""
+
+
 def load_policy(path: str | Path | None = None) -> DeadlinePolicy:
     """The policy in the JSON file at ``path`` (missing keys keep their defaults), or the
-    defaults. ``FileTooLarge`` over ``POLICY_FILE_LIMIT``."""
+    defaults. ``FileTooLarge`` over ``POLICY_FILE_LIMIT``; ``PolicyFileError`` when it is not
+    UTF-8 JSON of a policy."""
     if path is None:
         return DEFAULT_POLICY
-    text = read_text_within(
-        path, limit=POLICY_FILE_LIMIT, what="the deadline policy file (CASEWORK_DEADLINE_POLICY_FILE)"
-    )
-    return DeadlinePolicy.model_validate(json.loads(text))
+    what = "the deadline policy file (CASEWORK_DEADLINE_POLICY_FILE)"
+    where = f"{what} {path}"
+    try:
+        text = read_text_within(path, limit=POLICY_FILE_LIMIT, what=what)
+        return DeadlinePolicy.model_validate(json.loads(text))
+    # FileTooLarge passes through: it names the file and the limit already.
+    except UnicodeDecodeError as exc:
+        raise PolicyFileError(f"{where} is not UTF-8 text (byte {exc.start + 1}): save it as UTF-8") from None
+    except RecursionError:
+        raise PolicyFileError(f"{where} is JSON nested too deeply to read: is it the right file?") from None
+    except ValidationError as exc:
+        wrong = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'the whole'}: {e['msg']}"
+                          for e in exc.errors(include_input=False, include_url=False))
+        raise PolicyFileError(f"{where} is not a deadline policy: {wrong}") from None
+    except json.JSONDecodeError as exc:
+        raise PolicyFileError(f"{where} is not JSON ({exc.msg} at line {exc.lineno}, column "
+                              f"{exc.colno}): is it the right file?") from None
 
 
 @dataclass(frozen=True)

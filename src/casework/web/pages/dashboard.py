@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
-from casework.domain.periods import Period, financial_year, quarters
+from casework.domain.periods import ReportingPeriod, financial_year, quarters
 from casework.projections.provider_view import ranked_providers
 from casework.projections.statistics import Statistics, activity_span, statistics
 from casework.web.filters import LOCAL, label
@@ -40,14 +40,14 @@ class Chart:
         return sum(sum(values) for _, values in self.rows)
 
 
-def default_period(today: date, activity: tuple[date, date] | None) -> Period:
+def default_period(today: date, activity: tuple[date, date] | None) -> ReportingPeriod:
     """The latest financial year in which the team did casework (the current one, so far, when
     it has done none yet or is doing it now): a period that shows something."""
     year = financial_year(activity[1] if activity else today)
-    return Period(year.first, min(year.last, today), year.name)
+    return ReportingPeriod(year.first, min(year.last, today), year.name)
 
 
-def presets(today: date, activity: tuple[date, date] | None) -> list[Period]:
+def presets(today: date, activity: tuple[date, date] | None) -> list[ReportingPeriod]:
     """Financial years to choose from, newest first: each from the first with casework to the
     current one."""
     years, day = [], financial_year(today).first
@@ -58,7 +58,7 @@ def presets(today: date, activity: tuple[date, date] | None) -> list[Period]:
     return years
 
 
-def _period(default: Period, today: date, start: str, end: str) -> tuple[date, date, str]:
+def _period(default: ReportingPeriod, today: date, start: str, end: str) -> tuple[date, date, str]:
     try:
         first = calendar_day(start) if start else default.first
         last = calendar_day(end) if end else (today if start else default.last)
