@@ -18,7 +18,7 @@ import pytest
 from casework.bootstrap import Casework
 from casework.domain.fields import MAX_NAME
 from casework.imports.cqc import BUNDLED_CQC_FILE, CqcLocation, Rejected, read_locations
-from casework.imports.cqc_importer import CqcImporter
+from casework.imports.cqc_importer import KEPT_REJECTIONS, CqcImporter
 
 GOOD = BUNDLED_CQC_FILE.read_bytes().splitlines()[:6]
 
@@ -119,3 +119,24 @@ def test_an_empty_file_or_one_not_json_lines_says_so_in_plain_words(tmp_path, co
     answer = casework_cli(tmp_path, "import", "cqc", str(path))
     assert answer.returncode == 1 and "Traceback" not in answer.stderr
     assert said in answer.stderr
+
+
+def test_a_file_of_nothing_but_bad_lines_is_counted_in_flat_memory(casework: Casework, tmp_path):
+    lines = 50_000
+    path = tmp_path / "not-jsonl.csv"
+    path.write_bytes(b"locationId,name,beds\n" * lines)
+    seen = {"count": 0, "last": 0}
+
+    def told(rejected: Rejected) -> None:  # each one, in order, as it is read
+        assert rejected.line == seen["last"] + 1
+        seen.update(count=seen["count"] + 1, last=rejected.line)
+
+    tracemalloc.start()
+    try:
+        report = CqcImporter(casework.application).import_file(path, on_rejected=told)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert report.rejected_lines == lines == seen["count"]
+    assert len(report.rejected) == KEPT_REJECTIONS and report.locations == 0
+    assert peak < 8 * 1024 * 1024, peak  # 50,000 rejections kept would take several times this

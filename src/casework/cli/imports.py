@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from casework.bootstrap import Casework, bootstrap
-from casework.cli.terminal import say, shown_markup
+from casework.cli.terminal import say, shown, shown_markup
 from casework.cli.verbosity import command_settings
 from casework.files import FileTooLarge
 from casework.wording import counted
@@ -47,7 +47,7 @@ def import_cqc(
         raise typer.Exit(2) from None
     finally:
         cw.close()
-    if not report.locations and not report.rejected:
+    if not report.locations and not report.rejected_lines:
         say(f"error: {file} holds no records (it is empty or blank): nothing imported", err=True)
         raise typer.Exit(1)
     print_report(report, file)
@@ -56,27 +56,34 @@ def import_cqc(
 
 
 def run_import(cw: Casework, file: Path, *, progress: bool) -> ImportReport:
-    """Import ``file`` into ``cw`` (with a progress bar on a terminal); returns the ImportReport.
-    Raises ``FileTooLarge`` when a line of it is over the limit: having imported nothing, for a
-    regular file, which is read once through before importing (a pipe can be read only once)."""
+    """Import ``file`` into ``cw`` (with a progress bar on a terminal), printing each rejected
+    line on standard error as it is read; returns the ImportReport. Raises ``FileTooLarge``
+    when a line of it is over the limit: having imported nothing, for a regular file, which is
+    read once through before importing (a pipe can be read only once)."""
     from casework.imports.cqc import count_records
     from casework.imports.cqc_importer import CqcImporter
 
     importer = CqcImporter(cw.application)
     total = count_records(file) if file.is_file() else None
     if not progress:
-        return importer.import_file(file)
+        return importer.import_file(file, on_rejected=lambda r: say(f"rejected {r}", err=True))
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     columns = (TextColumn("importing {task.description}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn())
-    with Progress(*columns, transient=True) as bar:
+    with Progress(*columns, transient=True, console=Console(stderr=True)) as bar:
         task = bar.add_task(shown_markup(file.name), total=total)
-        return importer.import_file(file, progress=lambda n: bar.advance(task, n))
+        return importer.import_file(
+            file, progress=lambda n: bar.advance(task, n),
+            on_rejected=lambda r: bar.console.print(shown(f"rejected {r}"), markup=False,
+                                                    highlight=False, soft_wrap=True),
+        )
 
 
 def print_report(report: ImportReport, file: Path) -> None:
-    """What was imported (standard output), then each rejected line and how many of each."""
+    """What was imported (standard output) and, on standard error, how many lines were
+    rejected (each was printed as it was read)."""
     say(f"imported {counted(report.locations, 'location')} ({report.beds:,} beds; "
         f"{report.current_ratings} current and {report.historic_ratings} historic ratings listed)")
     say(f"providers: {report.providers_registered} registered, {report.providers_updated} updated, "
@@ -85,19 +92,17 @@ def print_report(report: ImportReport, file: Path) -> None:
         f"{counted(report.ratings_appended, 'CQC rating')}, "
         f"{counted(report.intelligence_logged, 'intelligence record')} for triage (ratings fallen "
         "to Requires improvement or Inadequate)")
-    for rejected in report.rejected:
-        say(f"rejected {rejected}", err=True)
-    if not report.rejected:
+    if not report.rejected_lines:
         return
     numbers = [str(r.line) for r in report.rejected[:SHOWN_LINE_NUMBERS]]
-    more = len(report.rejected) - len(numbers)
+    more = report.rejected_lines - len(numbers)
     listed = ", ".join(numbers) + (f" and {more:,} more" if more else "")
-    which = "line" if len(report.rejected) == 1 else "lines"
-    say(f"{counted(len(report.rejected), 'line', grouped=True)} rejected ({which} {listed}); "
+    which = "line" if report.rejected_lines == 1 else "lines"
+    say(f"{counted(report.rejected_lines, 'line', grouped=True)} rejected ({which} {listed}); "
         f"{counted(report.locations, 'location', grouped=True)} imported", err=True)
     if not report.locations:
         say(f"no line of {file} could be read as a CQC location: is it JSON Lines, one location "
             "object per line (as in the bundled file, see `casework import cqc --help`)?", err=True)
 
 
-SHOWN_LINE_NUMBERS = 20  # in the summary; each rejected line has its own line above it
+SHOWN_LINE_NUMBERS = 20  # in the summary; each rejected line had its own line as it was read

@@ -40,6 +40,7 @@ from casework.imports.cqc_mapping import classify
 log = structlog.get_logger("casework.imports.cqc")
 
 CHUNK = 100  # locations per transaction
+KEPT_REJECTIONS = 1000  # in the report; every one goes to ``on_rejected`` as it is read
 _RANK = {
     CqcRating.inadequate: 1,
     CqcRating.requires_improvement: 2,
@@ -72,11 +73,20 @@ class ImportReport:
     beds: int = 0
     current_ratings: int = 0
     historic_ratings: int = 0
+    # The first KEPT_REJECTIONS rejected lines; ``rejected_lines`` counts them all. A file of
+    # millions of bad lines (not JSON Lines at all) is read in flat memory: give ``on_rejected``
+    # to see every one as it is read.
     rejected: list[Rejected] = field(default_factory=list)
+    rejected_lines: int = 0
 
     @property
     def ok(self) -> bool:
-        return not self.rejected
+        return not self.rejected_lines
+
+    def reject(self, rejected: Rejected) -> None:
+        self.rejected_lines += 1
+        if len(self.rejected) < KEPT_REJECTIONS:
+            self.rejected.append(rejected)
 
 
 class CqcImporter:
@@ -86,46 +96,54 @@ class CqcImporter:
         self.chunk = chunk
 
     def import_file(
-        self, path: str | Path, progress: Callable[[int], None] | None = None
+        self, path: str | Path, progress: Callable[[int], None] | None = None,
+        on_rejected: Callable[[Rejected], None] | None = None,
     ) -> ImportReport:
-        return self.import_records(read_locations(path), progress)
+        return self.import_records(read_locations(path), progress, on_rejected)
 
     def import_records(
         self,
         records: Iterable[CqcLocation | Rejected],
         progress: Callable[[int], None] | None = None,
+        on_rejected: Callable[[Rejected], None] | None = None,
     ) -> ImportReport:
-        """Import a stream of read records; ``progress(n)`` after each chunk of n records."""
+        """Import a stream of read records; ``progress(n)`` after each chunk of n records,
+        ``on_rejected(r)`` for each line rejected, once its chunk is done."""
         report = ImportReport()
         for chunk in _chunks(iter(records), self.chunk):
-            self._import_chunk(chunk, report)
+            for rejected in self._import_chunk(chunk, report):
+                report.reject(rejected)
+                if on_rejected:
+                    on_rejected(rejected)
             if progress:
                 progress(len(chunk))
         log.info(
             "cqc_import_done",
             locations=report.locations,
             events=report.events_appended,
-            rejected=len(report.rejected),
+            rejected=report.rejected_lines,
         )
         return report
 
-    def _import_chunk(self, chunk: list[CqcLocation | Rejected], report: ImportReport) -> None:
+    def _import_chunk(self, chunk: list[CqcLocation | Rejected], report: ImportReport) -> list[Rejected]:
+        """Import a chunk's locations in one transaction; returns its rejected lines."""
+        found: list[Rejected] = []
         batch = CommandBatch(self.app, self.actor)
         now = self.app.clock.now()
         outcomes: list[tuple[CqcLocation, _Outcome]] = []
         for record in chunk:
             if isinstance(record, Rejected):
-                report.rejected.append(record)
+                found.append(record)
                 continue
             point = batch.savepoint()
             try:
                 outcomes.append((record, self._import_location(batch, record, now)))
             except DomainError as exc:
                 batch.rollback(point)
-                report.rejected.append(Rejected(record.line, str(exc), record.location_id))
+                found.append(Rejected(record.line, str(exc), record.location_id))
             except ValidationError as exc:  # a value past a command's limit (domain/fields.py)
                 batch.rollback(point)
-                report.rejected.append(Rejected(record.line, refused_fields(exc), record.location_id))
+                found.append(Rejected(record.line, refused_fields(exc), record.location_id))
         stored = batch.commit()
         report.events_appended += len(stored)
         for location, outcome in outcomes:  # counted only once committed
@@ -138,6 +156,7 @@ class CqcImporter:
             report.providers_unchanged += not (outcome.registered or outcome.updated)
             report.ratings_appended += outcome.ratings
             report.intelligence_logged += outcome.intelligence
+        return found
 
     def _import_location(self, batch: CommandBatch, loc: CqcLocation, now: datetime) -> _Outcome:
         kind = classify(loc)
