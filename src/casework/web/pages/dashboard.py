@@ -48,13 +48,15 @@ def default_period(today: date, activity: tuple[date, date] | None) -> Reporting
 
 
 def presets(today: date, activity: tuple[date, date] | None) -> list[ReportingPeriod]:
-    """Financial years to choose from, newest first: each from the first with casework to the
-    current one."""
-    years, day = [], financial_year(today).first
-    earliest = financial_year(activity[0]).first if activity else day
-    while day >= earliest:
-        years.append(financial_year(day))
-        day = date(day.year - 1, day.month, day.day)
+    """Financial years to choose from, newest first: the current one, then each from the last
+    with casework back to the first."""
+    years = [financial_year(today)]
+    if activity:
+        day = financial_year(activity[1]).first
+        while day >= financial_year(activity[0]).first:
+            if day < years[0].first:
+                years.append(financial_year(day))
+            day = date(day.year - 1, day.month, day.day)
     return years
 
 
@@ -124,6 +126,7 @@ def dashboard(start: str = "", end: str = "", p: Page = Depends(signed_in)) -> R
         default_period=default if not (start or end) else None,
         years=presets(today, activity),
         quarters=[q for q in quarters(year) if q.first <= today],
+        quarters_of=year.name,
         stats=stats,
         charts=charts_of(stats),
         ranked=ranked[:RANKED],
