@@ -73,3 +73,12 @@ def test_a_count_of_one_takes_the_singular(tmp_path):
     imported = casework(db, "import", "cqc", str(one))
     assert imported.stdout.startswith("imported 1 location (")
     assert casework(db, "verify").stdout.strip().endswith("events in 1 stream verified")
+
+
+def test_import_cqc_help_names_the_format_and_the_bundled_example_not_a_missing_directory(tmp_path):
+    answer = casework(tmp_path / "casework.db", "import", "cqc", "--help")
+    assert answer.returncode == 0
+    text = " ".join(answer.stdout.replace("│", " ").split())  # rich draws panels around the help
+    assert "data/cqc/" not in text.replace("casework/data/cqc-", "")
+    assert "one CQC location object per line" in text and "GET /locations/{id}" in text
+    assert BUNDLED_CQC_FILE.exists() and f"casework/data/{BUNDLED_CQC_FILE.name}"[:30] in text
