@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from casework.domain.actors import Actor, Role
 from casework.domain.intelligence import LogIntelligence
+from casework.domain.notices import IssueRemedyNotice
 from casework.domain.periods import financial_year, quarters
 from casework.domain.providers import RegisterProvider
 from casework.domain.visits import CompleteVisit, PlanVisit
@@ -73,3 +74,14 @@ def test_financial_years_and_quarters_run_april_to_march():
         ("2018-04-01", "2018-06-30"), ("2018-07-01", "2018-09-30"),
         ("2018-10-01", "2018-12-31"), ("2019-01-01", "2019-03-31")]
     assert financial_year(datetime(2018, 3, 31).date()).name == "2017/18"
+
+
+def test_one_open_notice_is_one_notice_not_one_notices(web: Web) -> None:
+    app = web.cw.application
+    manny = Actor("manny", Role.manager)
+    pid = app.execute(RegisterProvider(name="Elm House", service_type="supported_living"), manny).aggregate_id
+    app.execute(IssueRemedyNotice(provider_id=pid, breach="Staffing below contract", actions=["Recruit"],
+                                  remedy_by=web.clock.now().date() + timedelta(days=28)), manny)
+    web.sign_in("manny")
+    html = web.client.get("/dashboard").text
+    assert "1 notice to remedy breach open." in html and "1 notices" not in html
