@@ -31,7 +31,7 @@ def test_db_upgrade_then_verify_an_intact_store(tmp_path):
     url = f"sqlite:///{tmp_path / 'cw.db'}"
     upgraded = run(["db", "upgrade"], url)
     assert upgraded.returncode == 0, upgraded.stderr
-    assert "schema is current" in upgraded.stdout
+    assert "created the schema at revision" in upgraded.stdout
     verified = run(["verify"], url)
     assert verified.returncode == 0
     assert "intact" in verified.stdout

@@ -85,7 +85,7 @@ def test_the_inbox_comes_in_pages_each_linking_to_the_next(client, as_role):
         url, pages = answer.links.get("next", {}).get("url"), pages + 1
     assert pages == 3 and len(seen) == 5 and set(seen) == logged
     last = client.get("/api/v1/intelligence?state=logged&limit=2&offset=4", headers=officer)
-    assert "link" not in last.headers  # nothing after the last page
+    assert "next" not in last.links and "prev" in last.links  # nothing after the last page
     exact = client.get("/api/v1/intelligence?state=logged&limit=5", headers=officer)
     assert len(exact.json()) == 5 and "link" not in exact.headers
 

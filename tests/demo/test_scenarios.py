@@ -3,7 +3,9 @@ statistics read model (not the generator's own counters), on both backends."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
+from pathlib import Path
 
 import pytest
 import structlog
@@ -195,3 +197,17 @@ def test_catching_the_demonstration_up_to_2027_fires_all_that_is_due_in_one_pass
         casework.clock.advance(timedelta(seconds=30))
         casework.scheduler.tick()
     assert len(fired_alerts(casework, reminders=True)) == fired, "no alert dripped out on a poll"
+
+
+def test_the_readme_gives_the_demonstration_years_figures_as_the_data_has_them(casework: Casework) -> None:
+    """Issue 20: the README said 578 visits; 464 of them fall in 2018/19, the rest before it."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    said = re.search(r"([\d,]+) intelligence records and (\d+) visits in the year, with (\d+) "
+                     r"earlier visits\s+from January to March 2018", readme)
+    assert said is not None, "the README no longer states the demonstration year's figures"
+    year = _figures(casework, "leicester-2018", date(2018, 4, 1), date(2019, 3, 31))
+    before = statistics(casework, date(2018, 1, 1), date(2018, 3, 31))
+    ever = statistics(casework, date(2000, 1, 1), date(2100, 1, 1))
+    assert (int(said[1].replace(",", "")), int(said[2]), int(said[3])) == (
+        year.intelligence_logged, year.visits_total, before.visits_total)
+    assert before.visits_total + year.visits_total == ever.visits_total

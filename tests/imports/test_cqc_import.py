@@ -135,8 +135,8 @@ def test_casework_import_cqc_exits_1_naming_the_rejected_lines(settings, tmp_pat
     path.write_text("\n".join([*_records(), "[]"]) + "\n", encoding="utf-8")
     result = CliRunner().invoke(cli, ["import", "cqc", str(path)])
     assert result.exit_code == 1, result.output
-    assert "5 locations read" in result.output
-    assert "lines 6" in result.output
+    assert "imported 5 locations" in result.output
+    assert "1 line rejected (line 6); 5 locations imported" in result.output
     path.write_text("\n".join(_records()) + "\n", encoding="utf-8")
     again = CliRunner().invoke(cli, ["import", "cqc", str(path)])
     assert again.exit_code == 0, again.output

@@ -7,8 +7,9 @@ free for the web interface.
 
 from __future__ import annotations
 
-from fastapi import FastAPI
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from casework import __version__
 from casework.api import API_PREFIX
@@ -21,9 +22,24 @@ from casework.bootstrap import Casework
 from casework.events.errors import StoreError
 from casework.events.store.database import schema_is_current
 from casework.warmup import Warmup
-from casework.web import mount_web
+from casework.web import mount_web, not_found_page
 
 __all__ = ["API_PREFIX", "create_app"]
+
+
+def _pages_for_browsers(app: FastAPI) -> None:
+    """A browser asking for a page that is not there (outside the API) gets a page saying so;
+    the API, and any client that does not ask for HTML, keeps its problem details."""
+    problem = app.exception_handlers[StarletteHTTPException]
+
+    def answer(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        outside_api = not request.url.path.startswith(f"{API_PREFIX}/")
+        if exc.status_code == 404 and outside_api and "text/html" in request.headers.get("accept", ""):
+            return not_found_page(request)
+        return problem(request, exc)  # type: ignore[return-value]
+
+    app.add_exception_handler(StarletteHTTPException, answer)
 
 
 def create_app(casework: Casework, warmup: Warmup | None = None) -> FastAPI:
@@ -51,6 +67,7 @@ def create_app(casework: Casework, warmup: Warmup | None = None) -> FastAPI:
     if casework.settings.api_docs:
         mount_docs(app)
     mount_web(app)  # the team's web pages at /, assets at /static
+    _pages_for_browsers(app)
     # Added last = outermost: every answer, even a 413, carries a request id and is logged.
     app.add_middleware(BodyLimitMiddleware, max_bytes=casework.settings.max_body_bytes)
     app.add_middleware(NoStoreMiddleware)

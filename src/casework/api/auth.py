@@ -62,7 +62,7 @@ async def authenticate(request: Request) -> Actor:
 
 def writer(actor: Actor = Depends(current_actor)) -> Actor:
     """An actor that may write at all: auditors read and verify, and write nothing."""
-    if actor.role is Role.auditor:
+    if actor.reads_only:
         raise Forbidden(actor.role.value, "record or change anything (auditors read only)")
     return actor
 

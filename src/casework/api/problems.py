@@ -198,12 +198,8 @@ def _http_error(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc.__cause__, ApiProblem):  # raised while FastAPI read the body (413)
         return _api_problem(request, exc.__cause__)
     if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
-        # FastAPI's answer to a body that is not even text (bytes that are not UTF-8)
-        return problem_response(
-            request.scope, 422, "invalid-input", "Invalid input",
-            "Check body: send JSON text in UTF-8.",
-            errors=[FieldError(field="body", reason="is not valid JSON (not UTF-8 text)")],
-        )
+        # FastAPI's answer to a body its JSON reader gave up on, for the reason in __cause__
+        return _unreadable_body(request, exc.__cause__)
     titles = {404: "Not found", 405: "Method not allowed"}
     detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
     if exc.status_code == 404 and detail == "Not Found":
@@ -212,6 +208,20 @@ def _http_error(request: Request, exc: Exception) -> JSONResponse:
         request.scope, exc.status_code, "about:blank", titles.get(exc.status_code, "Error"), detail,
         headers=getattr(exc, "headers", None),
     )
+
+
+def _unreadable_body(request: Request, cause: BaseException | None) -> JSONResponse:
+    """422 for a body the JSON reader could not read: nested past the reader's depth (it raises
+    RecursionError), or bytes that are not UTF-8 text."""
+    if isinstance(cause, RecursionError):
+        detail, reason = ("Check body: send JSON nested less deeply.",
+                          "is too deeply nested: JSON arrays or objects nested hundreds of levels deep")
+    elif isinstance(cause, UnicodeDecodeError):
+        detail, reason = "Check body: send JSON text in UTF-8.", "is not valid JSON (not UTF-8 text)"
+    else:
+        detail, reason = "Check body: send one JSON value.", "is not valid JSON"
+    return problem_response(request.scope, 422, "invalid-input", "Invalid input", detail,
+                            errors=[FieldError(field="body", reason=reason)])
 
 
 def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -9,8 +9,7 @@ import typer
 from casework.bootstrap import bootstrap
 from casework.cli.instants import parse_instant
 from casework.cli.terminal import say
-from casework.logs import configure_logging
-from casework.settings import load_settings
+from casework.cli.verbosity import command_settings
 from casework.workflows.deadline_calendar import pending_deadlines
 from casework.workflows.deadlines import Deadline
 
@@ -41,8 +40,7 @@ def run(
     """Fire every deadline due at or before NOW that has not fired yet, in one pass, and send the
     reminders due by then (each once); print them. A review missed several times while Casework
     was down fires once, saying how many were missed and since when."""
-    settings = load_settings(scheduler_enabled=False)
-    configure_logging(settings.log_level)
+    settings = command_settings(scheduler_enabled=False)
     cw = bootstrap(settings)
     try:
         report = cw.scheduler.fire_due(now)
@@ -68,8 +66,7 @@ def list_pending(
 ) -> None:
     """Pending deadlines and reminders still to send, soonest first (the deadline read model,
     caught up at start)."""
-    settings = load_settings(scheduler_enabled=False)
-    configure_logging(settings.log_level)
+    settings = command_settings(scheduler_enabled=False)
     cw = bootstrap(settings)
     try:
         pending = pending_deadlines(cw, before=before, reminders=True)

@@ -8,9 +8,8 @@ import typer
 
 from casework.bootstrap import Casework, bootstrap
 from casework.cli.terminal import say
+from casework.cli.verbosity import command_settings
 from casework.files import FileTooLarge
-from casework.logs import configure_logging
-from casework.settings import load_settings
 
 BUNDLED = "bundled"
 # Who a new user can sign in as after `make demo`: one user of each role.
@@ -50,8 +49,7 @@ def demo(
         raise typer.BadParameter(f"unknown scenario {name!r}; known: {', '.join(SCENARIOS)}",
                                  param_hint="--scenario")
     cqc_file = _cqc_file(with_cqc)
-    settings = load_settings(scheduler_enabled=False)
-    configure_logging(settings.log_level)
+    settings = command_settings(scheduler_enabled=False)
     cw = bootstrap(settings)
     try:
         for line in load_scenario(cw, name).lines():
@@ -65,7 +63,7 @@ def demo(
                 say(f"error: {exc} Nothing was imported from it.", err=True)
                 raise typer.Exit(2) from None
             say(f"CQC import from {cqc_file.name}:")
-            print_report(report)
+            print_report(report, cqc_file)
         if with_users:
             _demo_users(cw)
     finally:

@@ -8,11 +8,10 @@ import typer
 from casework.bootstrap import bootstrap
 from casework.cli.terminal import say
 from casework.cli.users import _operator
+from casework.cli.verbosity import command_settings
 from casework.domain.errors import InvalidInput, NotFound
 from casework.domain.personal_data import ErasureGrounds
 from casework.erasure import erase_person
-from casework.logs import configure_logging
-from casework.settings import load_settings
 
 GROUNDS = ", ".join(g.value for g in ErasureGrounds)
 
@@ -53,8 +52,7 @@ def erase(
         help="Optional: the request's reference or date. Never the person's name or contact.",
     ),
 ) -> None:
-    settings = load_settings(scheduler_enabled=False)
-    configure_logging(settings.log_level)
+    settings = command_settings(scheduler_enabled=False)
     cw = bootstrap(settings)
     try:
         done = erase_person(cw.store, cw.vault, person_id, grounds, _operator(), note=note)

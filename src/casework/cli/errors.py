@@ -4,8 +4,9 @@ errors keep exit status 2). ``casework --debug`` (or ``CASEWORK_DEBUG=1``) shows
 instead. An error not known here is a bug, and keeps its traceback.
 
 Known: the store's own errors, a database URL that is not one, a database that cannot be reached
-or opened, settings the environment got wrong, a file a command was told to read or write, and a
-domain refusal. No line shows a database password."""
+or opened, settings the environment got wrong, a file a command was told to read or write (the
+deadline policy file, the key file, one over its size limit), and a domain refusal. No line
+shows a database password."""
 
 from __future__ import annotations
 
@@ -20,7 +21,10 @@ from typer.core import TyperGroup
 
 from casework.cli.terminal import say
 from casework.domain.errors import DomainError
+from casework.domain.policy import PolicyFileError
 from casework.events.errors import SchemaOutOfDate, StoreError, StoreUnavailable
+from casework.files import FileTooLarge
+from casework.personal_data_store import KeyFileError
 from casework.settings import load_settings
 
 URL_FORMS = "sqlite:///path/to/casework.db or postgresql+psycopg://user@host:5432/dbname"
@@ -56,7 +60,7 @@ def explain(exc: BaseException) -> str | None:
         return _settings_refused(exc)
     if isinstance(exc, OSError) and exc.filename is not None:
         return _file_refused(exc)
-    if isinstance(exc, DomainError):
+    if isinstance(exc, DomainError | PolicyFileError | KeyFileError | FileTooLarge):
         return str(exc)
     return None
 

@@ -12,9 +12,9 @@ import typer
 
 from casework.bootstrap import bootstrap
 from casework.cli.terminal import say, say_document
+from casework.cli.verbosity import command_settings
 from casework.clock import SystemClock
 from casework.evidence.signing import SigningKeyError, SigningKeys
-from casework.logs import configure_logging
 from casework.personal_data_store import KeyFileError, SqlKeyStore, new_key_file, read_key_file
 from casework.settings import load_settings
 
@@ -50,8 +50,7 @@ def rotate(
     current one (CASEWORK_KEY_FILE; unset: the keys stored in clear so far). Stop the servers
     first; afterwards set CASEWORK_KEY_FILE to the new file and start them again. Exit 2 when a
     key file is unreadable or not the one the keys were sealed with."""
-    settings = load_settings(scheduler_enabled=False)
-    configure_logging(settings.log_level)
+    settings = command_settings(scheduler_enabled=False)
     try:
         new_master = read_key_file(new_key_file_path)
         cw = bootstrap(settings)

@@ -15,7 +15,8 @@ import typer
 from casework.bootstrap import Casework, bootstrap
 from casework.cli.errors import ExplainedErrors
 from casework.cli.terminal import say
-from casework.events.store.database import make_engine, upgrade_schema
+from casework.cli.verbosity import ask_for_logs, command_settings
+from casework.events.store.database import current_revisions, make_engine, upgrade_schema
 from casework.evidence.checkpoints import (
     Checkpoint,
     CheckpointSchedule,
@@ -29,6 +30,7 @@ from casework.files import MIB, FileTooLarge, read_text_within
 from casework.logs import configure_logging
 from casework.settings import load_settings
 from casework.warmup import Warmup
+from casework.wording import counted
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -52,20 +54,36 @@ app.add_typer(db_app, name="db")
 def root(
     debug: bool = typer.Option(
         False, "--debug", envvar="CASEWORK_DEBUG",
-        help="Show the traceback of a failure instead of one line saying what to do.",
+        help="Show the traceback of a failure instead of one line saying what to do, and every log.",
+    ),
+    verbose: bool = typer.Option(
+        False, "--verbose", "-v",
+        help="Also print what the command is doing (its INFO logs) on standard error.",
     ),
 ) -> None:
     """Casework's command line. A failure prints one line (exit 1; a usage error exits 2)."""
-    # ExplainedErrors reads --debug from this command's parameters; nothing to do here.
+    # ExplainedErrors reads --debug from this command's parameters.
+    ask_for_logs(debug=debug, verbose=verbose)
 
 
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create the schema, or apply every pending migration. Safe to run twice."""
-    settings = load_settings()
-    configure_logging(settings.log_level)
-    revisions = upgrade_schema(make_engine(settings.database_url))
-    say(f"schema is current ({', '.join(sorted(revisions))})")
+    settings = command_settings()
+    engine = make_engine(settings.database_url)
+    before = current_revisions(engine)
+    after = upgrade_schema(engine)
+    say(schema_change(before, after))
+
+
+def schema_change(before: set[str], after: set[str]) -> str:
+    """What ``db upgrade`` did, from the revisions recorded before and after it."""
+    now = ", ".join(sorted(after))
+    if not before:
+        return f"created the schema at revision {now}"
+    if before == after:
+        return f"the schema is already current (revision {now}): nothing to do"
+    return f"upgraded the schema from revision {', '.join(sorted(before))} to {now}"
 
 
 @app.command()
@@ -83,8 +101,7 @@ def verify(
     (or, against a checkpoint, a digest or signature that does not match); 2 when the --against
     file is neither heads nor a checkpoint (or is over 128 MiB), or a checkpoint's key is not
     in CASEWORK_SIGNING_KEY_FILE."""
-    settings = load_settings()
-    configure_logging(settings.log_level)
+    settings = command_settings()
     heads, checkpoint = (None, None) if against is None else _read_against(against)
     public_keys = None
     if checkpoint is not None:
@@ -93,7 +110,7 @@ def verify(
     report = cw.store.verify(against=heads)
     if not report.ok:
         say(f"BROKEN: {report.broken}", err=True)
-        say(f"checked {report.events_checked} events before the break", err=True)
+        say(f"checked {counted(report.events_checked, 'event')} before the break", err=True)
         raise typer.Exit(1)
     if checkpoint is not None and public_keys is not None:
         problem = against_log(cw.store, checkpoint, public_keys)
@@ -107,7 +124,8 @@ def verify(
     if export_heads is not None:
         export_heads.write_text(json.dumps({s: list(v) for s, v in report.heads.items()}))
     say(
-        f"intact: {report.events_checked} events in {report.streams_checked} streams verified"
+        f"intact: {counted(report.events_checked, 'event')} in "
+        f"{counted(report.streams_checked, 'stream')} verified"
     )
     if stored:
         say(f"checkpoints: {stored} recorded, chained and signed; the log still matches each")
@@ -177,7 +195,7 @@ def serve(
 
     from casework.api.app import create_app
 
-    settings = load_settings()
+    settings = load_settings()  # a server: logs at CASEWORK_LOG_LEVEL, INFO by default
     configure_logging(settings.log_level)
     if workers > 1 and settings.session_secret is None:
         # Every worker must sign and check sessions with the same key; they inherit this.
@@ -213,7 +231,7 @@ def worker_app() -> FastAPI:
     own container, following the others' appends; the scheduler stays in the supervisor."""
     from casework.api.app import create_app
 
-    settings = load_settings()
+    settings = load_settings()  # a server: logs at CASEWORK_LOG_LEVEL, INFO by default
     configure_logging(settings.log_level)
     cw = bootstrap(settings.model_copy(update={"scheduler_enabled": False}), catch_up=False)
     return create_app(cw, Warmup(cw, scheduler=False, follow=True).start())

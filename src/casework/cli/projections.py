@@ -21,7 +21,8 @@ from rich.progress import (
 from casework.bootstrap import bootstrap
 from casework.cli.instants import parse_day_end
 from casework.cli.terminal import say, say_document
-from casework.logs import configure_logging, error_text
+from casework.cli.verbosity import command_settings
+from casework.logs import error_text
 from casework.projections.halts import ProjectionHalted
 from casework.projections.history import ProviderHistory, history
 from casework.projections.narrative import (
@@ -33,7 +34,7 @@ from casework.projections.narrative import (
     names_for,
     score_words,
 )
-from casework.settings import load_settings
+from casework.wording import counted
 
 
 def rebuild(
@@ -46,8 +47,7 @@ def rebuild(
     Readers keep the old rows until each read model's new ones commit.
 
     On PostgreSQL, CASEWORK_REBUILD_WORKERS=N (0: one per core) shares it among N processes."""
-    settings = load_settings()
-    configure_logging(settings.log_level)
+    settings = command_settings()
     cw = bootstrap(settings, catch_up=False)  # no catch-up: the rebuild replaces them
     runner = cw.projections
     assert runner is not None
@@ -84,7 +84,7 @@ def rebuild(
         cw.close()
     elapsed = time.perf_counter() - started
     for name, count in folded.items():
-        say(f"rebuilt {name}: {count} events")
+        say(f"rebuilt {name}: {counted(count, 'event')}")
     # The rate of the log's events (as benchmarks/ counts), not of the folds summed.
     rate = f" ({log_events:,} events in the log, {log_events / elapsed:,.0f} a second)" if (
         elapsed > 0 and log_events and folded) else ""
@@ -103,8 +103,8 @@ def _title(found: ProviderHistory, names: Names) -> str:
     when = f" {', '.join(cuts)}" if cuts else ""
     order = ("in the order things happened" if found.order == "happened"
              else "in the order they were recorded")
-    return (f"History of {who}{when}: {len(found.events)} events in {len(found.streams)} streams, "
-            f"{order}")
+    return (f"History of {who}{when}: {counted(len(found.events), 'event')} in "
+            f"{counted(len(found.streams), 'stream')}, {order}")
 
 
 def _print_text(found: ProviderHistory, names: Names) -> None:
@@ -124,7 +124,7 @@ def _print_text(found: ProviderHistory, names: Names) -> None:
         say(f"    hash {e.hash}")
     say("")
     if found.verified:
-        say(f"chain: verified ({len(found.streams)} streams, each from its first event)")
+        say(f"chain: verified ({counted(len(found.streams), 'stream')}, each from its first event)")
     else:
         say(f"chain: BROKEN: {found.broken}")
 
@@ -157,8 +157,7 @@ def history_command(
     if order not in ("happened", "recorded"):
         say(f"--order: {order!r} is not happened or recorded", err=True)
         raise typer.Exit(2)
-    settings = load_settings()
-    configure_logging(settings.log_level)
+    settings = command_settings()
     cw = bootstrap(settings)
     try:
         found = history(cw, provider_id, happened_at=as_of, known_at=as_known_at,

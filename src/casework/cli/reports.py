@@ -9,9 +9,8 @@ import typer
 
 from casework.bootstrap import bootstrap
 from casework.cli.terminal import say, say_document
-from casework.logs import configure_logging
+from casework.cli.verbosity import command_settings
 from casework.reports.render import ReportFormat
-from casework.settings import load_settings
 
 report_app = typer.Typer(help="Committee reports computed from the event log.", no_args_is_help=True)
 
@@ -49,8 +48,7 @@ def annual(
     start, end = date_from, date_to
     if end < start:
         raise typer.BadParameter(f"{end} is before --from {start}", param_hint="'--to'")
-    settings = load_settings(scheduler_enabled=False)
-    configure_logging(settings.log_level)
+    settings = command_settings(scheduler_enabled=False)
     cw = bootstrap(settings)
     try:
         text = render(annual_report(cw, start, end, Population(population)), fmt)

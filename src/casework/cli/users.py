@@ -14,10 +14,9 @@ import typer
 
 from casework.bootstrap import Casework, bootstrap
 from casework.cli.terminal import say
+from casework.cli.verbosity import command_settings
 from casework.domain.actors import Actor, Role
 from casework.domain.errors import DomainError, InvalidInput, NotFound
-from casework.logs import configure_logging
-from casework.settings import load_settings
 
 users_app = typer.Typer(
     help=(
@@ -42,8 +41,7 @@ def _operator() -> Actor:
 
 @contextmanager
 def _casework() -> Iterator[Casework]:
-    settings = load_settings(scheduler_enabled=False)
-    configure_logging(settings.log_level)
+    settings = command_settings(scheduler_enabled=False)
     cw = bootstrap(settings)
     try:
         yield cw

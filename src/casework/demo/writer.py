@@ -40,6 +40,7 @@ from casework.events.intelligence import (
 from casework.events.links import RecordKind
 from casework.events.providers import ClientCategory, CqcRating, ServiceType
 from casework.events.visits import VisitReason
+from casework.wording import counted
 
 OFFICERS = tuple(Actor(n, Role.officer) for n in ("amy", "bilal", "carys", "dev", "ewa", "femi"))
 MANAGER = Actor("grace", Role.manager)
@@ -110,7 +111,7 @@ class Loaded:
         if self.already_loaded:
             return [f"scenario {self.scenario} is already in this store: nothing appended"]
         parts = ", ".join(f"{n} {what}" for what, n in self.counts.items())
-        return [f"loaded scenario {self.scenario}: {parts}", f"{self.events} events appended"]
+        return [f"loaded scenario {self.scenario}: {parts}", f"{counted(self.events, 'event')} appended"]
 
 
 class Writer:

@@ -25,6 +25,11 @@ class Actor:
         """Whistleblower identities and adults-at-risk names: managers only."""
         return self.role is Role.manager
 
+    @property
+    def reads_only(self) -> bool:
+        """Auditors read and verify, and record or change nothing (refused at every edge)."""
+        return self.role is Role.auditor
+
 
 # Used by the scheduler, importers and other processes acting on the system's own behalf.
 SYSTEM = Actor("system", Role.manager)

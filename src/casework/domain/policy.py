@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from casework.domain.working_days import ENGLAND, WorkingCalendar
 from casework.files import MIB, read_text_within
@@ -145,25 +145,49 @@ DEFAULT_POLICY = DeadlinePolicy()
 POLICY_FILE_LIMIT = 1 * MIB
 
 
+class PolicyFileError(ValueError):
+    """The deadline policy file is not a policy: the message names the file and why."""
+
+
 def load_policy(
     path: str | Path | None = None, overrides: Mapping[str, Any] | None = None
 ) -> DeadlinePolicy:
     """The policy in the JSON file at ``path`` (missing keys keep their defaults), or the
     defaults; then ``overrides`` (settings such as ``CASEWORK_DEADLINE_POLICY``) replace the
-    keys they name. ``FileTooLarge`` over ``POLICY_FILE_LIMIT``."""
+    keys they name. ``FileTooLarge`` over ``POLICY_FILE_LIMIT``; ``PolicyFileError`` when the
+    file is not UTF-8 JSON of a policy."""
     if path is None and not overrides:
         return DEFAULT_POLICY
     values: dict[str, Any] = {}
     if path is not None:
-        text = read_text_within(
-            path, limit=POLICY_FILE_LIMIT, what="the deadline policy file (CASEWORK_DEADLINE_POLICY_FILE)"
-        )
-        values = json.loads(text)
+        values = _policy_file(path)
     overrides = dict(overrides or {})
     if "owner_teams" in overrides:  # kinds not named keep their team
         base = DeadlinePolicy.model_validate(values).owner_teams
         overrides["owner_teams"] = {**base, **overrides["owner_teams"]}
     return DeadlinePolicy.model_validate({**values, **overrides})
+
+
+def _policy_file(path: str | Path) -> dict[str, Any]:
+    what = "the deadline policy file (CASEWORK_DEADLINE_POLICY_FILE)"
+    where = f"{what} {path}"
+    try:
+        text = read_text_within(path, limit=POLICY_FILE_LIMIT, what=what)
+        values = json.loads(text)
+        DeadlinePolicy.model_validate(values)
+        return dict(values)
+    # FileTooLarge passes through: it names the file and the limit already.
+    except UnicodeDecodeError as exc:
+        raise PolicyFileError(f"{where} is not UTF-8 text (byte {exc.start + 1}): save it as UTF-8") from None
+    except RecursionError:
+        raise PolicyFileError(f"{where} is JSON nested too deeply to read: is it the right file?") from None
+    except ValidationError as exc:
+        wrong = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'the whole'}: {e['msg']}"
+                          for e in exc.errors(include_input=False, include_url=False))
+        raise PolicyFileError(f"{where} is not a deadline policy: {wrong}") from None
+    except json.JSONDecodeError as exc:
+        raise PolicyFileError(f"{where} is not JSON ({exc.msg} at line {exc.lineno}, column "
+                              f"{exc.colno}): is it the right file?") from None
 
 
 @dataclass(frozen=True)

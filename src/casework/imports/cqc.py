@@ -42,6 +42,7 @@ BUNDLED_CQC_FILE = Path(__file__).resolve().parent.parent / "data" / "cqc-devon-
 # 1 MiB leaves a hundred times that and keeps a wrong file (/dev/zero) from filling memory.
 MAX_LINE_BYTES = 1 * MIB
 WHAT = "the CQC file"
+JSON_DEPTH = 1024  # orjson's limit: deeper nesting is refused, never followed
 
 # CQC's words for the key questions -> Casework's.
 KEY_QUESTIONS = {
@@ -158,9 +159,13 @@ def _read_lines(lines: Iterable[str | bytes]) -> Iterator[CqcLocation | Rejected
         if not text.strip():
             continue
         try:
-            raw = orjson.loads(text)
+            raw = orjson.loads(_utf8(text))
+        except UnicodeDecodeError as exc:
+            yield Rejected(number, f"not UTF-8 text: byte 0x{exc.object[exc.start]:02x} at "
+                                   f"position {exc.start + 1} cannot be read; save the file as UTF-8")
+            continue
         except orjson.JSONDecodeError as exc:
-            yield Rejected(number, f"not valid JSON ({exc})")
+            yield Rejected(number, _not_json(exc, text))
             continue
         if not isinstance(raw, dict):
             yield Rejected(number, f"expected a JSON object, found {type(raw).__name__}")
@@ -169,6 +174,26 @@ def _read_lines(lines: Iterable[str | bytes]) -> Iterator[CqcLocation | Rejected
             yield parse_location(raw, line=number)
         except RecordError as exc:
             yield Rejected(number, str(exc), _text(raw.get("locationId")))
+
+
+def _utf8(line: str | bytes) -> str | bytes:
+    """A line as orjson reads it, its bytes first checked as UTF-8 (orjson's own message for a
+    stray byte speaks of surrogates)."""
+    if isinstance(line, bytes):
+        line.decode("utf-8")  # raises UnicodeDecodeError naming the byte and where it is
+    return line
+
+
+def _not_json(exc: orjson.JSONDecodeError, line: str | bytes) -> str:
+    """Why a line is not a JSON value, in words: a line cut short (no newline: the end of a file
+    that was truncated), nested past what a reader follows, or not JSON at all."""
+    message = str(exc)
+    ending = b"\n" if isinstance(line, bytes) else "\n"
+    if "depth limit" in message:
+        return f"too deeply nested: JSON nested more than {JSON_DEPTH} levels deep ({message})"
+    if "unexpected end of data" in message and not line.endswith(ending):  # type: ignore[arg-type]
+        return f"not valid JSON: the line is cut short ({message}); the file may be truncated"
+    return f"not valid JSON ({message}); each line must be one CQC location object"
 
 
 def parse_location(raw: dict[str, Any], *, line: int = 0) -> CqcLocation:

@@ -24,6 +24,7 @@ from itertools import islice
 from pathlib import Path
 
 import structlog
+from pydantic import ValidationError
 
 from casework.application.batch import CommandBatch, deterministic_id
 from casework.application.bus import Application
@@ -39,6 +40,7 @@ from casework.imports.cqc_mapping import classify
 log = structlog.get_logger("casework.imports.cqc")
 
 CHUNK = 100  # locations per transaction
+KEPT_REJECTIONS = 1000  # in the report; every one goes to ``on_rejected`` as it is read
 _RANK = {
     CqcRating.inadequate: 1,
     CqcRating.requires_improvement: 2,
@@ -74,11 +76,20 @@ class ImportReport:
     # Of the providers registered: in the council's areas (contracted), or market intelligence.
     registered_contracted: int = 0
     contracted_areas: tuple[str, ...] = ()
+    # The first KEPT_REJECTIONS rejected lines; ``rejected_lines`` counts them all. A file of
+    # millions of bad lines (not JSON Lines at all) is read in flat memory: give ``on_rejected``
+    # to see every one as it is read.
     rejected: list[Rejected] = field(default_factory=list)
+    rejected_lines: int = 0
 
     @property
     def ok(self) -> bool:
-        return not self.rejected
+        return not self.rejected_lines
+
+    def reject(self, rejected: Rejected) -> None:
+        self.rejected_lines += 1
+        if len(self.rejected) < KEPT_REJECTIONS:
+            self.rejected.append(rejected)
 
 
 class CqcImporter:
@@ -104,43 +115,54 @@ class CqcImporter:
         return (loc.local_authority or "").strip().casefold() in self.contracted_areas
 
     def import_file(
-        self, path: str | Path, progress: Callable[[int], None] | None = None
+        self, path: str | Path, progress: Callable[[int], None] | None = None,
+        on_rejected: Callable[[Rejected], None] | None = None,
     ) -> ImportReport:
-        return self.import_records(read_locations(path), progress)
+        return self.import_records(read_locations(path), progress, on_rejected)
 
     def import_records(
         self,
         records: Iterable[CqcLocation | Rejected],
         progress: Callable[[int], None] | None = None,
+        on_rejected: Callable[[Rejected], None] | None = None,
     ) -> ImportReport:
-        """Import a stream of read records; ``progress(n)`` after each chunk of n records."""
+        """Import a stream of read records; ``progress(n)`` after each chunk of n records,
+        ``on_rejected(r)`` for each line rejected, once its chunk is done."""
         report = ImportReport(contracted_areas=self.area_names)
         for chunk in _chunks(iter(records), self.chunk):
-            self._import_chunk(chunk, report)
+            for rejected in self._import_chunk(chunk, report):
+                report.reject(rejected)
+                if on_rejected:
+                    on_rejected(rejected)
             if progress:
                 progress(len(chunk))
         log.info(
             "cqc_import_done",
             locations=report.locations,
             events=report.events_appended,
-            rejected=len(report.rejected),
+            rejected=report.rejected_lines,
         )
         return report
 
-    def _import_chunk(self, chunk: list[CqcLocation | Rejected], report: ImportReport) -> None:
+    def _import_chunk(self, chunk: list[CqcLocation | Rejected], report: ImportReport) -> list[Rejected]:
+        """Import a chunk's locations in one transaction; returns its rejected lines."""
+        found: list[Rejected] = []
         batch = CommandBatch(self.app, self.actor)
         now = self.app.clock.now()
         outcomes: list[tuple[CqcLocation, _Outcome]] = []
         for record in chunk:
             if isinstance(record, Rejected):
-                report.rejected.append(record)
+                found.append(record)
                 continue
             point = batch.savepoint()
             try:
                 outcomes.append((record, self._import_location(batch, record, now)))
             except DomainError as exc:
                 batch.rollback(point)
-                report.rejected.append(Rejected(record.line, str(exc), record.location_id))
+                found.append(Rejected(record.line, str(exc), record.location_id))
+            except ValidationError as exc:  # a value past a command's limit (domain/fields.py)
+                batch.rollback(point)
+                found.append(Rejected(record.line, refused_fields(exc), record.location_id))
         stored = batch.commit()
         report.events_appended += len(stored)
         for location, outcome in outcomes:  # counted only once committed
@@ -154,6 +176,7 @@ class CqcImporter:
             report.providers_unchanged += not (outcome.registered or outcome.updated)
             report.ratings_appended += outcome.ratings
             report.intelligence_logged += outcome.intelligence
+        return found
 
     def _import_location(self, batch: CommandBatch, loc: CqcLocation, now: datetime) -> _Outcome:
         kind = classify(loc)
@@ -245,6 +268,30 @@ class _Unmapped(DomainError):
             f"no Casework service type for its CQC service types ({listed}); "
             "add a row to casework.imports.cqc_mapping.MAPPING"
         )
+
+
+# A command's field -> the CQC field it comes from, so a refusal names what the file says.
+SOURCE_FIELDS = {
+    "name": "name", "address": "postalAddressLine1/postalAddressLine2", "postcode": "postalCode",
+    "district": "localAuthority", "nhs_area": "onspdCcgName", "cqc_location_id": "locationId",
+    "cqc_provider_id": "providerId", "report_id": "reportLinkId", "beds": "numberOfBeds",
+}
+
+
+def refused_fields(exc: ValidationError) -> str:
+    """Why a command refused a location's values, naming each CQC field and the limit it broke
+    (never quoting a long value back)."""
+    problems = []
+    for error in exc.errors(include_url=False):
+        field_name = str(error["loc"][0]) if error["loc"] else ""
+        source = SOURCE_FIELDS.get(field_name, field_name)
+        limit = (error.get("ctx") or {}).get("max_length")
+        given = error.get("input")
+        if error["type"] == "string_too_long" and isinstance(given, str):
+            problems.append(f"{source} is {len(given):,} characters long; at most {limit} are allowed")
+        else:
+            problems.append(f"{source}: {error['msg']}")
+    return "; ".join(problems)
 
 
 def _fall(reports: tuple[CqcReport, ...]) -> str | None:

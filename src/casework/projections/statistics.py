@@ -32,7 +32,7 @@ from enum import StrEnum
 from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import Boolean, Column, Date, Integer, String, Table, Text, and_, or_, select
+from sqlalchemy import Boolean, Column, Date, Integer, String, Table, Text, and_, func, or_, select
 
 from casework.domain.enums import (
     AssessmentOutcome,
@@ -48,6 +48,7 @@ from casework.domain.escalation import STAGE_ENTERED_BY_TYPE
 from casework.domain.fields import enum_width
 from casework.domain.notices import ACTION_OF_TYPE as NOTICE_ACTIONS
 from casework.domain.notices import NOTICE_LIFECYCLE, NoticeState
+from casework.domain.periods import financial_year as financial_year_of
 from casework.domain.visits import VISIT_ACTION_OF_TYPE, VISIT_LIFECYCLE
 from casework.events.sanctions import SanctionStage
 from casework.events.store import StoredEvent
@@ -376,8 +377,23 @@ class Statistics(BaseModel):
 
 
 def financial_year(day: date) -> str:
-    start = day.year if day.month >= 4 else day.year - 1
-    return f"{start}/{(start + 1) % 100:02d}"
+    """The name of the financial year ``day`` falls in ("2018/19")."""
+    return financial_year_of(day).name
+
+
+def activity_span(source: Any, until: date) -> tuple[date, date] | None:
+    """The first and last day, up to ``until``, on which the team did casework: completed a
+    visit or assessed an intelligence record (records an import logs by itself do not count).
+    None when it has done none."""
+    v, i = st_visits, st_intelligence
+    with connect(source) as conn:
+        visits = conn.execute(select(func.min(v.c.completed_on), func.max(v.c.completed_on)).where(
+            v.c.state == VisitState.completed.value, v.c.completed_on <= until)).one()
+        assessed = conn.execute(select(func.min(i.c.assessed_on), func.max(i.c.assessed_on))
+                                .where(i.c.assessed_on <= until)).one()
+    firsts = [d for d in (visits[0], assessed[0]) if d is not None]
+    lasts = [d for d in (visits[1], assessed[1]) if d is not None]
+    return (min(firsts), max(lasts)) if firsts else None
 
 
 def plan_group(service_type: str | None, categories: str | None) -> str:
@@ -586,6 +602,7 @@ __all__ = [
     "RatingProfile",
     "Statistics",
     "StatisticsProjection",
+    "activity_span",
     "financial_year",
     "plan_group",
     "statistics",

@@ -15,7 +15,20 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter
-from sqlalchemy import Boolean, Column, DateTime, Index, Integer, String, Table, Text, select
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    and_,
+    func,
+    or_,
+    select,
+)
 
 from casework.domain.enums import IntelligenceOutcome, IntelligenceSource, RiskLevel
 from casework.domain.fields import enum_width
@@ -32,6 +45,7 @@ from casework.domain.policy import DEFAULT_POLICY, DeadlinePolicy, Timing
 from casework.events.store import StoredEvent
 from casework.projections.base import read_models
 from casework.projections.fold import PartitionedFold, State, current_data
+from casework.projections.paging import PageOf, Window
 from casework.projections.provider_view import rm_providers
 from casework.projections.sources import connect, now_of
 
@@ -161,7 +175,10 @@ class TriageItem(BaseModel):
 
 
 class TriageFilters(BaseModel):
+    """Which records to list: each filter given narrows the list. ``states``: any of these."""
+
     state: str | None = None
+    states: tuple[str, ...] = ()
     provider_id: str | None = None
     assigned_to: str | None = None
     overdue: bool | None = None
@@ -175,25 +192,37 @@ def _aware(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
+def _chosen(f: TriageFilters, instant: datetime) -> list[Any]:
+    """The WHERE clauses of the filters, on ``rm_triage``."""
+    t = rm_triage
+    clauses: list[Any] = []
+    if f.state:
+        clauses.append(t.c.state == f.state)
+    if f.states:
+        clauses.append(t.c.state.in_(f.states))
+    if f.provider_id:
+        clauses.append(t.c.provider_id == f.provider_id)
+    if f.assigned_to:
+        clauses.append(t.c.assigned_to == f.assigned_to)
+    if f.overdue is True:
+        clauses.append(and_(t.c.due_at.is_not(None), t.c.due_at < instant))
+    elif f.overdue is False:
+        clauses.append(or_(t.c.due_at.is_(None), t.c.due_at >= instant))
+    return clauses
+
+
 def triage_inbox(
     source: Any, filters: TriageFilters | None = None, *, now: datetime | None = None, **kw: Any
 ) -> list[TriageItem]:
-    """Intelligence records, newest received first. Filters (a ``TriageFilters`` or keywords):
-    ``state``, ``provider_id``, ``assigned_to``, ``overdue`` (True: past its service level)."""
+    """Intelligence records, newest received first: ``limit`` of them from ``offset``. Filters
+    (a ``TriageFilters`` or keywords): ``state`` or ``states``, ``provider_id``,
+    ``assigned_to``, ``overdue`` (True: past its service level). ``triage_page`` says how many
+    there are in all."""
     f = filters or TriageFilters(**kw)
     instant = now_of(source, now)
     t, p = rm_triage, rm_providers
-    query = select(t, p.c.name).select_from(t.outerjoin(p, p.c.partition == t.c.provider_id))
-    if f.state:
-        query = query.where(t.c.state == f.state)
-    if f.provider_id:
-        query = query.where(t.c.provider_id == f.provider_id)
-    if f.assigned_to:
-        query = query.where(t.c.assigned_to == f.assigned_to)
-    if f.overdue is True:
-        query = query.where(t.c.due_at.is_not(None), t.c.due_at < instant)
-    elif f.overdue is False:
-        query = query.where((t.c.due_at.is_(None)) | (t.c.due_at >= instant))
+    query = (select(t, p.c.name).select_from(t.outerjoin(p, p.c.partition == t.c.provider_id))
+             .where(*_chosen(f, instant)))
     query = query.order_by(t.c.received_at.desc(), t.c.record_id).limit(f.limit).offset(f.offset)
     with connect(source) as conn:
         rows = conn.execute(query).all()
@@ -213,6 +242,30 @@ def triage_inbox(
     return _ITEMS.validate_python(found)
 
 
+def triage_count(source: Any, filters: TriageFilters | None = None, *,
+                 now: datetime | None = None, **kw: Any) -> int:
+    """How many records the filters choose (``limit`` and ``offset`` aside)."""
+    f = filters or TriageFilters(**kw)
+    query = select(func.count()).select_from(rm_triage).where(*_chosen(f, now_of(source, now)))
+    with connect(source) as conn:
+        return int(conn.execute(query).scalar_one())
+
+
+def triage_page(source: Any, filters: TriageFilters, window: Window, *,
+                now: datetime | None = None) -> PageOf[TriageItem]:
+    """The ``window`` of the records ``filters`` choose, newest received first, with their
+    total: both read on one connection, at one instant."""
+    instant = now_of(source, now)
+    chosen = filters.model_copy(update={"limit": window.size, "offset": window.offset})
+    with connect(source) as conn:
+        items = triage_inbox(conn, chosen, now=instant)
+        total = triage_count(conn, filters, now=instant)
+    return PageOf(items, total, window.offset, window.size)
+
+
 _ITEMS = TypeAdapter(list[TriageItem])
 
-__all__ = ["TriageFilters", "TriageItem", "TriageProjection", "rm_triage", "triage_inbox"]
+__all__ = [
+    "TriageFilters", "TriageItem", "TriageProjection", "rm_triage", "triage_count", "triage_inbox",
+    "triage_page",
+]

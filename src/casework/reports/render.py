@@ -20,6 +20,7 @@ from casework.reports.model import (
     VISIT_REASON_LABELS,
     AnnualReport,
 )
+from casework.wording import counted
 
 
 class ReportFormat(StrEnum):
@@ -128,6 +129,7 @@ def render_html(report: AnnualReport) -> str:
         rating_order=RATING_ORDER,
         visit_kinds=list(VISIT_KIND_LABELS.items()),
         label=label,
+        counted=counted,
         pct=_pct,
         charts=_charts(report),
     )

@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 
 from casework.web.csrf import CsrfRefused
 from casework.web.headers import SecurityHeaders
-from casework.web.page import SignInRequired, page, sign_in_url
+from casework.web.page import ReadOnlyRole, SignInRequired, page, sign_in_url
 from casework.web.pages import dashboard, intelligence, providers, signin
 from casework.web.session import SessionCodec, SessionStore, Timeouts
 
@@ -39,6 +39,7 @@ def mount_web(app: FastAPI) -> None:
         app.include_router(router, include_in_schema=False)
     app.add_exception_handler(SignInRequired, _sign_in_required)
     app.add_exception_handler(CsrfRefused, _csrf_refused)
+    app.add_exception_handler(ReadOnlyRole, _read_only_role)
 
 
 def _sign_in_required(request: Request, exc: Exception) -> Response:
@@ -58,4 +59,23 @@ def _csrf_refused(request: Request, exc: Exception) -> Response:
     return p.render("error.html", status_code=403, page_title="Refused", title="Refused", message=message)
 
 
-__all__ = ["mount_web"]
+def _read_only_role(request: Request, exc: Exception) -> Response:
+    p = page(request)
+    if p.is_fetch:
+        return JSONResponse({"detail": str(exc)}, status_code=403)
+    assert isinstance(exc, ReadOnlyRole)
+    title = f"{exc.actor.role.value.capitalize()}s cannot change records"
+    return p.render("error.html", status_code=403, page_title="Not allowed", title=title,
+                    message=str(exc))
+
+
+def not_found_page(request: Request) -> Response:
+    """The page a browser gets for a path with nothing at it (404)."""
+    return page(request).render(
+        "error.html", status_code=404, page_title="Page not found", title="Page not found",
+        message=(f"There is no page at {request.url.path}. Check the address, or start again "
+                 "from the inbox."),
+    )
+
+
+__all__ = ["mount_web", "not_found_page"]

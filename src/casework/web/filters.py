@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment
 
 from casework.projections.words import LABELS, event_label, label
+from casework.web.paging import showing
+from casework.wording import counted
 
 LOCAL = ZoneInfo("Europe/London")
 
@@ -76,3 +78,5 @@ def install(env: Environment) -> None:
         label=label, event_label=event_label, when=when, iso_date=iso_date,
         datetime_local=datetime_local, age=age, number=number,
     )
+    env.globals["counted"] = counted
+    env.globals["showing"] = showing

@@ -33,6 +33,19 @@ class SignInRequired(Exception):
     """The page needs a signed-in user; the handler sends the browser to the sign-in page."""
 
 
+class ReadOnlyRole(Exception):
+    """A form that records or changes something, posted by a role that reads only (auditors):
+    refused before the form is read, with a page saying so (403)."""
+
+    def __init__(self, actor: Actor) -> None:
+        self.actor = actor
+        super().__init__(
+            f"{actor.role.value.capitalize()}s cannot record or change anything in Casework: "
+            f"you are signed in as {actor.name}, a{'n' if actor.role.value[0] in 'aeiou' else ''} "
+            f"{actor.role.value}, who reads and verifies only. Nothing was saved."
+        )
+
+
 @dataclass
 class Page:
     request: Request
@@ -125,7 +138,18 @@ def signed_in(request: Request) -> Page:
 
 
 async def posted(request: Request) -> Page:
-    """Dependency for every form post: a signed-in user and this session's CSRF token."""
+    """Dependency for every form that records or changes something: a signed-in user whose role
+    may write (``ReadOnlyRole`` otherwise, before the form is read) and this session's CSRF
+    token."""
+    result = signed_in(request)
+    if result.actor.reads_only:
+        raise ReadOnlyRole(result.actor)
+    await checked_form(request, result)
+    return result
+
+
+async def posted_by_anyone(request: Request) -> Page:
+    """Dependency for a form any signed-in user may post (signing out): the CSRF token only."""
     result = signed_in(request)
     await checked_form(request, result)
     return result

@@ -7,6 +7,7 @@ from pydantic import TypeAdapter
 
 from casework.api import API_PREFIX
 from casework.api.auth import current_actor
+from casework.api.paging import LIST_RESPONSES, PAGING, paged, window
 from casework.api.problems import READ_ERRORS, WRITE_ERRORS
 from casework.api.schemas.common import Restricted, WriteResult
 from casework.api.schemas.intelligence import (
@@ -35,11 +36,8 @@ from casework.domain.intelligence import (
     TakeIntelligenceAction,
 )
 from casework.domain.personal_data import PersonVault
-from casework.projections.triage import triage_inbox
-
-# A page of the inbox: a screenful for a person, and a bounded answer for a busy server.
-INBOX_PAGE = 100
-MAX_OFFSET = 1_000_000
+from casework.projections.paging import Window
+from casework.projections.triage import TriageFilters, triage_page
 
 router = APIRouter(prefix=f"{API_PREFIX}/intelligence", tags=["intelligence"], route_class=WriteRoute)
 
@@ -86,32 +84,19 @@ def reopen(record_id: str, body: ReopenIn, w: WriteContext = Depends()) -> Write
     return w.write(ReopenIntelligence.parse(body.data(record_id=record_id)))
 
 
-@router.get("", response_model=list[TriageItemOut], responses=READ_ERRORS, summary="The triage inbox",
-            description=f"Newest first, {INBOX_PAGE} items a page unless `limit` says otherwise; "
-                        'when more remain, a `Link: <...>; rel="next"` header gives the next page.')
+@router.get("", response_model=list[TriageItemOut], responses=LIST_RESPONSES, summary="The triage inbox",
+            description=f"Newest received first. {PAGING}")
 def inbox(
     request: Request,
     state: IntelligenceState | None = None,
     provider_id: str | None = None,
     assigned_to: str | None = Query(None, description="An officer's user name."),
     overdue: bool | None = Query(None, description="true: past its service level."),
-    limit: int = Query(INBOX_PAGE, ge=1, le=5000),
-    offset: int = Query(0, ge=0, le=MAX_OFFSET),
+    page: Window = Depends(window),
     _: Actor = Depends(current_actor),
 ) -> Response:
-    items = triage_inbox(
-        request.app.state.casework, state=state, provider_id=provider_id, assigned_to=assigned_to,
-        overdue=overdue, limit=limit + 1, offset=offset,
-    )
-    headers = {}
-    more, items = len(items) > limit, items[:limit]  # one more than asked for: a next page
-    if more and offset + limit <= MAX_OFFSET:
-        after = request.url.include_query_params(limit=limit, offset=offset + limit)
-        headers["Link"] = f'<{after.path}?{after.query}>; rel="next"'
-    # Validated once and written to JSON in one call (pydantic's core), instead of a model per
-    # item that FastAPI would validate again and encode field by field.
-    return Response(_INBOX.dump_json(_INBOX.validate_python(items, from_attributes=True)),
-                    media_type="application/json", headers=headers)
+    filters = TriageFilters(state=state, provider_id=provider_id, assigned_to=assigned_to, overdue=overdue)
+    return paged(request, triage_page(request.app.state.casework, filters, page), _INBOX)
 
 
 _INBOX = TypeAdapter(list[TriageItemOut])

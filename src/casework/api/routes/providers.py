@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
-from pydantic import PlainValidator, WithJsonSchema
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import PlainValidator, TypeAdapter, WithJsonSchema
 
 from casework.api import API_PREFIX
 from casework.api.auth import current_actor
+from casework.api.paging import LIST_RESPONSES, PAGING, paged, window
 from casework.api.problems import READ_ERRORS, WRITE_ERRORS
 from casework.api.schemas.common import WriteResult
 from casework.api.schemas.providers import (
@@ -40,6 +41,7 @@ from casework.domain.providers import (
 )
 from casework.projections.history import history
 from casework.projections.narrative import describe, names_for, score_words
+from casework.projections.paging import PageOf, Window, page_of
 from casework.projections.provider_view import list_providers as query_providers
 from casework.projections.provider_view import provider_view, risk_matrix
 from casework.workflows.status import escalation_status
@@ -116,8 +118,8 @@ def close_provider(provider_id: str, body: CloseProviderIn, w: WriteContext = De
     return w.write(CloseProvider.parse(body.data(provider_id=provider_id)))
 
 
-@router.get("", response_model=list[ProviderOut], responses=READ_ERRORS,
-            summary="Every provider's current view")
+@router.get("", response_model=list[ProviderOut], responses=LIST_RESPONSES,
+            summary="Every provider's current view", description=PAGING)
 def list_providers(
     request: Request,
     q: str | None = Query(None, description="Part of the name."),
@@ -128,12 +130,16 @@ def list_providers(
         "risk", pattern="^(risk|name|stage)$",
         description="`risk` (default): highest risk (lowest score) first; `name`; `stage`.",
     ),
+    page: Window = Depends(window),
     _: Actor = Depends(current_actor),
-) -> list[ProviderOut]:
+) -> Response:
     views = query_providers(
         request.app.state.casework, q=q, service_type=service_type, stage=stage, rag=rag, sort=sort
     )
-    return [ProviderOut.model_validate(v, from_attributes=True) for v in views]
+    return paged(request, page_of(views, page), _PROVIDERS)
+
+
+_PROVIDERS = TypeAdapter(list[ProviderOut])
 
 
 HAPPENED = (
@@ -196,8 +202,9 @@ def get_risk_matrix(
     })
 
 
-@router.get("/{provider_id}/history", response_model=list[HistoryEventOut], responses=READ_ERRORS,
-            summary="Everything recorded about a provider, in the order things happened")
+@router.get("/{provider_id}/history", response_model=list[HistoryEventOut], responses=LIST_RESPONSES,
+            summary="Everything recorded about a provider, in the order things happened",
+            description=PAGING)
 def provider_history(
     request: Request,
     provider_id: str,
@@ -209,14 +216,19 @@ def provider_history(
         description="`happened` (default): in the order things happened (occurred_at, ties by "
                     "log position); `recorded`: in the order they were recorded (log position).",
     ),
+    page: Window = Depends(window),
     _: Actor = Depends(current_actor),
-) -> list[HistoryEventOut]:
+) -> Response:
     cw = request.app.state.casework
     happened, known = _times(as_happened_at, as_known_at, as_of)
     found = history(cw, provider_id, happened_at=happened, known_at=known,
                     order="recorded" if order == "recorded" else "happened")
     if found is None:
         raise NotFound("provider", provider_id)
+    shown = page_of(found.events, page)
     names = names_for(found.events, score=score_words(cw.frameworks))
-    return [HistoryEventOut.model_validate({**e.model_dump(), "sentence": describe(e, names).text})
-            for e in found.events]
+    sentences = [{**e.model_dump(), "sentence": describe(e, names).text} for e in shown.items]
+    return paged(request, PageOf(sentences, shown.total, shown.offset, shown.size), _HISTORY)
+
+
+_HISTORY = TypeAdapter(list[HistoryEventOut])

@@ -9,12 +9,20 @@ from datetime import date, timedelta
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
+from casework.domain.periods import ReportingPeriod, financial_year, quarters
 from casework.projections.provider_view import ranked_providers
-from casework.projections.statistics import RATING_ORDER, Population, Statistics, statistics
+from casework.projections.statistics import (
+    RATING_ORDER,
+    Population,
+    Statistics,
+    activity_span,
+    statistics,
+)
 from casework.reports.charts import colour_of
 from casework.web.filters import LOCAL, label
 from casework.web.forms import calendar_day
 from casework.web.page import Page, signed_in
+from casework.wording import counted
 from casework.workflows.deadline_calendar import fired_alerts, pending_deadlines
 
 router = APIRouter()
@@ -49,17 +57,32 @@ class Chart:
         return [colour_of(name, i) for i, name in enumerate(self.series)]
 
 
-def financial_year_start(day: date) -> date:
-    """1 April of the council's financial year that ``day`` falls in."""
-    return date(day.year if day.month >= 4 else day.year - 1, 4, 1)
+def default_period(today: date, activity: tuple[date, date] | None) -> ReportingPeriod:
+    """The latest financial year in which the team did casework (the current one, so far, when
+    it has done none yet or is doing it now): a period that shows something."""
+    year = financial_year(activity[1] if activity else today)
+    return ReportingPeriod(year.first, min(year.last, today), year.name)
 
 
-def _period(today: date, start: str, end: str) -> tuple[date, date, str]:
+def presets(today: date, activity: tuple[date, date] | None) -> list[ReportingPeriod]:
+    """Financial years to choose from, newest first: the current one, then each from the last
+    with casework back to the first."""
+    years = [financial_year(today)]
+    if activity:
+        day = financial_year(activity[1]).first
+        while day >= financial_year(activity[0]).first:
+            if day < years[0].first:
+                years.append(financial_year(day))
+            day = date(day.year - 1, day.month, day.day)
+    return years
+
+
+def _period(default: ReportingPeriod, today: date, start: str, end: str) -> tuple[date, date, str]:
     try:
-        first = calendar_day(start) if start else financial_year_start(today)
-        last = calendar_day(end) if end else today
+        first = calendar_day(start) if start else default.first
+        last = calendar_day(end) if end else (today if start else default.last)
     except ValueError as exc:
-        return financial_year_start(today), today, f"{exc} Showing this financial year so far."
+        return default.first, default.last, f"{exc} Showing {default.name}."
     if first > last:
         return last, first, "The period ran backwards: the dates have been swapped."
     return first, last, ""
@@ -85,12 +108,12 @@ def charts_of(s: Statistics) -> list[Chart]:
             ("Logged", [s.intelligence_logged]), ("Required action", [s.intelligence_actioned]),
         ]),
         _single("visits", "Visits by reason", s.visits_by_reason, "Visits",
-                note=f"{s.visits_total} visits completed in the period."),
+                note=f"{counted(s.visits_total, 'visit')} completed in the period."),
         Chart("qaf", "Assessment outcomes by service type", "stacked",
               ["Compliant", "Non-compliant", "Ongoing"], qaf),
         Chart("rag", "Visit RAG by client category", "stacked", ["Red", "Amber", "Green"], rag),
         _single("sanctions", "Sanctions in force at the end of the period", s.sanctions_in_force,
-                "Providers", note=f"{s.notices_open} notices to remedy breach open."),
+                "Providers", note=f"{counted(s.notices_open, 'notice')} to remedy breach open."),
         _single("plans", "Open action plans by service type", s.open_action_plans_by_service_type,
                 "Action plans"),
         _cqc_chart(s),
@@ -121,9 +144,12 @@ def dashboard(
     cw = p.casework
     now = cw.clock.now()
     today = now.astimezone(LOCAL).date()
-    first, last, problem = _period(today, start, end)
-    counted = Population(population) if population in set(Population) else Population.contracted
-    stats = statistics(cw, first, last, counted)
+    activity = activity_span(cw, today)
+    default = default_period(today, activity)
+    first, last, problem = _period(default, today, start, end)
+    year = financial_year(first)
+    whose = Population(population) if population in set(Population) else Population.contracted
+    stats = statistics(cw, first, last, whose)
     pending = pending_deadlines(cw, before=now + timedelta(days=UPCOMING_DAYS))
     # Past-due ones have not fired yet (the scheduler fires them); listed apart, latest first.
     upcoming = [d for d in pending if d.due_at >= now]
@@ -137,6 +163,10 @@ def dashboard(
         period_from=first,
         period_to=last,
         period_problem=problem,
+        default_period=default if not (start or end) else None,
+        years=presets(today, activity),
+        quarters=[q for q in quarters(year) if q.first <= today],
+        quarters_of=year.name,
         stats=stats,
         populations=list(Population),
         charts=charts_of(stats),

@@ -34,11 +34,12 @@ from casework.events.intelligence import (
 from casework.projections.history import entry_of
 from casework.projections.narrative import describe
 from casework.projections.provider_view import list_providers
-from casework.projections.triage import TriageItem, triage_inbox
+from casework.projections.triage import TriageFilters, TriageItem, triage_count, triage_inbox, triage_page
 from casework.web.actions import may, offered, require
 from casework.web.filters import label
 from casework.web.forms import FormState, WebForm, local_datetime, parse_command
 from casework.web.page import Page, posted, signed_in
+from casework.web.paging import window_at
 from casework.web.timeline import record_href, timeline_names
 
 router = APIRouter()
@@ -102,23 +103,14 @@ def choices(p: Page, with_providers: bool = False) -> Choices:
     )
 
 
-def _inbox_items(p: Page, show: str, mine: bool, overdue: bool) -> list[TriageItem]:
-    """The records to list, newest received first; "open" is every state but closed."""
-    states: list[str | None] = OPEN_STATES if show == "open" else [
-        show if show in IntelligenceState.__members__ else None
-    ]
-    items = [
-        item
-        for state in states
-        for item in triage_inbox(
-            p.casework,
-            state=state,
-            assigned_to=p.actor.name if mine else None,
-            overdue=True if overdue else None,
-            now=p.casework.clock.now(),
-        )
-    ]
-    return sorted(items, key=lambda i: (i.received_at, i.record_id), reverse=True)
+def _inbox_filters(show: str, *, assigned_to: str | None = None, overdue: bool = False) -> TriageFilters:
+    """The records a choice of "Show" lists; "open" is every state but closed, "all" all."""
+    return TriageFilters(
+        states=tuple(s for s in OPEN_STATES if s) if show == "open" else (),
+        state=show if show in IntelligenceState.__members__ else None,
+        assigned_to=assigned_to,
+        overdue=True if overdue else None,
+    )
 
 
 def _actions_of(p: Page, items: list[TriageItem]) -> dict[str, list[str]]:
@@ -131,29 +123,32 @@ def _actions_of(p: Page, items: list[TriageItem]) -> dict[str, list[str]]:
 @router.get("/inbox")
 def inbox(
     show: str = "open", mine: bool = False, overdue: bool = False, logged: str = "",
-    p: Page = Depends(signed_in),
+    offset: str = "", p: Page = Depends(signed_in),
 ) -> Response:
-    return _render_inbox(p, show, mine, overdue, logged=logged)
+    return _render_inbox(p, show, mine, overdue, logged=logged, offset=offset)
 
 
 def _render_inbox(
     p: Page, show: str = "open", mine: bool = False, overdue: bool = False, *,
-    log_form: FormState | None = None, logged: str = "",
+    log_form: FormState | None = None, logged: str = "", offset: str = "",
 ) -> Response:
     show = show if show in SHOW else "open"
-    items = _inbox_items(p, show, mine, overdue)
-    everything_open = _inbox_items(p, "open", False, False)
+    cw, now = p.casework, p.casework.clock.now()
+    listed = _inbox_filters(show, assigned_to=p.actor.name if mine else None, overdue=overdue)
+    page = triage_page(cw, listed, window_at(offset), now=now)
+    items = page.items
     counts = {
-        "open": len(everything_open),
-        "overdue": sum(1 for i in everything_open if i.overdue),
-        "unallocated": sum(1 for i in everything_open if i.state == IntelligenceState.logged),
-        "mine": sum(1 for i in everything_open if i.assigned_to == p.actor.name),
+        "open": triage_count(cw, _inbox_filters("open"), now=now),
+        "overdue": triage_count(cw, _inbox_filters("open", overdue=True), now=now),
+        "unallocated": triage_count(cw, _inbox_filters(IntelligenceState.logged.value), now=now),
+        "mine": triage_count(cw, _inbox_filters("open", assigned_to=p.actor.name), now=now),
     }
     return p.render(
         "inbox.html",
         status_code=log_form.status if log_form else 200,
         page_title="Triage inbox",
         items=items,
+        page=page,
         item_actions=_actions_of(p, items),
         counts=counts,
         show=show,

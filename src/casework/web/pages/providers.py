@@ -45,6 +45,7 @@ from casework.events.store.reading import Order
 from casework.events.visits import VisitReason
 from casework.projections.history import history
 from casework.projections.narrative import describe
+from casework.projections.paging import page_of
 from casework.projections.provider_view import (
     list_providers,
     provider_state,
@@ -56,6 +57,7 @@ from casework.web.actions import may, offered, require
 from casework.web.filters import LOCAL, label
 from casework.web.forms import FormState, WebForm, calendar_day, local_datetime, parse_command
 from casework.web.page import Page, posted, signed_in
+from casework.web.paging import window_at
 from casework.web.timeline import record_href, timeline_names
 from casework.workflows.deadline_calendar import lead_officers, pending_deadlines
 from casework.workflows.status import escalation_status
@@ -134,17 +136,19 @@ def _options(enum: Any) -> list[tuple[str, str]]:
 @router.get("/providers")
 def providers_list(
     q: str = "", service_type: str = "", stage: str = "", rag: str = "",
-    p: Page = Depends(signed_in),
+    offset: str = "", p: Page = Depends(signed_in),
 ) -> Response:
     cw = p.casework
     views = list_providers(
         cw, q=q or None, service_type=service_type or None, stage=stage or None, rag=rag or None,
         sort="risk", now=cw.clock.now(),
     )
+    page = page_of(views, window_at(offset))
     return p.render(
         "providers.html",
         page_title="Providers",
-        providers=views,
+        providers=page.items,
+        page=page,
         q=q, service_type=service_type, stage=stage, rag=rag,
         service_types=_options(ServiceType),
         stages=_options(SanctionStage),

@@ -8,7 +8,7 @@ from fastapi.responses import Response
 
 from casework.bootstrap import Casework
 from casework.users import UserDirectory
-from casework.web.page import Page, checked_form, page, posted
+from casework.web.page import Page, checked_form, page, posted_by_anyone
 
 router = APIRouter()
 log = structlog.get_logger("casework.web")
@@ -60,7 +60,7 @@ async def signin(token: str = Form(""), next: str = Form("/inbox"), p: Page = De
 
 
 @router.post("/signout")
-def signout(p: Page = Depends(posted)) -> Response:
+def signout(p: Page = Depends(posted_by_anyone)) -> Response:
     p.sessions.end(p.session)  # refused from now on, even if a copy of the cookie is kept
     p.replace_session(p.sessions.anonymous())
     return p.redirect("/signin")
