@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from casework.events.store.database import schema_heads
 from casework.imports.cqc_importer import provider_id_for
 
 BUNDLED = Path(__file__).resolve().parents[2] / "src" / "casework" / "data" / "cqc-devon-plymouth-2021.jsonl"
@@ -58,7 +59,7 @@ def test_help_lists_every_command_of_the_contract(store):
 def test_db_upgrade_creates_the_schema(store):
     answer = casework(store, "db", "upgrade")
     assert answer.returncode == 0, answer.stderr
-    assert answer.stdout.strip() == "created the schema at revision 0007_checkpoints"
+    assert answer.stdout.strip() == f"created the schema at revision {next(iter(schema_heads()))}"
 
 
 def test_users_add_prints_a_token_once_and_refuses_a_bad_role_or_a_taken_name(store):

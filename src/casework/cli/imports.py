@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from casework.bootstrap import Casework, bootstrap
-from casework.cli.terminal import say, shown, shown_markup
+from casework.cli.terminal import say, say_above, shown_markup
 from casework.cli.verbosity import command_settings
 from casework.files import FileTooLarge
 from casework.wording import counted
@@ -87,8 +87,7 @@ def run_import(
         task = bar.add_task(shown_markup(file.name), total=total)
         return importer.import_file(
             file, progress=lambda n: bar.advance(task, n),
-            on_rejected=lambda r: bar.console.print(shown(f"rejected {r}"), markup=False,
-                                                    highlight=False, soft_wrap=True),
+            on_rejected=lambda r: say_above(bar.console, f"rejected {r}"),
         )
 
 

@@ -13,6 +13,7 @@ rich renders (``shown_markup``)."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import typer
 from rich.markup import escape as escape_markup
@@ -53,3 +54,8 @@ def say_document(text: str, *, err: bool = False) -> None:
 
 
 __all__ = ["say", "say_document", "shown", "shown_markup"]
+
+
+def say_above(console: Any, line: object) -> None:
+    """A line printed above a live progress bar (rich's ``console``), escaped as ``say`` does."""
+    console.print(shown(line), markup=False, highlight=False, soft_wrap=True)
