@@ -9,18 +9,22 @@ from casework.events.store.database import current_revisions, make_engine, schem
 
 
 def test_the_migrations_form_one_chain_with_one_head() -> None:
-    assert schema_heads() == {"0005_web_sessions"}
+    assert schema_heads() == {"0006_outbox"}
 
 
 def test_a_database_at_the_three_old_branch_heads_upgrades_to_the_one_head(database_url: str) -> None:
     engine = make_engine(database_url)
     try:
         with engine.begin() as conn:
-            conn.execute(text("DROP TABLE web_sessions"))  # 0005 came after the branches
+            # 0005 and 0006 came after the branches
+            for table in ("calendar_entries", "calendar_feeds", "outbox", "web_sessions"):
+                conn.execute(text(f"DROP TABLE {table}"))
+            for column in ("email", "digests"):
+                conn.execute(text(f"ALTER TABLE users DROP COLUMN {column}"))
             conn.execute(text("DELETE FROM alembic_version"))
             for revision in ("0002_person_keys", "0003_users_tokens", "0004_append_function"):
                 conn.execute(text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": revision})
-        assert upgrade_schema(engine) == {"0005_web_sessions"}
+        assert upgrade_schema(engine) == {"0006_outbox"}
         assert current_revisions(engine) == schema_heads()
     finally:
         engine.dispose()

@@ -58,7 +58,7 @@ def test_help_lists_every_command_of_the_contract(store):
 def test_db_upgrade_creates_the_schema(store):
     answer = casework(store, "db", "upgrade")
     assert answer.returncode == 0, answer.stderr
-    assert "schema is current" in answer.stdout and "0005_web_sessions" in answer.stdout
+    assert "schema is current" in answer.stdout and "0006_outbox" in answer.stdout
 
 
 def test_users_add_prints_a_token_once_and_refuses_a_bad_role_or_a_taken_name(store):

@@ -25,6 +25,7 @@ from casework.events.store.errors import translate_db_error
 from casework.events.store.event_store import STREAM_NAME, EventStore
 from casework.events.store.postgres_writer import APPEND_LOCK_KEY, NOTIFY_CHANNEL
 from casework.events.store.verify import BrokenLink, VerifyReport
+from casework.events.store.writing import TransactionHook
 from casework.events.stored import AppendRequest, StoredEvent
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "BrokenLink",
     "EventStore",
     "StoredEvent",
+    "TransactionHook",
     "VerifyReport",
     "translate_db_error",
 ]
