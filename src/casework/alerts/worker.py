@@ -33,6 +33,18 @@ log = structlog.get_logger("casework.outbox")
 MAX_BACKOFF = timedelta(days=1)
 
 
+@dataclass(frozen=True)
+class Claimed:
+    """A message this worker holds the lease of (``attempts`` counts this one)."""
+
+    message_id: str
+    recipient: str
+    subject: str
+    body: str
+    created_at: datetime
+    attempts: int
+
+
 @dataclass
 class SendReport:
     sent: list[str] = field(default_factory=list)
@@ -79,7 +91,7 @@ class OutboxWorker:
                      failed=len(report.failed))
         return report
 
-    def claim(self, now: datetime) -> list[Any]:
+    def claim(self, now: datetime) -> list[Claimed]:
         """Take up to ``batch`` due messages for this worker (one attempt each, leased)."""
         query = (
             select(outbox)
@@ -97,9 +109,10 @@ class OutboxWorker:
                     .where(outbox.c.message_id.in_([r.message_id for r in rows]))
                     .values(attempts=outbox.c.attempts + 1, next_attempt_at=now + self.lease)
                 )
-        return [r._replace(attempts=r.attempts + 1) for r in rows]
+        return [Claimed(r.message_id, r.recipient, r.subject, r.body, r.created_at, r.attempts + 1)
+                for r in rows]
 
-    def _deliver(self, row: Any, report: SendReport) -> None:
+    def _deliver(self, row: Claimed, report: SendReport) -> None:
         try:
             self.channel.send(row)
         except DeliveryError as exc:

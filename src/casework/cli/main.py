@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from casework.alerts.service import EMAIL_OFF
 from casework.bootstrap import bootstrap
 from casework.cli.errors import ExplainedErrors
 from casework.cli.terminal import say
@@ -130,8 +131,10 @@ def serve(
         f"Casework on http://{host}:{port}/ (store: {cw.engine.dialect.name}, "
         f"{workers} process{'es' if workers > 1 else ''})", err=True,
     )
+    if not cw.alerts.email_on:
+        say(EMAIL_OFF, err=True)  # once, here: worker processes send no mail and say nothing
     if settings.scheduler_enabled and cw.scheduler is not None:
-        cw.scheduler.start()  # fires what fell due while we were down, then polls
+        cw.scheduler.start()  # fires what fell due while we were down, then polls (and sends mail)
     try:
         if workers > 1:
             uvicorn.run("casework.cli.main:worker_app", factory=True, workers=workers, host=host,
@@ -185,6 +188,9 @@ app.command("erase", help=ERASE_HELP)(erase)
 from casework.cli.keys import keys_app  # noqa: E402
 
 app.add_typer(keys_app, name="keys")
+from casework.cli.outbox import outbox_app  # noqa: E402
+
+app.add_typer(outbox_app, name="outbox")
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -3,6 +3,7 @@
 from casework.api.routes import (
     action_plans,
     alerts,
+    calendar,
     deadlines,
     escalation,
     intelligence,
@@ -30,6 +31,7 @@ ROUTERS = [
     stats.router,
     users.router,
     people.router,
+    calendar.router,
 ]
 
 __all__ = ["ROUTERS"]
