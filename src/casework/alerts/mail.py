@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Protocol
@@ -17,6 +18,9 @@ from typing import Protocol
 from casework.settings import Settings, SmtpServer, smtp_server
 
 TIMEOUT_SECONDS = 30
+# Lines up to RFC 5322's limit: the standard library folds a 70-odd character subject before
+# its first word, which some readers show with a leading space.
+MAIL_POLICY = policy.SMTP.clone(max_line_length=998)
 
 
 class DeliveryError(Exception):
@@ -42,7 +46,7 @@ def message_id_header(message_id: str, sender: str) -> str:
 
 
 def email_of(message: OutgoingMessage, sender: str, created: object = None) -> EmailMessage:
-    email = EmailMessage()
+    email = EmailMessage(policy=MAIL_POLICY)
     email["From"] = sender
     email["To"] = message.recipient
     email["Subject"] = message.subject
