@@ -101,7 +101,7 @@ def _check_self_or_admin(actor: Actor, name: str) -> None:
         raise Forbidden(actor.role.value, "manage another user's calendar feed (admins only)")
 
 
-@router.post("/users/{name}/calendar", response_model=CalendarFeed, status_code=201,
+@router.put("/users/{name}/calendar", response_model=CalendarFeed,
              summary="Issue (or replace) a user's private calendar feed address")
 @permits(EVERYONE)
 def issue_calendar(name: str, request: Request, actor: Actor = Depends(current_actor)) -> CalendarFeed:
