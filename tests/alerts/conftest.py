@@ -38,7 +38,7 @@ class Mailbox:
         self.refuse: str | None = None
         self.controller: Controller | None = None
 
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 (aiosmtpd's name)
+    async def handle_DATA(self, server, session, envelope) -> str:
         if self.refuse:
             return self.refuse
         parsed = message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)

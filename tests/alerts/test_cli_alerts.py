@@ -28,7 +28,8 @@ def casework(url: str, *args: str, **env: str):
 
 
 def test_users_get_an_email_address_a_digest_choice_and_a_calendar_feed(database_url) -> None:
-    added = casework(database_url, "users", "add", "amy", "--role", "officer", "--email", "amy@council.example")
+    added = casework(database_url, "users", "add", "amy", "--role", "officer",
+                     "--email", "amy@council.example")
     assert added.exit_code == 0, added.output
     bad = casework(database_url, "users", "add", "bea", "--role", "officer", "--email", "bea at council")
     assert bad.exit_code == 2 and "email" in bad.output

@@ -10,15 +10,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from casework.alerts.mail import SmtpChannel
 from casework.alerts.outbox import outbox
 from casework.alerts.worker import OutboxWorker
-from casework.alerts.mail import SmtpChannel
 from casework.events.errors import ConcurrencyError
 from casework.events.providers import ProviderRegistered, ServiceType
 from casework.events.sanctions import FinalNoticeIssued, SanctionStage
 from casework.events.store.database import reading
-from casework.workflows.scheduler import DeadlineScheduler
 from casework.workflows.deadline_calendar import catch_up_with
+from casework.workflows.scheduler import DeadlineScheduler
 
 from .conftest import ADMIN, BASE_URL, outbox_rows, record
 
@@ -59,7 +59,8 @@ def test_a_fired_deadline_is_emailed_to_its_owner_and_the_team_with_a_link_and_n
     assert "Due: Friday 1 May 2026\n" in body  # the reminder's day, 30 days before expiry
     assert [r for r, _ in mailbox.messages] == [["amy@council.example"]]  # no team owns it
     [row] = outbox_rows(casework)
-    assert row.status == "sent" and row.attempts == 1 and row.sent_at == FIRST_REMINDER.replace(tzinfo=row.sent_at.tzinfo)
+    assert (row.status, row.attempts) == ("sent", 1)
+    assert row.sent_at.replace(tzinfo=UTC) == FIRST_REMINDER
     assert mail["Message-ID"] == f"<{row.message_id}@council.example>"
 
 
@@ -150,7 +151,7 @@ def test_no_whistleblower_or_safeguarding_detail_reaches_an_email(casework, mail
     assert "Whistleton" not in stored and "Parfitt" not in stored
 
 
-def test_a_worker_killed_between_sending_and_marking_sends_one_duplicate_with_the_same_message_id_and_loses_nothing(
+def test_a_worker_killed_after_sending_sends_one_duplicate_with_the_same_message_id_and_loses_none(
     casework, mailbox, monkeypatch
 ) -> None:
     for name in ("amy", "bea", "cal"):

@@ -30,10 +30,14 @@ class DeliveryError(Exception):
 
 
 class OutgoingMessage(Protocol):
-    message_id: str
-    recipient: str
-    subject: str
-    body: str
+    @property
+    def message_id(self) -> str: ...
+    @property
+    def recipient(self) -> str: ...
+    @property
+    def subject(self) -> str: ...
+    @property
+    def body(self) -> str: ...
 
 
 class Channel(Protocol):

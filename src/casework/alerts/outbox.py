@@ -107,18 +107,25 @@ def recipients(conn: Connection, owner: str, settings: Settings) -> list[Recipie
     return unique
 
 
-def provider_names(conn: Connection, ids: Iterable[str | None]) -> dict[str, str]:
+def provider_names(
+    conn: Connection, ids: Iterable[str | None], *, in_transaction: bool = True
+) -> dict[str, str]:
     """Provider id -> name, from the provider read model; {} when it cannot be read (being
-    rebuilt): the email then says "a provider" rather than hold up the append."""
+    rebuilt): the email then says "a provider" rather than hold up the append. Inside a
+    transaction (``in_transaction``) the read runs in a savepoint, so a failure does not abort
+    the transaction; a reading connection (autocommit on PostgreSQL) needs none."""
     wanted = sorted({i for i in ids if i})
     if not wanted:
         return {}
+    query = select(rm_providers.c.partition, rm_providers.c.name).where(
+        rm_providers.c.partition.in_(wanted)
+    )
     try:
-        with conn.begin_nested():  # a failure here must not abort the append's transaction
-            rows = conn.execute(
-                select(rm_providers.c.partition, rm_providers.c.name)
-                .where(rm_providers.c.partition.in_(wanted))
-            ).all()
+        if in_transaction:
+            with conn.begin_nested():
+                rows = conn.execute(query).all()
+        else:
+            rows = conn.execute(query).all()
     except DBAPIError:
         return {}
     return {r[0]: r[1] for r in rows if r[1]}

@@ -17,7 +17,14 @@ from sqlalchemy.exc import DBAPIError
 from casework.alerts.calendar import calendar_feed
 from casework.alerts.digest import Digests
 from casework.alerts.mail import Channel, SmtpChannel
-from casework.alerts.outbox import DeliveryRecord, OutboxRecorder, counts, deliveries, recent
+from casework.alerts.outbox import (
+    DeliveryRecord,
+    OutboxRecorder,
+    counts,
+    deliveries,
+    provider_names,
+    recent,
+)
 from casework.alerts.worker import OutboxWorker, SendReport
 from casework.clock import Clock
 from casework.events.errors import StoreError
@@ -76,6 +83,10 @@ class Alerts:
     def recent(self, limit: int = 50, status: str | None = None) -> list[DeliveryRecord]:
         with reading(self.engine) as conn:
             return recent(conn, limit, status)
+
+    def provider_names(self, ids: Sequence[str | None]) -> dict[str, str]:
+        with reading(self.engine) as conn:
+            return provider_names(conn, ids, in_transaction=False)
 
     def counts(self) -> dict[str, int]:
         with reading(self.engine) as conn:
