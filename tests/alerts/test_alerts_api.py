@@ -58,28 +58,33 @@ def test_each_alert_shows_whether_it_was_delivered_to_whom_and_when(casework, cl
 def test_an_admin_sets_a_users_email_and_a_bad_address_is_refused_naming_the_field(casework, client) -> None:
     admin = casework.users.add("root", "admin", ADMIN).token
     amy = casework.users.add("amy", "officer", ADMIN).token
-    answer = client.patch("/api/v1/users/amy", json={"email": "amy@council.example"}, headers=bearer(admin))
+    answer = client.post("/api/v1/users/amy/settings", json={"email": "amy@council.example"},
+                         headers=bearer(admin))
     assert answer.status_code == 200, answer.text
     assert answer.json()["email"] == "amy@council.example"
     for bad in ("amy", "Amy <amy@council.example>", "amy@council example", "a" * 300 + "@x.org"):
-        answer = client.patch("/api/v1/users/amy", json={"email": bad}, headers=bearer(admin))
+        answer = client.post("/api/v1/users/amy/settings", json={"email": bad}, headers=bearer(admin))
         assert answer.status_code == 422, bad
         assert "email" in answer.text
-    refused = client.patch("/api/v1/users/amy", json={"email": "x@y.org"}, headers=bearer(amy))
+    refused = client.post("/api/v1/users/amy/settings", json={"email": "x@y.org"}, headers=bearer(amy))
     assert refused.status_code == 403
-    assert client.patch("/api/v1/users/nobody", json={"email": "x@y.org"},
+    assert client.post("/api/v1/users/nobody/settings", json={"email": "x@y.org"},
                         headers=bearer(admin)).status_code == 404
     assert casework.users.get("amy").email == "amy@council.example"
-    cleared = client.patch("/api/v1/users/amy", json={"email": ""}, headers=bearer(admin))
+    cleared = client.post("/api/v1/users/amy/settings", json={"email": ""}, headers=bearer(admin))
     assert cleared.json()["email"] is None
 
 
 def test_a_user_turns_their_own_digest_off_and_on(casework, client) -> None:
+    auditor = casework.users.add("aud", "auditor", ADMIN).token
+    assert client.post("/api/v1/me/digests", json={"digests": False},
+                       headers=bearer(auditor)).status_code == 403  # auditors write nothing
     amy = casework.users.add("amy", "officer", ADMIN, email="amy@council.example").token
     assert client.get("/api/v1/me", headers=bearer(amy)).json()["digests"] is True
-    answer = client.patch("/api/v1/me", json={"digests": False}, headers=bearer(amy))
+    answer = client.post("/api/v1/me/digests", json={"digests": False}, headers=bearer(amy))
     assert answer.status_code == 200 and answer.json()["digests"] is False
     assert casework.users.get("amy").digests is False
-    assert client.patch("/api/v1/me", json={"digests": "maybe"}, headers=bearer(amy)).status_code == 422
-    client.patch("/api/v1/me", json={"digests": True}, headers=bearer(amy))
+    maybe = client.post("/api/v1/me/digests", json={"digests": "maybe"}, headers=bearer(amy))
+    assert maybe.status_code == 422 and "digests" in maybe.text
+    client.post("/api/v1/me/digests", json={"digests": True}, headers=bearer(amy))
     assert casework.users.get("amy").digests is True

@@ -54,8 +54,8 @@ def test_the_feed_keeps_each_deadlines_uid_and_marks_changes_and_cancellations(c
     record(casework.store, f"escalation-{P}", FinalNoticeIssued(
         provider_id=P, from_stage=SanctionStage.contract_suspension, reason="no improvement"),
         ISSUED, actor="amy")
-    answer = client.put("/api/v1/users/amy/calendar", headers=bearer(amy))
-    assert answer.status_code == 200, answer.text
+    answer = client.post("/api/v1/me/calendar", headers=bearer(amy))
+    assert answer.status_code == 201, answer.text
     url = answer.json()["url"]
     assert url.startswith(f"{BASE_URL}/calendar/cal_") and url.endswith(".ics")
 
@@ -93,14 +93,19 @@ def test_a_rotated_or_revoked_feed_address_answers_404_and_only_its_owner_or_an_
     amy = casework.users.add("amy", "manager", ADMIN).token
     bea = casework.users.add("bea", "officer", ADMIN).token
     admin = casework.users.add("root", "admin", ADMIN).token
-    old = client.put("/api/v1/users/amy/calendar", headers=bearer(amy)).json()["url"]
+    old = client.post("/api/v1/me/calendar", headers=bearer(amy)).json()["url"]
     assert client.get(urlsplit(old).path).status_code == 200
-    assert client.put("/api/v1/users/amy/calendar", headers=bearer(bea)).status_code == 403
-    new = client.put("/api/v1/users/amy/calendar", headers=bearer(admin)).json()["url"]
+    assert client.post("/api/v1/users/amy/calendar", headers=bearer(bea)).status_code == 403
+    new = client.post("/api/v1/users/amy/calendar", headers=bearer(admin)).json()["url"]
     assert client.get(urlsplit(old).path).status_code == 404
     assert client.get(urlsplit(new).path).status_code == 200
-    assert client.delete("/api/v1/users/amy/calendar", headers=bearer(amy)).status_code == 204
+    answer = client.post("/api/v1/me/calendar/revoke", headers=bearer(amy))
+    assert answer.status_code == 200 and answer.json() == {"revoked": True}
     assert client.get(urlsplit(new).path).status_code == 404
+    again = client.post("/api/v1/users/amy/calendar", headers=bearer(admin)).json()["url"]
+    assert client.post("/api/v1/users/amy/calendar/revoke", headers=bearer(bea)).status_code == 403
+    assert client.post("/api/v1/users/amy/calendar/revoke", headers=bearer(admin)).json()["revoked"]
+    assert client.get(urlsplit(again).path).status_code == 404
     assert client.get("/calendar/cal_guessed.ics").status_code == 404
     # Only the hash of the token is kept
     from sqlalchemy import select
@@ -108,7 +113,7 @@ def test_a_rotated_or_revoked_feed_address_answers_404_and_only_its_owner_or_an_
     from casework.events.store.database import reading
     from casework.users import calendar_feeds
 
-    fresh = client.put("/api/v1/users/amy/calendar", headers=bearer(amy)).json()["url"]
+    fresh = client.post("/api/v1/me/calendar", headers=bearer(amy)).json()["url"]
     token = urlsplit(fresh).path.removeprefix("/calendar/").removesuffix(".ics")
     with reading(casework.engine) as conn:
         stored = conn.execute(select(calendar_feeds.c.token_hash)).scalars().all()
@@ -126,7 +131,7 @@ def test_the_feed_names_no_whistleblower_and_quotes_no_intelligence(casework, cl
         "whistleblower": {"name": "Jo Whistleton", "contact": "07700 900123"},
     }).json()["id"]
     client.post(f"/api/v1/intelligence/{rid}/allocate", json={"officer": "olu"}, headers=bearer(manager))
-    url = client.put("/api/v1/users/olu/calendar", headers=bearer(officer)).json()["url"]
+    url = client.post("/api/v1/me/calendar", headers=bearer(officer)).json()["url"]
     feed = client.get(urlsplit(url).path).text
     assert "Elm Court" in feed and "BEGIN:VEVENT" in feed
     for secret in ("Whistleton", "07700", "Edna", "Parfitt", "rotas", "unwashed"):

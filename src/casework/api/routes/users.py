@@ -3,21 +3,23 @@ choice and their private calendar feed."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Request
 from pydantic import Field
 
 from casework.api import API_PREFIX
 from casework.api.auth import admin, current_actor
-from casework.api.problems import READ_ERRORS
+from casework.api.idempotency import Idempotency, idempotency
+from casework.api.problems import READ_ERRORS, WRITE_ERRORS
 from casework.api.schemas.common import Out, UtcDateTime
 from casework.api.writes import Permission, WriteRoute, permits
 from casework.domain.actors import Actor, Role
-from casework.domain.errors import Forbidden
 from casework.users import UserRecord
 
 router = APIRouter(prefix=API_PREFIX, tags=["users"], responses=READ_ERRORS, route_class=WriteRoute)
 
-EVERYONE = Permission(frozenset(Role), "manage their own alerts and calendar feed")
+# Those who own deadlines (and admins); auditors write nothing, so have no digest or feed to manage.
+SELF = Permission(frozenset({Role.officer, Role.manager, Role.admin}),
+                  "manage your own digest and calendar feed")
 ADMINS = Permission(frozenset({Role.admin}), "manage users and tokens (admins only)")
 
 
@@ -53,6 +55,10 @@ class MyChange(Out):
     digests: bool = Field(..., description="Daily digest on (true) or off (false).")
 
 
+class Revoked(Out):
+    revoked: bool = Field(..., description="False when there was no feed to revoke.")
+
+
 class CalendarFeed(Out):
     url: str = Field(..., description="The private feed address: subscribe to it in Outlook or "
                                       "another calendar. Shown once; anyone with it can read it.")
@@ -66,11 +72,34 @@ def me(request: Request, actor: Actor = Depends(current_actor)) -> Me:
     return Me(name=actor.name, role=actor.role, may_see_restricted=actor.may_see_restricted, **extra)
 
 
-@router.patch("/me", response_model=UserOut, summary="Turn your daily digest on or off")
-@permits(EVERYONE)
-def change_me(body: MyChange, request: Request, actor: Actor = Depends(current_actor)) -> UserOut:
+@router.post("/me/digests", response_model=UserOut, summary="Turn your daily digest on or off",
+             responses=WRITE_ERRORS)
+@permits(SELF)
+def change_my_digests(body: MyChange, request: Request,
+                      actor: Actor = Depends(current_actor),
+                      _: Idempotency = Depends(idempotency)) -> UserOut:
     record = request.app.state.users.set_digests(actor.name, body.digests, actor)
     return UserOut.model_validate(record)
+
+
+@router.post("/me/calendar", response_model=CalendarFeed, status_code=201, responses=WRITE_ERRORS,
+             summary="Issue (or replace) your private calendar feed address")
+@permits(SELF)
+def issue_my_calendar(request: Request, actor: Actor = Depends(current_actor),
+                      _: Idempotency = Depends(idempotency)) -> CalendarFeed:
+    """The previous address stops working. The new one is shown once (not kept for replaying:
+    a retry issues another)."""
+    _keep_no_secret(request)
+    return CalendarFeed(url=_feed_url(request, request.app.state.users.issue_calendar(actor.name, actor)))
+
+
+@router.post("/me/calendar/revoke", response_model=Revoked, responses=WRITE_ERRORS,
+             summary="Revoke your calendar feed address")
+@permits(SELF)
+def revoke_my_calendar(request: Request, actor: Actor = Depends(current_actor),
+                       _: Idempotency = Depends(idempotency)) -> Revoked:
+    """The address answers 404 from now on."""
+    return Revoked(revoked=request.app.state.users.revoke_calendar(actor.name, actor))
 
 
 @router.get("/users", response_model=list[UserOut], summary="Every user (admins only)")
@@ -78,11 +107,12 @@ def list_users(request: Request, _: Actor = Depends(admin)) -> list[UserOut]:
     return [UserOut.model_validate(u) for u in request.app.state.users.list()]
 
 
-@router.patch("/users/{name}", response_model=UserOut,
-              summary="Set a user's email address or digest choice (admins only)")
+@router.post("/users/{name}/settings", response_model=UserOut, responses=WRITE_ERRORS,
+             summary="Set a user's email address or digest choice (admins only)")
 @permits(ADMINS)
 def change_user(name: str, body: UserChange, request: Request,
-                actor: Actor = Depends(current_actor)) -> UserOut:
+                actor: Actor = Depends(current_actor),
+                _: Idempotency = Depends(idempotency)) -> UserOut:
     directory = request.app.state.users
     record: UserRecord = directory.get(name)
     if "email" in body.model_fields_set:
@@ -92,29 +122,32 @@ def change_user(name: str, body: UserChange, request: Request,
     return UserOut.model_validate(record)
 
 
+def _keep_no_secret(request: Request) -> None:
+    """The answer holds the feed's secret token, of which only a hash may be stored: so it is
+    not saved for Idempotency-Key replays (IdempotentRoute saves what request.state names)."""
+    request.state.idempotency = None
+
+
 def _feed_url(request: Request, token: str) -> str:
     return f"{request.app.state.casework.settings.base_url}/calendar/{token}.ics"
 
 
-def _check_self_or_admin(actor: Actor, name: str) -> None:
-    if actor.name != name and actor.role is not Role.admin:
-        raise Forbidden(actor.role.value, "manage another user's calendar feed (admins only)")
-
-
-@router.put("/users/{name}/calendar", response_model=CalendarFeed,
-             summary="Issue (or replace) a user's private calendar feed address")
-@permits(EVERYONE)
-def issue_calendar(name: str, request: Request, actor: Actor = Depends(current_actor)) -> CalendarFeed:
-    """A user may issue their own; admins anyone's. The previous address stops working."""
-    _check_self_or_admin(actor, name)
+@router.post("/users/{name}/calendar", response_model=CalendarFeed, status_code=201,
+             responses=WRITE_ERRORS,
+             summary="Issue (or replace) a user's private calendar feed address (admins only)")
+@permits(ADMINS)
+def issue_calendar(name: str, request: Request, actor: Actor = Depends(current_actor),
+                   _: Idempotency = Depends(idempotency)) -> CalendarFeed:
+    """The previous address stops working. The new one is shown once (not kept for replaying:
+    a retry issues another)."""
+    _keep_no_secret(request)
     return CalendarFeed(url=_feed_url(request, request.app.state.users.issue_calendar(name, actor)))
 
 
-@router.delete("/users/{name}/calendar", status_code=204,
-               summary="Revoke a user's calendar feed address")
-@permits(EVERYONE)
-def revoke_calendar(name: str, request: Request, actor: Actor = Depends(current_actor)) -> Response:
-    """A user may revoke their own; admins anyone's. The address answers 404 from now on."""
-    _check_self_or_admin(actor, name)
-    request.app.state.users.revoke_calendar(name, actor)
-    return Response(status_code=204)
+@router.post("/users/{name}/calendar/revoke", response_model=Revoked, responses=WRITE_ERRORS,
+             summary="Revoke a user's calendar feed address (admins only)")
+@permits(ADMINS)
+def revoke_calendar(name: str, request: Request, actor: Actor = Depends(current_actor),
+                    _: Idempotency = Depends(idempotency)) -> Revoked:
+    """The address answers 404 from now on."""
+    return Revoked(revoked=request.app.state.users.revoke_calendar(name, actor))
