@@ -263,3 +263,33 @@ def test_a_second_firing_refused_by_the_store_writes_no_second_message(casework)
                            metadata=Metadata(**event.metadata), occurred_at=event.occurred_at)
         casework.store.append(event.stream, [new], expected_version=0)
     assert len(outbox_rows(casework)) == 1
+
+
+def test_two_workers_claiming_at_the_same_instant_never_take_the_same_message(casework) -> None:
+    import threading
+
+    from casework.alerts.outbox import Recipient, pending_row
+
+    now = casework.clock.now()
+    with casework.engine.begin() as conn:
+        conn.execute(outbox.insert(), [
+            pending_row(f"m{n:02d}", "alert", Recipient(f"p{n}@council.example", None), "s", "b", now)
+            for n in range(30)
+        ])
+    workers = [OutboxWorker(casework.engine, casework.clock, SmtpChannel(casework.settings), batch=20)
+               for _ in range(2)]
+    barrier = threading.Barrier(2)
+    claimed: list[list[str]] = [[], []]
+
+    def claim(i: int) -> None:
+        barrier.wait()
+        claimed[i] = [c.message_id for c in workers[i].claim(now)]
+
+    threads = [threading.Thread(target=claim, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not set(claimed[0]) & set(claimed[1])
+    assert sorted(claimed[0] + claimed[1]) == [f"m{n:02d}" for n in range(30)]
+    assert {r.attempts for r in outbox_rows(casework)} == {1}
