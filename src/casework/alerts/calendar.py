@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event
 from sqlalchemy import Column, DateTime, Engine, Integer, MetaData, String, Table, Text, select, update
-from sqlalchemy import insert as sql_insert
+from sqlalchemy.dialects import postgresql, sqlite
 
 from casework.alerts.digest import owners_of
 from casework.alerts.messages import provider_link
@@ -83,8 +83,11 @@ def calendar_feed(engine: Engine, user_name: str, settings: Settings, now: datet
                 digest = _fingerprint(row, provider)
                 known = seen.get(row.deadline_id)
                 if known is None:
-                    conn.execute(sql_insert(C).values(
-                        deadline_id=row.deadline_id, fingerprint=digest, sequence=0, modified_at=now))
+                    # Two feeds read at once may both see it new: the second insert does nothing.
+                    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+                    conn.execute(dialect.insert(C).values(
+                        deadline_id=row.deadline_id, fingerprint=digest, sequence=0, modified_at=now,
+                    ).on_conflict_do_nothing())
                     entries[row.deadline_id] = (0, now)
                 elif known.fingerprint != digest:
                     conn.execute(update(C).where(C.c.deadline_id == row.deadline_id).values(

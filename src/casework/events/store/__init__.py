@@ -10,6 +10,9 @@ Guarantees
   could otherwise commit out of order; every append therefore takes one transaction-scoped
   advisory lock before it allocates positions and holds it until commit. On SQLite the
   database lock (``BEGIN IMMEDIATE``) gives the same order.
+- Hooks in ``EventStore.in_transaction`` (``TransactionHook``, given by an upper layer: the
+  transactional outbox) write their rows inside the append's transaction: they commit with the
+  events or not at all.
 - Each event's ``hash`` chains it to the previous event of its stream (``casework.events.hashing``),
   and ``verify`` recomputes every chain.
 
