@@ -32,6 +32,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    true,
     update,
 )
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -67,7 +68,7 @@ users = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     # Where their alerts and digest go (None: in the app only), and whether they want the digest.
     Column("email", String(320), nullable=True),
-    Column("digests", Boolean, nullable=False, server_default="1", default=True),
+    Column("digests", Boolean, nullable=False, server_default=true(), default=True),
 )
 api_tokens = Table(
     "api_tokens",
