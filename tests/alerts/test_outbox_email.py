@@ -293,3 +293,31 @@ def test_two_workers_claiming_at_the_same_instant_never_take_the_same_message(ca
     assert not set(claimed[0]) & set(claimed[1])
     assert sorted(claimed[0] + claimed[1]) == [f"m{n:02d}" for n in range(30)]
     assert {r.attempts for r in outbox_rows(casework)} == {1}
+
+
+def test_a_deadline_reminder_event_is_emailed_by_the_same_outbox(casework, mailbox) -> None:
+    """``DeadlineReminder`` (deadline owners and reminders, issue 18) is in the one map of what
+    sends mail by its type name: its event is emailed as a reminder naming the due date."""
+    from casework.alerts.outbox import OutboxRecorder
+    from casework.events.store import StoredEvent
+
+    casework.users.add("amy", "manager", ADMIN, email="amy@council.example")
+    final_notice(casework)  # registers Elm Court
+    due = datetime(2026, 5, 31, 8, 0, tzinfo=UTC)
+    reminder = StoredEvent(
+        position=99, event_id="7d1f3c52-0000-4000-8000-000000000001", stream="reminder-x", version=1,
+        type="DeadlineReminder", schema_version=1, data={
+            "deadline_id": "d1", "provider_id": P, "kind": "final_notice_decision",
+            "title": "90 day final notice expired: decision due", "due_at": due.isoformat(),
+            "remind_at": (due - timedelta(days=7)).isoformat(), "before": "P7D", "owner": "amy",
+            "source": f"escalation-{P}"},
+        metadata={}, provider_id=P, occurred_at=due, recorded_at=due - timedelta(days=7), hash="")
+    recorder = OutboxRecorder(casework.settings)
+    assert "DeadlineReminder" in recorder.event_types
+    with casework.engine.begin() as conn:
+        recorder(conn, [reminder])
+    casework.clock.set(reminder.recorded_at)
+    casework.alerts.send_due()
+    [mail] = mailbox.to("amy@council.example")
+    assert mail["Subject"] == ("Reminder: 90 day final notice expired: decision due (Elm Court), "
+                               "due Sunday 31 May 2026")
