@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
+from casework.alerts.service import JOB_ID as OUTBOX_JOB
+from casework.alerts.service import Alerts
 from casework.application.bus import Application
 from casework.clock import Clock, SystemClock
 from casework.domain.action_plans import ACTION_PLAN
@@ -65,6 +67,7 @@ class Casework:
     users: UserDirectory  # users and their API tokens
     projections: ProjectionRunner  # the read models; ``serve`` also starts its follower
     scheduler: DeadlineScheduler  # built stopped; ``serve`` starts it
+    alerts: Alerts  # the outbox (email), digests and calendar feeds
 
     def close(self) -> None:
         self.projections.stop()
@@ -132,11 +135,18 @@ def bootstrap(
     scheduler = DeadlineScheduler(
         store, clock, catch_up_with(runner), interval_seconds=settings.scheduler_interval_seconds
     )
+    # Email (when CASEWORK_SMTP_URL is set): an alert's messages are written in the transaction
+    # of its event, and sent by the outbox worker on the scheduler's background thread.
+    alerts = Alerts(engine, clock, settings)
+    if alerts.recorder is not None:
+        store.in_transaction.append(alerts.recorder)
+    if alerts.worker is not None:
+        scheduler.jobs.append((OUTBOX_JOB, alerts.tick))
     cw = Casework(
         settings=settings, clock=clock, engine=engine, store=store, policy=policy,
         sanctions=sanctions, vault=vault,
         frameworks=frameworks, application=application, users=UserDirectory(engine, store, clock),
-        projections=runner, scheduler=scheduler,
+        projections=runner, scheduler=scheduler, alerts=alerts,
     )
     if catch_up:
         runner.catch_up()

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from datetime import time
 from typing import Annotated, Any
+from urllib.parse import parse_qs, unquote, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -98,6 +102,72 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
+    # ------------------------------------------------------------------ alerts by email
+    # smtp://user:password@host:587?starttls=true (STARTTLS), smtps://user:password@host:465
+    # (TLS from the start) or smtp://127.0.0.1:1025 (a local test server). Unset: email is off,
+    # alerts stay in the app. Never logged (it may hold a password).
+    smtp_url: SecretStr | None = Field(default=None, repr=False)
+    mail_from: str = "casework@localhost"
+    # Links in emails and calendar feeds point here (the address people open Casework at).
+    base_url: str = "http://127.0.0.1:8000"
+    # The daily digest: sent at this local time (HH:MM) in ``digest_timezone``.
+    digest_time: time = time(7, 30)
+    digest_timezone: str = "Europe/London"
+    # Team owners' addresses, JSON: {"contracts-team": "contracts@council.example"}; and one
+    # address that receives every alert, as well as its owner (e.g. a shared mailbox).
+    team_emails: dict[str, str] = Field(default_factory=dict)
+    team_email: str | None = None
+    # Who is in which team, JSON: {"contracts-team": ["amy", "bob"]}. A member's calendar feed
+    # and digest include the team's deadlines, and the team's address hears of its members'.
+    teams: dict[str, list[str]] = Field(default_factory=dict)
+    # Retries of a message the mail server refused: the wait doubles from ``outbox_retry_seconds``
+    # up to a day; after ``outbox_max_attempts`` the message is marked failed.
+    outbox_retry_seconds: int = Field(default=60, ge=1, le=86_400)
+    outbox_max_attempts: int = Field(default=10, ge=1, le=100)
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        smtp_server(value.get_secret_value())  # raises ValueError naming the rule
+        return value
+
+    @field_validator("mail_from", "team_email")
+    @classmethod
+    def _address(cls, value: str | None) -> str | None:
+        if value is not None and not is_email_address(value):
+            raise ValueError("must be an email address such as casework@council.example")
+        return value
+
+    @field_validator("team_emails")
+    @classmethod
+    def _team_addresses(cls, value: dict[str, str]) -> dict[str, str]:
+        for team, address in value.items():
+            if not is_email_address(address):
+                raise ValueError(f"the address of team {team!r} is not an email address")
+        return value
+
+    @field_validator("digest_timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("must be a time zone name such as Europe/London") from None
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        if urlsplit(value).scheme not in ("http", "https") or not urlsplit(value).netloc:
+            raise ValueError("must be the http(s) address Casework is opened at")
+        return value.rstrip("/")
+
+    @property
+    def email_on(self) -> bool:
+        return self.smtp_url is not None
+
 
 def deadline_policy_overrides(settings: Settings) -> dict[str, Any]:
     """What the settings change in the deadline policy file's (or the default) policy."""
@@ -107,6 +177,51 @@ def deadline_policy_overrides(settings: Settings) -> dict[str, Any]:
     if settings.default_deadline_team is not None:
         overrides["default_team"] = settings.default_deadline_team
     return overrides
+
+
+EMAIL_ADDRESS = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})*$"
+)
+
+
+def is_email_address(value: str) -> bool:
+    """A plain address (local@domain), at most 254 characters: no display name, no spaces."""
+    return len(value) <= 254 and EMAIL_ADDRESS.match(value) is not None
+
+
+class SmtpServer:
+    """Where to send mail, from ``CASEWORK_SMTP_URL``."""
+
+    def __init__(self, host: str, port: int, tls: bool, starttls: bool,
+                 username: str | None, password: str | None) -> None:
+        self.host, self.port, self.tls, self.starttls = host, port, tls, starttls
+        self.username, self.password = username, password
+
+    def __repr__(self) -> str:  # never the password
+        return f"SmtpServer({self.host}:{self.port}, tls={self.tls}, starttls={self.starttls})"
+
+
+def smtp_server(url: str) -> SmtpServer:
+    """Parse ``smtp://[user:pass@]host[:port][?starttls=true]`` or ``smtps://...``."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("smtp", "smtps"):
+        raise ValueError("must start smtp:// (STARTTLS with ?starttls=true) or smtps:// (TLS)")
+    if not parts.hostname:
+        raise ValueError("names no host (smtp://host:587)")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError("has a port that is not a number from 1 to 65535") from None
+    query = {k: v[-1].lower() for k, v in parse_qs(parts.query).items()}
+    starttls = query.get("starttls", "false") in ("1", "true", "yes")
+    tls = parts.scheme == "smtps"
+
+    return SmtpServer(
+        host=parts.hostname, port=port or (465 if tls else 587 if starttls else 25), tls=tls,
+        starttls=starttls and not tls,
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+    )
 
 
 def load_settings(**overrides: object) -> Settings:

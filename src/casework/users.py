@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    Boolean,
     Column,
     Connection,
     DateTime,
@@ -27,9 +28,11 @@ from sqlalchemy import (
     String,
     Table,
     bindparam,
+    delete,
     func,
     insert,
     select,
+    true,
     update,
 )
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -41,7 +44,17 @@ from casework.events import ConcurrencyError, Metadata, to_new_event
 from casework.events.base import DomainEvent
 from casework.events.store import EventStore, translate_db_error
 from casework.events.store.database import reading
-from casework.events.users import TokenIssued, TokenRevoked, UserAdded, UserRoleChanged
+from casework.events.users import (
+    CalendarFeedIssued,
+    CalendarFeedRevoked,
+    TokenIssued,
+    TokenRevoked,
+    UserAdded,
+    UserDigestsChanged,
+    UserEmailChanged,
+    UserRoleChanged,
+)
+from casework.settings import is_email_address
 
 TOKEN_PREFIX = "cw_"
 USER_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
@@ -53,6 +66,9 @@ users = Table(
     Column("name", String(100), primary_key=True),
     Column("role", String(20), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # Where their alerts and digest go (None: in the app only), and whether they want the digest.
+    Column("email", String(320), nullable=True),
+    Column("digests", Boolean, nullable=False, server_default=true(), default=True),
 )
 api_tokens = Table(
     "api_tokens",
@@ -77,6 +93,18 @@ web_sessions = Table(
 )
 
 
+# Each user's private calendar feed (casework.alerts.calendar): one at a time; only the SHA-256 of
+# its secret token is kept. Rotating replaces the row, revoking deletes it.
+calendar_feeds = Table(
+    "calendar_feeds",
+    metadata,
+    Column("user_name", String(100), ForeignKey("users.name"), primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("issued_at", DateTime(timezone=True), nullable=False),
+)
+CALENDAR_TOKEN_PREFIX = "cal_"
+
+
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
@@ -93,12 +121,28 @@ def parse_role(role: str) -> Role:
         raise InvalidInput("role", f"{role!r} is not a role; choose one of: {allowed}") from None
 
 
+def check_email(email: str | None) -> str | None:
+    """A plain address, or None (``""`` clears it). ``InvalidInput`` naming the field if not."""
+    if email is None or not email.strip():
+        return None
+    email = email.strip()
+    if not is_email_address(email):
+        raise InvalidInput(
+            "email", "must be a plain email address such as amy.smith@council.example "
+            "(no name, no spaces, at most 254 characters)"
+        )
+    return email
+
+
 @dataclass(frozen=True)
 class UserRecord:
     name: str
     role: Role
     created_at: datetime
     active_tokens: int
+    email: str | None = None
+    digests: bool = True
+    calendar: bool = False  # has a calendar feed
 
 
 @dataclass(frozen=True)
@@ -119,10 +163,12 @@ class UserDirectory:
         self.clock = clock
 
     # ------------------------------------------------------------------------- changes
-    def add(self, name: str, role: str | Role, by: Actor) -> IssuedToken:
-        """Create a user with one token. ``InvalidInput`` on a bad name or role, or a name taken."""
+    def add(self, name: str, role: str | Role, by: Actor, email: str | None = None) -> IssuedToken:
+        """Create a user with one token (and an email address for their alerts, if given).
+        ``InvalidInput`` on a bad name, role or address, or a name taken."""
         name = self._check_name(name)
         role = parse_role(str(role))
+        email = check_email(email)
         with self._connect() as conn:
             taken = conn.execute(select(users.c.name).where(users.c.name == name)).first()
         if taken:
@@ -131,12 +177,17 @@ class UserDirectory:
                 "them a new token with `casework users token`"
             )
         version = self.store.stream_version(user_stream(name))
-        self._record(name, [UserAdded(name=name, role=role.value), TokenIssued(name=name)], by, version)
+        added: list[DomainEvent] = [UserAdded(name=name, role=role.value), TokenIssued(name=name)]
+        if email:
+            added.append(UserEmailChanged(name=name, has_email=True))
+        self._record(name, added, by, version)
         token = _new_token()
         now = self.clock.now()
         try:
             with self._connect(write=True) as conn:
-                conn.execute(insert(users).values(name=name, role=role.value, created_at=now))
+                conn.execute(
+                    insert(users).values(name=name, role=role.value, created_at=now, email=email)
+                )
                 self._insert_token(conn, name, token, now)
         except IntegrityError:
             raise InvalidInput("name", f"a user named {name!r} already exists") from None
@@ -181,6 +232,62 @@ class UserDirectory:
             conn.execute(update(users).where(users.c.name == record.name).values(role=new_role.value))
         return self.get(name)
 
+    def set_email(self, name: str, email: str | None, by: Actor) -> UserRecord:
+        """Set (or, with None or "", remove) where the user's alerts and digest go."""
+        record = self.get(name)
+        email = check_email(email)
+        if email != record.email:
+            self._record(record.name, [UserEmailChanged(name=record.name, has_email=bool(email))], by)
+            with self._connect(write=True) as conn:
+                conn.execute(update(users).where(users.c.name == record.name).values(email=email))
+        return self.get(name)
+
+    def set_digests(self, name: str, on: bool, by: Actor) -> UserRecord:
+        """Turn the user's daily digest on or off (their alerts still come)."""
+        record = self.get(name)
+        if on != record.digests:
+            self._record(record.name, [UserDigestsChanged(name=record.name, digests=on)], by)
+            with self._connect(write=True) as conn:
+                conn.execute(update(users).where(users.c.name == record.name).values(digests=on))
+        return self.get(name)
+
+    def issue_calendar(self, name: str, by: Actor) -> str:
+        """A new secret token for the user's calendar feed (shown once); the old one stops."""
+        record = self.get(name)
+        self._record(record.name, [CalendarFeedIssued(name=record.name)], by)
+        token = CALENDAR_TOKEN_PREFIX + secrets.token_urlsafe(32)
+        with self._connect(write=True) as conn:
+            conn.execute(delete(calendar_feeds).where(calendar_feeds.c.user_name == record.name))
+            conn.execute(insert(calendar_feeds).values(
+                user_name=record.name, token_hash=hash_token(token), issued_at=self.clock.now()
+            ))
+        return token
+
+    def revoke_calendar(self, name: str, by: Actor) -> bool:
+        """Stop the user's calendar feed; False when they had none."""
+        record = self.get(name)
+        with self._connect(write=True) as conn:
+            gone = conn.execute(
+                delete(calendar_feeds).where(calendar_feeds.c.user_name == record.name)
+            ).rowcount
+        if gone:
+            self._record(record.name, [CalendarFeedRevoked(name=record.name)], by)
+        return bool(gone)
+
+    def calendar_owner(self, token: str) -> str | None:
+        """The user whose calendar feed this token opens, or None."""
+        if not token.startswith(CALENDAR_TOKEN_PREFIX) or len(token) > 200:
+            return None
+        digest = hash_token(token)
+        with self._connect() as conn:
+            row = conn.execute(
+                select(calendar_feeds.c.token_hash, calendar_feeds.c.user_name)
+                .where(calendar_feeds.c.token_hash == digest)
+            ).first()
+        if row is None or not hmac.compare_digest(row[0], digest):
+            return None
+        return str(row[1])
+
     # ------------------------------------------------------------------------- reading
     def get(self, name: str) -> UserRecord:
         found = [u for u in self.list(name=name)]
@@ -196,15 +303,22 @@ class UserDirectory:
             .subquery()
         )
         query = (
-            select(users.c.name, users.c.role, users.c.created_at, func.coalesce(active.c.n, 0))
-            .select_from(users.outerjoin(active, active.c.user_name == users.c.name))
+            select(users.c.name, users.c.role, users.c.created_at, func.coalesce(active.c.n, 0),
+                   users.c.email, users.c.digests, calendar_feeds.c.user_name)
+            .select_from(
+                users.outerjoin(active, active.c.user_name == users.c.name)
+                .outerjoin(calendar_feeds, calendar_feeds.c.user_name == users.c.name)
+            )
             .order_by(users.c.name)
         )
         if name is not None:
             query = query.where(users.c.name == name)
         with self._connect() as conn:
             rows = conn.execute(query).all()
-        return [UserRecord(r[0], Role(r[1]), _aware(r[2]), int(r[3])) for r in rows]
+        return [
+            UserRecord(r[0], Role(r[1]), _aware(r[2]), int(r[3]), r[4], bool(r[5]), r[6] is not None)
+            for r in rows
+        ]
 
     def authenticate(self, token: str) -> Actor | None:
         """The actor a bearer token stands for, or None (unknown, malformed or revoked)."""

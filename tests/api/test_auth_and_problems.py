@@ -33,7 +33,8 @@ def test_an_unknown_token_is_401(client, tokens):
 def test_a_valid_token_names_the_user_and_role(client, as_role):
     answer = client.get("/api/v1/me", headers=as_role("manager"))
     assert answer.status_code == 200
-    assert answer.json() == {"name": "manager", "role": "manager", "may_see_restricted": True}
+    assert answer.json() == {"name": "manager", "role": "manager", "may_see_restricted": True,
+                             "email": None, "digests": True, "calendar": False}
 
 
 def test_a_revoked_token_stops_working(client, casework, as_role, admin_actor):

@@ -12,6 +12,8 @@ import pytest
 ROLES = ("officer", "manager", "auditor", "admin")
 OFFICERS = frozenset({"officer", "manager"})
 MANAGERS = frozenset({"manager"})
+SELF = frozenset({"officer", "manager", "admin"})  # their own digest and calendar feed
+ADMINS = frozenset({"admin"})
 WHEN = "2026-03-01T10:00:00Z"
 
 
@@ -199,6 +201,14 @@ WRITES: dict[str, Write] = {
                              Setup.procedure, MANAGERS),
     "erase person": Write("/people/{person}/erase", {"grounds": "data_subject_request"}, Setup.person,
                           MANAGERS),
+    "my digest": Write("/me/digests", {"digests": False}, lambda s: {}, SELF),
+    "my calendar feed": Write("/me/calendar", {}, lambda s: {}, SELF),
+    "revoke my calendar feed": Write("/me/calendar/revoke", {}, lambda s: {}, SELF),
+    "user's email": Write("/users/{user}/settings", {"email": "officer@council.example"},
+                          lambda s: {"user": "officer"}, ADMINS),
+    "user's calendar feed": Write("/users/{user}/calendar", {}, lambda s: {"user": "officer"}, ADMINS),
+    "revoke user's calendar feed": Write("/users/{user}/calendar/revoke", {},
+                                         lambda s: {"user": "officer"}, ADMINS),
 }
 
 
@@ -220,6 +230,7 @@ def test_the_matrix_covers_every_write_route_of_the_api(client):
                .replace("{plan}", "{plan_id}").replace("/1/", "/{item_id}/")
                .replace("{cid}", "{concern_id}").replace("{nid}", "{notice_id}")
                .replace("{fid}", "{procedure_id}").replace("{person}", "{person_id}")
+               .replace("{user}", "{name}")
                for w in WRITES.values()}
     assert posts == covered
 

@@ -16,8 +16,11 @@ def test_a_database_at_the_three_old_branch_heads_upgrades_to_the_one_head(datab
     engine = make_engine(database_url)
     try:
         with engine.begin() as conn:
-            conn.execute(text("DROP TABLE web_sessions"))  # 0005 came after the branches
-            conn.execute(text("DROP TABLE log_checkpoints"))  # and so did 0007
+            # 0005, 0006 and 0007 came after the branches
+            for table in ("calendar_entries", "calendar_feeds", "outbox", "web_sessions", "log_checkpoints"):
+                conn.execute(text(f"DROP TABLE {table}"))
+            for column in ("email", "digests"):
+                conn.execute(text(f"ALTER TABLE users DROP COLUMN {column}"))
             conn.execute(text("DELETE FROM alembic_version"))
             for revision in ("0002_person_keys", "0003_users_tokens", "0004_append_function"):
                 conn.execute(text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": revision})

@@ -28,6 +28,7 @@ from starlette.routing import Route
 
 from casework.api.app import create_app
 from casework.bootstrap import Casework
+from casework.domain.actors import Actor, Role
 from casework.web import PAGE_ROUTERS
 
 from .records import make_records
@@ -52,7 +53,9 @@ def encoded(ident: str) -> str:
 
 @pytest.fixture
 def site(casework: Casework, tokens: dict[str, str]) -> Iterator[tuple[Any, TestClient, str, dict[str, str]]]:
-    ids = {**make_records(casework), "person_id": str(uuid.uuid4())}  # nobody: erasing is 404
+    ids = {**make_records(casework), "person_id": str(uuid.uuid4()),  # nobody: erasing is 404
+           "name": "officer",  # a user (tokens), and the secret token of a calendar feed
+           "token": casework.users.issue_calendar("officer", Actor("test-admin", Role.admin))}
     app = create_app(casework)
     with TestClient(app, base_url="http://127.0.0.1", raise_server_exceptions=False) as client:
         yield app, client, signed_in(client, tokens["manager"]), ids

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from casework.alerts.service import EMAIL_OFF
 from casework.bootstrap import Casework, bootstrap
 from casework.cli.errors import ExplainedErrors
 from casework.cli.terminal import say
@@ -207,6 +208,8 @@ def serve(
         f"Casework on http://{host}:{port}/ (store: {cw.engine.dialect.name}, "
         f"{workers} process{'es' if workers > 1 else ''})", err=True,
     )
+    if not cw.alerts.email_on:
+        say(EMAIL_OFF, err=True)  # once, here: worker processes send no mail and say nothing
     checkpoints = CheckpointSchedule(cw.store, cw.clock, settings.signing_key_file,
                                      settings.council_name, settings.checkpoint_interval_hours)
     if settings.scheduler_enabled and cw.scheduler is not None:
@@ -269,6 +272,9 @@ from casework.cli.evidence import checkpoint_command, export_app, verify_bundle_
 app.add_typer(export_app, name="export")
 app.command("verify-bundle")(verify_bundle_command)
 app.command("checkpoint")(checkpoint_command)
+from casework.cli.outbox import outbox_app  # noqa: E402
+
+app.add_typer(outbox_app, name="outbox")
 
 
 def main() -> None:  # pragma: no cover - console entry point

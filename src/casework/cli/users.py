@@ -69,12 +69,15 @@ def _run(action: Callable[[Casework], T]) -> T:
 def add(
     name: str = typer.Argument(..., help="Login name: lower-case letters, digits, '.', '_', '-'."),
     role: str = typer.Option(..., "--role", "-r", help=f"One of: {ROLES}."),
+    email: str | None = typer.Option(
+        None, "--email", "-e", help="Where their alerts and daily digest go (e.g. amy@council.example)."
+    ),
 ) -> None:
     """Create a user and print their API token. The token is shown once: pass it on securely.
 
-    Exit 2 on a bad role or a name already taken.
+    Exit 2 on a bad role, a bad email address or a name already taken.
     """
-    issued = _run(lambda cw: cw.users.add(name, role, _operator()))
+    issued = _run(lambda cw: cw.users.add(name, role, _operator(), email=email))
     say(f"added {issued.name} ({issued.role.value}); API token, shown once:", err=True)
     say(issued.token)
 
@@ -112,4 +115,50 @@ def list_users() -> None:
         say("no users yet: add one with `casework users add NAME --role ROLE`")
         return
     for r in records:
-        say(f"{r.name:<24} {r.role.value:<8} tokens={r.active_tokens}  since {r.created_at:%Y-%m-%d}")
+        mail = r.email or "no email"
+        digest = "" if not r.email else " digest=on" if r.digests else " digest=off"
+        feed = " calendar=on" if r.calendar else ""
+        say(f"{r.name:<24} {r.role.value:<8} tokens={r.active_tokens}  since {r.created_at:%Y-%m-%d}"
+            f"  {mail}{digest}{feed}")
+
+
+@users_app.command("email")
+def email(
+    name: str = typer.Argument(..., help="An existing user."),
+    address: str = typer.Argument(..., help='Their email address; "" removes it.'),
+) -> None:
+    """Set where a user's alerts and daily digest go (exit 2 on an address that is not one)."""
+    record = _run(lambda cw: cw.users.set_email(name, address, _operator()))
+    say(f"{record.name}: alerts go to {record.email}" if record.email
+        else f"{record.name}: no email address; alerts stay in Casework")
+
+
+@users_app.command("digests")
+def digests(
+    name: str = typer.Argument(..., help="An existing user."),
+    on: bool = typer.Option(..., "--on/--off", help="Daily digest by email on or off."),
+) -> None:
+    """Turn a user's daily digest on or off (their alerts still come)."""
+    record = _run(lambda cw: cw.users.set_digests(name, on, _operator()))
+    say(f"{record.name}: daily digest {'on' if record.digests else 'off'}")
+
+
+@users_app.command("calendar")
+def calendar(
+    name: str = typer.Argument(..., help="An existing user."),
+    revoke: bool = typer.Option(False, "--revoke", help="Stop the feed instead (its address 404s)."),
+) -> None:
+    """Print a new private calendar feed address for the user (the old one stops working), or
+    revoke it. Anyone with the address can read the feed: pass it on securely."""
+    if revoke:
+        gone = _run(lambda cw: cw.users.revoke_calendar(name, _operator()))
+        say(f"revoked the calendar feed of {name}" if gone else f"{name} had no calendar feed")
+        return
+
+    def issue(cw: Casework) -> str:
+        return f"{cw.settings.base_url}/calendar/{cw.users.issue_calendar(name, _operator())}.ics"
+
+    url = _run(issue)
+    say(f"calendar feed of {name}, shown once (subscribe to it in Outlook or another calendar):",
+        err=True)
+    say(url)

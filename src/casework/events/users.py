@@ -28,3 +28,28 @@ class TokenRevoked(DomainEvent, type_name="TokenRevoked"):
 
     name: str
     tokens_revoked: int
+
+
+class UserEmailChanged(DomainEvent, type_name="UserEmailChanged"):
+    """The user's email address was set or removed (the address itself is kept in the users
+    table, not in the immutable log)."""
+
+    name: str
+    has_email: bool
+
+
+class UserDigestsChanged(DomainEvent, type_name="UserDigestsChanged"):
+    """The user turned the daily digest on or off."""
+
+    name: str
+    digests: bool
+
+
+class CalendarFeedIssued(DomainEvent, type_name="CalendarFeedIssued"):
+    """A new private calendar feed address (any earlier one stops working)."""
+
+    name: str
+
+
+class CalendarFeedRevoked(DomainEvent, type_name="CalendarFeedRevoked"):
+    name: str

@@ -17,10 +17,10 @@ from fastapi.staticfiles import StaticFiles
 from casework.web.csrf import CsrfRefused
 from casework.web.headers import SecurityHeaders
 from casework.web.page import ReadOnlyRole, SignInRequired, page, sign_in_url
-from casework.web.pages import dashboard, intelligence, providers, signin
+from casework.web.pages import alerts, dashboard, intelligence, providers, signin
 from casework.web.session import SessionCodec, SessionStore, Timeouts
 
-PAGE_ROUTERS = [signin.router, intelligence.router, providers.router, dashboard.router]
+PAGE_ROUTERS = [signin.router, intelligence.router, providers.router, dashboard.router, alerts.router]
 
 
 def mount_web(app: FastAPI) -> None:

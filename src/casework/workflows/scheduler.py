@@ -33,7 +33,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 import structlog
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -121,6 +121,9 @@ class DeadlineScheduler:
         self.max_rounds = max_rounds
         self._lock = threading.Lock()
         self._scheduler: BackgroundScheduler | None = None
+        # Other polls to run on the same background scheduler (id, function), e.g. the outbox
+        # worker; each runs every ``interval_seconds``, first straight after start.
+        self.jobs: list[tuple[str, Callable[[], None]]] = []
 
     # ------------------------------------------------------------------ firing
     def due(self, now: datetime) -> list[Deadline]:
@@ -220,6 +223,11 @@ class DeadlineScheduler:
             self.tick, "interval", seconds=self.interval_seconds, id=JOB_ID,
             max_instances=1, coalesce=True, replace_existing=True,
         )
+        for job_id, job in self.jobs:
+            scheduler.add_job(
+                job, "interval", seconds=self.interval_seconds, id=job_id, max_instances=1,
+                coalesce=True, replace_existing=True, next_run_time=datetime.now(UTC),
+            )
         scheduler.start()
         self._scheduler = scheduler
         log.info("deadline_scheduler_started", interval_seconds=self.interval_seconds,

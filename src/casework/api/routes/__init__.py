@@ -3,6 +3,7 @@
 from casework.api.routes import (
     action_plans,
     alerts,
+    calendar,
     deadlines,
     escalation,
     evidence,
@@ -32,6 +33,7 @@ ROUTERS = [
     users.router,
     people.router,
     evidence.router,
+    calendar.router,
 ]
 
 __all__ = ["ROUTERS"]

@@ -1,7 +1,9 @@
-"""Fired deadline alerts and sent reminders: each names the provider, the deadline and who owned
-it when it fired."""
+"""Fired deadline alerts and sent reminders: each names the provider, the deadline, who owned
+it when it fired, and whether its emails were delivered, to whom and when."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
@@ -9,7 +11,7 @@ from casework.api import API_PREFIX
 from casework.api.auth import current_actor
 from casework.api.problems import READ_ERRORS
 from casework.api.schemas.common import UtcDateTime
-from casework.api.schemas.workflows import AlertOut
+from casework.api.schemas.workflows import AlertOut, DeliveryOut
 from casework.domain.actors import Actor
 from casework.workflows import DeadlineRecord, fired_alerts
 
@@ -26,19 +28,30 @@ def alerts(
     owner: str | None = Query(None, description="Only those owned (when fired) by this user or team."),
     _: Actor = Depends(current_actor),
 ) -> list[AlertOut]:
-    found = fired_alerts(request.app.state.casework, provider_id=provider_id, since=since,
-                         reminders=reminders)
-    return [alert_out(r) for r in found if owner is None or r.deadline.owner == owner]
+    casework = request.app.state.casework
+    found = [r for r in fired_alerts(casework, provider_id=provider_id, since=since, reminders=reminders)
+             if owner is None or r.deadline.owner == owner]
+    # Emails are kept by the deadline they are about (a reminder's: the deadline it reminds of).
+    sent = casework.alerts.deliveries([r.deadline.reminder_of or r.deadline.deadline_id for r in found])
+    email = "on" if casework.alerts.email_on else "off"
+    return [alert_out(r, sent, email) for r in found]
 
 
-def alert_out(r: DeadlineRecord) -> AlertOut:
+def alert_out(r: DeadlineRecord, sent: dict[str, list[Any]], email: str) -> AlertOut:
     d = r.deadline
+    kind = "reminder" if d.is_reminder else "alert"
     return AlertOut(
-        id=d.deadline_id, type="reminder" if d.is_reminder else "alert",
+        id=d.deadline_id, type=kind,
         provider_id=d.provider_id, kind=str(d.kind), title=d.title,
         due_at=d.reminds_due_at if d.is_reminder and d.reminds_due_at else d.due_at,
         owner=d.owner, source=d.source, fired_at=r.fired_at,
         deadline_id=d.reminder_of or d.deadline_id,
         remind_at=d.due_at if d.is_reminder else None, before=d.before,
-        missed=d.missed, missed_note=d.missed_note,
+        missed=d.missed, missed_note=d.missed_note, email=email,
+        deliveries=[
+            DeliveryOut(to=x.recipient, user=x.user_name, kind=x.kind, status=str(x.status),
+                        attempts=x.attempts, sent_at=x.sent_at, last_error=x.last_error,
+                        next_attempt_at=x.next_attempt_at if x.status == "pending" else None)
+            for x in sent.get(d.reminder_of or d.deadline_id, []) if x.kind == kind
+        ],
     )

@@ -144,6 +144,20 @@ class CloseProcedureIn(WriteBody):
     note: str = Field(min_length=1)
 
 
+class DeliveryOut(Out):
+    """One email of an alert: to whom, and whether it went."""
+
+    to: str = Field(..., description="The address it was sent (or is to be sent) to.")
+    user: str | None = Field(None, description="The user it is for; null for a team address.")
+    kind: str = Field(..., description="alert or reminder")
+    status: str = Field(..., description="pending (not yet sent, or waiting to retry), sent, or "
+                                         "failed (refused for good, or out of attempts).")
+    attempts: int
+    sent_at: UtcDateTime | None = None
+    next_attempt_at: UtcDateTime | None = Field(None, description="When pending: the next try.")
+    last_error: str | None = None
+
+
 class AlertOut(Out):
     id: str
     type: str = Field("alert", description="alert (a deadline fell due) or reminder (one is coming).")
@@ -160,3 +174,7 @@ class AlertOut(Out):
     missed: int = Field(1, description="Occurrences this alert stands for (a recurring deadline "
                         "that fell due several times while Casework was down); due_at is the first.")
     missed_note: str = Field("", description='"missed 20 reviews since 2019-01-07" where missed > 1.')
+    email: str = Field("off", description="on: alerts are emailed (see deliveries); off: "
+                                          "CASEWORK_SMTP_URL is not set, alerts stay in the app.")
+    deliveries: list[DeliveryOut] = Field(default_factory=list,
+                                          description="Each email of this alert, to whom and when.")

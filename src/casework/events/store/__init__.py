@@ -10,6 +10,9 @@ Guarantees
   could otherwise commit out of order; every append therefore takes one transaction-scoped
   advisory lock before it allocates positions and holds it until commit. On SQLite the
   database lock (``BEGIN IMMEDIATE``) gives the same order.
+- Hooks in ``EventStore.in_transaction`` (``TransactionHook``, given by an upper layer: the
+  transactional outbox) write their rows inside the append's transaction: they commit with the
+  events or not at all.
 - Each event's ``hash`` chains it to the previous event of its stream (``casework.events.hashing``),
   and ``verify`` recomputes every chain.
 
@@ -25,6 +28,7 @@ from casework.events.store.errors import translate_db_error
 from casework.events.store.event_store import STREAM_NAME, EventStore
 from casework.events.store.postgres_writer import APPEND_LOCK_KEY, NOTIFY_CHANNEL
 from casework.events.store.verify import BrokenLink, VerifyReport
+from casework.events.store.writing import TransactionHook
 from casework.events.stored import AppendRequest, StoredEvent
 
 __all__ = [
@@ -35,6 +39,7 @@ __all__ = [
     "BrokenLink",
     "EventStore",
     "StoredEvent",
+    "TransactionHook",
     "VerifyReport",
     "translate_db_error",
 ]

@@ -25,7 +25,7 @@ from casework.events.store.reading import LogReader
 from casework.events.store.rows import stored_events
 from casework.events.store.sqlite_writer import SqliteWriter
 from casework.events.store.verify import VerifyReport
-from casework.events.store.writing import Writer
+from casework.events.store.writing import TransactionHook, Writer
 from casework.events.stored import AppendRequest, StoredEvent
 
 log = structlog.get_logger("casework.store")
@@ -49,6 +49,8 @@ class EventStore(LogReader):
             super().__init__(engine)
         # Called in-process after every commit with the events it stored (projections use it).
         self.listeners: list[Callable[[list[StoredEvent]], None]] = []
+        # Run inside each append's transaction, before its commit (the transactional outbox).
+        self.in_transaction: list[TransactionHook] = []
 
     # ----------------------------------------------------------------------------- writing
     def append(
@@ -66,7 +68,9 @@ class EventStore(LogReader):
         recorded_at = self.clock.now().astimezone(UTC)
         recorded_iso = iso(recorded_at)  # once per batch: it is the same for every event
         try:
-            rows, positions = self._writer.write(requests, recorded_at, recorded_iso)
+            rows, positions = self._writer.write(
+                requests, recorded_at, recorded_iso, self.in_transaction
+            )
         except (Conflict, UniqueViolation, IntegrityError) as exc:
             stored = self._resolve_conflict(requests, exc)
             log.info("append_was_retry", streams=len(requests), events=len(stored))

@@ -22,7 +22,7 @@ from casework.events.store.errors import Conflict, UniqueViolation
 from casework.events.store.heads import Head, HeadHints, head_sql
 from casework.events.store.postgres_driver import PostgresDriver
 from casework.events.store.rows import chunks, new_rows
-from casework.events.store.writing import Writer, Written
+from casework.events.store.writing import TransactionHook, Writer, Written, hooked
 from casework.events.stored import AppendRequest
 
 APPEND_LOCK_KEY = 0x6361_7365_0002
@@ -91,13 +91,17 @@ class PostgresWriter(Writer):
         self.hints = HeadHints()
 
     def write(
-        self, requests: Sequence[AppendRequest], recorded_at: datetime, recorded_iso: str
+        self, requests: Sequence[AppendRequest], recorded_at: datetime, recorded_iso: str,
+        hooks: Sequence[TransactionHook] = (),
     ) -> Written:
-        if len(requests) == 1 and len(requests[0].events) < _PG_COPY_FROM:
+        # The one-statement path commits on its own: an append a hook wants takes the locked
+        # path, so the hook's rows commit with it.
+        fast = len(requests) == 1 and len(requests[0].events) < _PG_COPY_FROM
+        if fast and not hooked(hooks, requests):
             written = self._append_one_stream(requests[0], recorded_at, recorded_iso)
             if written is not None:
                 return written
-        rows, positions = super().write(requests, recorded_at, recorded_iso)
+        rows, positions = super().write(requests, recorded_at, recorded_iso, hooks)
         if len(requests) == 1:  # batches (imports) are not appended to again soon
             self.hints.remember(requests[0].stream, rows[-1]["version"], rows[-1]["hash"])
         return rows, positions

@@ -1,6 +1,10 @@
 """The append path both dialects share: one transaction that reads the heads of the streams,
 checks the expected versions, chains the new rows' hashes and inserts them.
 
+Hooks (``TransactionHook``) given to ``write`` run inside that transaction, after the insert and
+before the commit, with the stored events of the types they name: what they write (the
+transactional outbox's messages) commits with the events or not at all.
+
 A ``Writer`` subclass per dialect (``SqliteWriter``, ``PostgresWriter``) supplies what differs:
 how the transaction orders appends, how many streams' heads are read at once, how rows are
 inserted, and any faster path it tries first. The store picks one writer when it is built.
@@ -12,18 +16,47 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine
 
 from casework.events.hashing import GENESIS
 from casework.events.store.errors import Conflict
 from casework.events.store.heads import Head
-from casework.events.store.rows import new_rows
-from casework.events.stored import AppendRequest
+from casework.events.store.rows import new_rows, stored_events
+from casework.events.stored import AppendRequest, StoredEvent
 
 # The rows written (as dicts of the events table's columns) and event_id -> position.
 Written = tuple[list[dict[str, Any]], dict[str, int]]
+
+
+class TransactionHook(Protocol):
+    """Writes rows of its own in the append's transaction, for events of ``event_types``.
+
+    An upper layer builds it and adds it to ``EventStore.in_transaction`` (the store imports
+    nothing above it). A hook that raises rolls the whole append back."""
+
+    event_types: frozenset[str]
+
+    def __call__(self, conn: Connection, events: list[StoredEvent]) -> None: ...
+
+
+def hooked(hooks: Sequence[TransactionHook], requests: Sequence[AppendRequest]) -> bool:
+    """Whether some hook wants an event of these requests (so the append needs a transaction)."""
+    return any(ev.type in h.event_types for h in hooks for r in requests for ev in r.events)
+
+
+def run_hooks(
+    conn: Connection, hooks: Sequence[TransactionHook], requests: Sequence[AppendRequest],
+    written: Written, recorded_at: datetime,
+) -> None:
+    if not hooked(hooks, requests):
+        return
+    stored = stored_events(requests, written[0], written[1], recorded_at)
+    for hook in hooks:
+        wanted = [e for e in stored if e.type in hook.event_types]
+        if wanted:
+            hook(conn, wanted)
 
 
 class Writer(ABC):
@@ -36,9 +69,11 @@ class Writer(ABC):
         self.engine = engine
 
     def write(
-        self, requests: Sequence[AppendRequest], recorded_at: datetime, recorded_iso: str
+        self, requests: Sequence[AppendRequest], recorded_at: datetime, recorded_iso: str,
+        hooks: Sequence[TransactionHook] = (),
     ) -> Written:
-        """Any batch: one transaction holding the append lock (five statements at least)."""
+        """Any batch: one transaction holding the append lock (five statements at least), with
+        the ``hooks`` run in it."""
         with self._transaction() as conn:
             heads = self.heads(conn, [r.stream for r in requests])
             rows: list[dict[str, Any]] = []
@@ -49,6 +84,7 @@ class Writer(ABC):
                 rows += new_rows(req, version, previous, recorded_at, recorded_iso)
                 heads[req.stream] = (rows[-1]["version"], rows[-1]["hash"])
             positions = self.insert(conn, rows)
+            run_hooks(conn, hooks, requests, (rows, positions), recorded_at)
         return rows, positions
 
     @abstractmethod

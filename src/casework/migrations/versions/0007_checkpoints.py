@@ -10,7 +10,7 @@ from alembic import op
 
 revision = "0007_checkpoints"
 # After 0006_outbox once that revision is merged; on this branch it follows 0005.
-down_revision = "0005_web_sessions"
+down_revision = "0006_outbox"
 branch_labels = None
 depends_on = None
 

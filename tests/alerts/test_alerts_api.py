@@ -1,0 +1,90 @@
+"""Over HTTP: each alert says whether its emails went, to whom and when; admins set a user's
+email address (validated, naming the field); each user turns their own digest off."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+
+from casework.api.app import create_app
+from casework.events.sanctions import FinalNoticeIssued, SanctionStage
+
+from .conftest import ADMIN, record
+
+P = "3f0c1c8e-6a55-4a36-9a0e-0d4c0d7b9a11"
+ISSUED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+FIRST_REMINDER = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def client(casework) -> Iterator[TestClient]:
+    with TestClient(create_app(casework), raise_server_exceptions=False) as c:
+        yield c
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_each_alert_shows_whether_it_was_delivered_to_whom_and_when(casework, client, mailbox) -> None:
+    amy = casework.users.add("amy", "manager", ADMIN, email="amy@council.example").token
+    casework.settings.team_email = "quality@council.example"
+    record(casework.store, f"escalation-{P}", FinalNoticeIssued(
+        provider_id=P, from_stage=SanctionStage.contract_suspension, reason="no improvement"),
+        ISSUED, actor="amy")
+    casework.clock.set(FIRST_REMINDER)
+    casework.scheduler.fire_due()
+    mailbox.refuse = "451 4.3.0 try later"
+    casework.alerts.send_due()
+
+    [alert] = client.get("/api/v1/alerts", headers=bearer(amy)).json()
+    assert alert["email"] == "on"
+    assert [(d["to"], d["user"], d["status"], d["attempts"]) for d in alert["deliveries"]] == [
+        ("amy@council.example", "amy", "pending", 1), ("quality@council.example", None, "pending", 1)]
+    assert "451" in alert["deliveries"][0]["last_error"]
+    assert alert["deliveries"][0]["next_attempt_at"] == "2026-05-01T08:01:00Z"
+
+    mailbox.refuse = None
+    casework.clock.advance(timedelta(minutes=1))
+    casework.alerts.send_due()
+    [alert] = client.get("/api/v1/alerts", headers=bearer(amy)).json()
+    assert [(d["status"], d["attempts"], d["sent_at"]) for d in alert["deliveries"]] == [
+        ("sent", 2, "2026-05-01T08:01:00Z")] * 2
+
+
+def test_an_admin_sets_a_users_email_and_a_bad_address_is_refused_naming_the_field(casework, client) -> None:
+    admin = casework.users.add("root", "admin", ADMIN).token
+    amy = casework.users.add("amy", "officer", ADMIN).token
+    answer = client.post("/api/v1/users/amy/settings", json={"email": "amy@council.example"},
+                         headers=bearer(admin))
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["email"] == "amy@council.example"
+    for bad in ("amy", "Amy <amy@council.example>", "amy@council example", "a" * 300 + "@x.org"):
+        answer = client.post("/api/v1/users/amy/settings", json={"email": bad}, headers=bearer(admin))
+        assert answer.status_code == 422, bad
+        assert "email" in answer.text
+    refused = client.post("/api/v1/users/amy/settings", json={"email": "x@y.org"}, headers=bearer(amy))
+    assert refused.status_code == 403
+    assert client.post("/api/v1/users/nobody/settings", json={"email": "x@y.org"},
+                        headers=bearer(admin)).status_code == 404
+    assert casework.users.get("amy").email == "amy@council.example"
+    cleared = client.post("/api/v1/users/amy/settings", json={"email": ""}, headers=bearer(admin))
+    assert cleared.json()["email"] is None
+
+
+def test_a_user_turns_their_own_digest_off_and_on(casework, client) -> None:
+    auditor = casework.users.add("aud", "auditor", ADMIN).token
+    assert client.post("/api/v1/me/digests", json={"digests": False},
+                       headers=bearer(auditor)).status_code == 403  # auditors write nothing
+    amy = casework.users.add("amy", "officer", ADMIN, email="amy@council.example").token
+    assert client.get("/api/v1/me", headers=bearer(amy)).json()["digests"] is True
+    answer = client.post("/api/v1/me/digests", json={"digests": False}, headers=bearer(amy))
+    assert answer.status_code == 200 and answer.json()["digests"] is False
+    assert casework.users.get("amy").digests is False
+    maybe = client.post("/api/v1/me/digests", json={"digests": "maybe"}, headers=bearer(amy))
+    assert maybe.status_code == 422 and "digests" in maybe.text
+    client.post("/api/v1/me/digests", json={"digests": True}, headers=bearer(amy))
+    assert casework.users.get("amy").digests is True
