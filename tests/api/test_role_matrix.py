@@ -179,6 +179,7 @@ WRITES: dict[str, Write] = {
     "escalate": Write("/providers/{pid}/escalation", {"action": "escalate", "reason": "QAF non-compliance"},
                       Setup.provider, MANAGERS),
     "lead officer": Write("/providers/{pid}/lead-officer", {"officer": "officer"}, Setup.provider, MANAGERS),
+    "provider details": Write("/providers/{pid}/details", {"contracted": False}, Setup.provider, OFFICERS),
     "issue notice": Write("/providers/{pid}/notices", {"breach": "Staffing", "actions": ["Recruit"],
                                                       "remedy_by": "2026-04-01"}, Setup.provider, MANAGERS),
     "notice complied": Write("/notices/{nid}/comply", {"note": "ok"}, Setup.notice, OFFICERS),

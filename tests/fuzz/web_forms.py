@@ -42,6 +42,7 @@ FORM_ROUTES: list[FormRoute] = [
     *(FormRoute(INTELLIGENCE + a, f) for a, f in intelligence.FORMS.items()),
     *(FormRoute(PROVIDER + "/escalation", f, a) for a, f in providers.ESCALATION_FORMS.items()),
     FormRoute(PROVIDER + "/notices", providers.NOTICE_FORM),
+    FormRoute(PROVIDER + "/lead-officer", providers.LEAD_FORM),
     FormRoute(PROVIDER + "/visits", providers.VISIT_FORM),
     *(FormRoute(PROVIDER + "/visits/{visit_id}/" + a, f) for a, f in providers.VISIT_FORMS.items()),
     *(FormRoute(PROVIDER + "/action-plans/{plan_id}/items/{item_id}/" + a, f)

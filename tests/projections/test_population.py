@@ -149,16 +149,16 @@ def test_an_officer_marks_a_provider_contracted_over_http_and_bad_input_changes_
     pid = _provider(casework, "Elsewhere", contracted=False, rating=CqcRating.good, beds=50)
     with TestClient(create_app(casework), raise_server_exceptions=False) as client:
         head = casework.store.head_position()
-        bad = client.patch(f"/api/v1/providers/{pid}", json={"contracted": "perhaps"},
+        bad = client.post(f"/api/v1/providers/{pid}/details", json={"contracted": "perhaps"},
                            headers=as_role("officer"))
         assert bad.status_code == 422 and "contracted" in bad.text
-        empty = client.patch(f"/api/v1/providers/{pid}", json={}, headers=as_role("officer"))
+        empty = client.post(f"/api/v1/providers/{pid}/details", json={}, headers=as_role("officer"))
         assert empty.status_code == 422
         assert casework.store.head_position() == head
-        refused = client.patch(f"/api/v1/providers/{pid}", json={"contracted": True},
+        refused = client.post(f"/api/v1/providers/{pid}/details", json={"contracted": True},
                                headers=as_role("auditor"))
         assert refused.status_code == 403
-        done = client.patch(f"/api/v1/providers/{pid}", json={"contracted": True},
+        done = client.post(f"/api/v1/providers/{pid}/details", json={"contracted": True},
                             headers=as_role("officer"))
         assert done.status_code == 200, done.text
     assert casework.application.load("provider", pid).contracted is True

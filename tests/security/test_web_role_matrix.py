@@ -25,8 +25,9 @@ LOCAL_TIME = "2026-03-09T10:00"  # the forms' datetime-local value
 class Setup:
     """Records in the state a form needs, made through the API as a manager."""
 
-    def __init__(self, http: Http) -> None:
+    def __init__(self, http: Http, cw: object = None) -> None:
         self.http = http
+        self.cw = cw
 
     def post(self, path: str, body: dict) -> str:
         return self.http.created("manager", path, body)
@@ -74,8 +75,30 @@ class Setup:
 
     def escalated(self) -> dict:
         ids = self.provider()
-        answer = self.http.post("manager", f"/providers/{ids['pid']}/escalation", {"action": "escalate"})
+        answer = self.http.post("manager", f"/providers/{ids['pid']}/escalation",
+                                {"action": "escalate", "reason": "QAF non-compliance"})
         assert answer.status_code == 200, answer.text
+        return ids
+
+    def notice_expired(self) -> dict:
+        """At a 90 day final notice issued 100 days ago: termination is allowed."""
+        pid = self.post("/providers", {"name": "Elm Court", "service_type": "home_care",
+                                       "occurred_at": "2025-10-01T09:00:00Z"})
+        for when in ("2025-11-01T09:00:00Z", "2025-11-10T09:00:00Z", "2025-11-20T09:00:00Z"):
+            answer = self.http.post("manager", f"/providers/{pid}/escalation",
+                                    {"action": "escalate", "reason": "No improvement", "occurred_at": when})
+            assert answer.status_code == 200, answer.text
+        return {"pid": pid}
+
+    def proposed(self) -> dict:
+        """A proposal of immediate termination by another manager (four eyes)."""
+        from casework.domain.actors import Actor, Role
+        from casework.domain.escalation import ProposeImmediateTermination
+
+        ids = self.provider()
+        self.cw.application.execute(  # type: ignore[attr-defined]
+            ProposeImmediateTermination(provider_id=ids["pid"], grounds="fraud", reason="Invoices forged"),
+            Actor("deputy", Role.manager))
         return ids
 
 
@@ -101,9 +124,20 @@ POSTS: dict[str, Post] = {
                   lambda s: s.record("actioned"), OFFICERS),
     "reopen": Post("/intelligence/{rid}/reopen", {"reason": "New evidence"},
                    lambda s: s.record("closed"), OFFICERS),
-    "escalate": Post("/providers/{pid}/escalation", {"action": "escalate"}, Setup.provider, MANAGERS),
-    "terminate": Post("/providers/{pid}/escalation", {"action": "terminate", "reason": "Serious risk"},
-                      Setup.provider, MANAGERS),
+    "escalate": Post("/providers/{pid}/escalation", {"action": "escalate", "reason": "QAF non-compliance"},
+                     Setup.provider, MANAGERS),
+    "terminate": Post("/providers/{pid}/escalation",
+                      {"action": "terminate", "reason": "Notice ran its course"},
+                      Setup.notice_expired, MANAGERS),
+    "propose termination": Post("/providers/{pid}/escalation",
+                                {"action": "propose_termination", "grounds": "fraud",
+                                 "reason": "Forged invoices"},
+                                Setup.provider, MANAGERS),
+    "approve termination": Post("/providers/{pid}/escalation", {"action": "approve_termination"},
+                                Setup.proposed, MANAGERS),
+    "reject termination": Post("/providers/{pid}/escalation",
+                               {"action": "reject_termination", "reason": "Not proven"},
+                               Setup.proposed, MANAGERS),
     "lift": Post("/providers/{pid}/escalation", {"action": "lift", "improvement": "Staffing stable"},
                  Setup.escalated, MANAGERS),
     "lead officer": Post("/providers/{pid}/lead-officer", {"officer": "officer"}, Setup.provider, MANAGERS),
@@ -170,7 +204,7 @@ def test_the_matrix_covers_every_form_post_of_the_web_pages() -> None:
 def test_each_role_may_or_may_not_post_each_form(name: str, site) -> None:
     cw, http = site
     post = POSTS[name]
-    setup = Setup(http)
+    setup = Setup(http, cw)
     ids = post.prepare(setup)
     before = cw.store.head_position()
     for role in ROLES:

@@ -81,8 +81,8 @@ def register_provider(body: ProviderIn, w: WriteContext = Depends()) -> WriteRes
     return w.write(RegisterProvider.parse(body.data()))
 
 
-@router.patch("/{provider_id}", response_model=WriteResult, responses=WRITE_ERRORS,
-              summary="Correct or update a provider's details, or whether the council contracts it")
+@router.post("/{provider_id}/details", response_model=WriteResult, responses=WRITE_ERRORS,
+             summary="Correct or update a provider's details, or whether the council contracts it")
 @runs(UpdateProviderDetails)
 def update_provider(provider_id: str, body: ProviderDetailsIn, w: WriteContext = Depends()) -> WriteResult:
     return w.write(UpdateProviderDetails.parse(body.data(provider_id=provider_id)))
