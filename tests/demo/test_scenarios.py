@@ -155,7 +155,7 @@ def test_no_deadline_of_the_demonstration_is_owned_by_system_and_escalated_cases
             *(a.deadline for a in fired_alerts(casework, reminders=True))]
     assert rows and {"system", "unassigned", ""}.isdisjoint({d.owner for d in rows})
     leads = lead_officers(casework)
-    assert sorted(leads.values()) == ["amy", "bilal"]
+    assert sorted(leads.values()) == ["demo.manager", "demo.officer"]
     # The sanctions and notices of the escalated providers are their lead officers'.
     escalated = [d for d in rows if d.provider_id in leads
                  and d.source.startswith(("escalation-", "notice-"))]

@@ -12,6 +12,8 @@ from casework.cli.verbosity import command_settings
 from casework.files import FileTooLarge
 
 BUNDLED = "bundled"
+# The demonstration users' email domain: reserved (RFC 2606), so nothing is ever delivered.
+DEMO_MAIL_DOMAIN = "demo.casework.invalid"
 # Who a new user can sign in as after `make demo`: one user of each role.
 DEMO_USERS = [("demo.manager", "manager"), ("demo.officer", "officer"), ("demo.auditor", "auditor"),
               ("demo.admin", "admin")]
@@ -94,6 +96,9 @@ def _demo_users(cw: Casework) -> None:
         try:
             cw.users.get(name)
             issued = cw.users.issue_token(name, operator)
-        except NotFound:
-            issued = cw.users.add(name, role, operator)
+        except NotFound:  # with an address of a reserved domain: mail to it goes nowhere real
+            issued = cw.users.add(name, role, operator, email=f"{name}@{DEMO_MAIL_DOMAIN}")
         say(f"  {issued.role.value:<8} {issued.name:<13} {issued.token}")
+    say(f"Their alerts and reminders go to NAME@{DEMO_MAIL_DOMAIN} when CASEWORK_SMTP_URL is set "
+        "(watch them with `python -m aiosmtpd -n -l 127.0.0.1:1025` and "
+        "CASEWORK_SMTP_URL=smtp://127.0.0.1:1025; see docs/alerts.md).")

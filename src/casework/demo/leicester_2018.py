@@ -248,7 +248,9 @@ def _sanctions(w: Writer, providers: list[tuple[str, T]]) -> None:
     domiciliary = [p for p, t in providers if t is T.home_care]
     improve, suspend = residential[3], domiciliary[2]
     # Each escalated provider's case has a lead officer: its open deadlines are theirs.
-    for pid, lead in ((improve, "amy"), (suspend, "bilal")):
+    # The demonstration users (`casework demo --users`) lead the two cases, so that the people one
+    # signs in as own their deadlines, reminders and alerts.
+    for pid, lead in ((improve, "demo.officer"), (suspend, "demo.manager")):
         w.run(AssignLeadOfficer(provider_id=pid, officer=lead, occurred_at=at(date(2018, 9, 3), 9)),
               what="lead officers")
     w.run(EscalateContract(provider_id=improve, reason="QAF non-compliance: two areas not met",

@@ -115,6 +115,9 @@ class CqcLocation:
     regulated_activities: tuple[str, ...]
     ratings: tuple[CqcReport, ...]  # oldest first, one per published report
     historic_listed: int = 0  # entries in historicRatings as published (before merging)
+    # The registered manager CQC names (a contact with the role "Registered Manager" under
+    # regulatedActivities, as CQC's API gives it), if any.
+    registered_manager: str | None = None
 
     @property
     def current_rating(self) -> CqcReport | None:
@@ -226,7 +229,26 @@ def parse_location(raw: dict[str, Any], *, line: int = 0) -> CqcLocation:
         regulated_activities=_names(raw.get("regulatedActivities"), "regulatedActivities"),
         ratings=_ratings(raw),
         historic_listed=len(raw.get("historicRatings") or []),
+        registered_manager=_registered_manager(raw.get("regulatedActivities")),
     )
+
+
+def _registered_manager(activities: Any) -> str | None:
+    """The first contact whose ``personRoles`` include "Registered Manager", as CQC's API lists
+    them under each regulated activity: "Jane Smith" (title and given and family names)."""
+    for activity in activities if isinstance(activities, list) else ():
+        contacts = activity.get("contacts") if isinstance(activity, dict) else None
+        for contact in contacts if isinstance(contacts, list) else ():
+            if not isinstance(contact, dict):
+                continue
+            roles = contact.get("personRoles")
+            if isinstance(roles, list) and "Registered Manager" in roles:
+                parts = [_text(contact.get(k)) for k in ("personTitle", "personGivenName",
+                                                          "personFamilyName")]
+                name = " ".join(p for p in parts if p)
+                if name:
+                    return name
+    return None
 
 
 def parse_cqc_date(value: Any, what: str) -> date:

@@ -203,6 +203,7 @@ class CqcImporter:
             batch.execute(
                 RegisterProvider(
                     provider_id=pid, address=loc.address, postcode=loc.postcode,
+                    registered_manager=loc.registered_manager,
                     contracted=self.contracted(loc),
                     occurred_at=min(_at(first_seen), now), **details,
                 ),

@@ -88,6 +88,8 @@ def new_state(provider_id: str) -> State:
     return {
         "id": provider_id, "name": None, "service_type": None, "categories": [],
         "district": None, "cqc_location_id": None, "state": ProviderState.active.value,
+        "address": None, "postcode": None, "beds": None, "registered_manager": None,
+        "contracted": True,
         "cqc_rating": None, "cqc_rated_on": None, "stage": "monitoring", "stage_since": None,
         "rag": None, "rag_on": None, "version": 0, "escalation_version": 0,
         # Each lifecycle's state is replayed through the domain's table; an entry leaves its
@@ -111,15 +113,26 @@ def _on(event: StoredEvent) -> str:
 
 
 # ----------------------------------------------------------------------------- the fold
+# What the register says of a provider, shown on its page (a registration recorded before a
+# field existed leaves it unknown; one recorded before ``contracted`` was a contracted provider).
+_REGISTER = ("name", "service_type", "categories", "district", "cqc_location_id", "address",
+             "postcode", "beds", "registered_manager", "contracted")
+
+
 def _registered(s: State, d: dict, e: StoredEvent) -> None:
-    for key in ("name", "service_type", "categories", "district", "cqc_location_id"):
-        s[key] = d.get(key, s[key])
+    for key in _REGISTER:
+        s[key] = d.get(key, s.get(key))
 
 
 def _details_changed(s: State, d: dict, e: StoredEvent) -> None:
-    for key in ("name", "service_type", "categories", "district", "cqc_location_id"):
+    for key in _REGISTER:
         if d.get(key) is not None:
             s[key] = d[key]
+
+
+def _manager_changed(s: State, d: dict, e: StoredEvent) -> None:
+    s["registered_manager"] = d.get("new_manager")
+    s["changes"].append(["manager", _on(e)])
 
 
 def _cqc_rating(s: State, d: dict, e: StoredEvent) -> None:
@@ -269,7 +282,7 @@ HANDLERS = {
     "ProviderDetailsChanged": _details_changed,
     "CqcRatingPublished": _cqc_rating,
     "OwnershipChanged": _change("owner"),
-    "RegisteredManagerChanged": _change("manager"),
+    "RegisteredManagerChanged": _manager_changed,
     "ProviderClosed": _closed,
     "RiskCriterionRecorded": _criterion,
     "IntelligenceLogged": _record_logged,
@@ -314,6 +327,11 @@ def fold_history(events: list[StoredEvent]) -> State | None:
 
 
 # ----------------------------------------------------------------------------- the view
+def cqc_page(location_id: str | None) -> str | None:
+    """The provider's public page on CQC's website."""
+    return f"https://www.cqc.org.uk/location/{location_id}" if location_id else None
+
+
 class ProviderView(BaseModel):
     """One provider as a page or ``GET /providers/{id}`` shows it."""
 
@@ -345,6 +363,14 @@ class ProviderView(BaseModel):
     next_full_monitoring_planned: bool
     version: int  # of the provider's own stream (for expected_version)
     escalation_version: int  # of its escalation stream
+    # The register: where it is, its size, CQC's id for it (its public page: cqc_url), who
+    # manages it, and whether the council contracts it (else market intelligence).
+    address: str | None = None
+    postcode: str | None = None
+    beds: int | None = None
+    cqc_location_id: str | None = None
+    registered_manager: str | None = None
+    contracted: bool = True
     as_of: datetime | None = None  # the as-known-at instant (its older name), if any
     as_happened_at: datetime | None = None
     as_known_at: datetime | None = None
@@ -388,6 +414,9 @@ def view_of(
         next_full_monitoring=upcoming, next_full_monitoring_planned=planned,
         version=state["version"], escalation_version=state["escalation_version"], as_of=as_of,
         as_happened_at=happened_at, as_known_at=as_of,
+        address=state.get("address"), postcode=state.get("postcode"), beds=state.get("beds"),
+        cqc_location_id=state.get("cqc_location_id"),
+        registered_manager=state.get("registered_manager"), contracted=state.get("contracted", True),
     )
 
 
@@ -397,7 +426,8 @@ class ProviderViewProjection(PartitionedFold):
     # 2: lifecycle states replayed through the domain's tables (a re-allocated record keeps
     # risk_assessed / actioned); notices and procedures keep their state. 3: the id, name and
     # district are unbounded text (casework.domain.fields).
-    version: ClassVar[int] = 3
+    # 4: the register's address, beds, registered manager and contracted (the provider page).
+    version: ClassVar[int] = 4
     rebuild_cost: ClassVar[float] = 8.0  # us per event, for sharing a rebuild (parallel.py)
     event_types: ClassVar[frozenset[str]] = frozenset(HANDLERS) | {"ProviderRegistered"}
     query_tables: ClassVar[list[Table]] = [rm_providers]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import Field
+from pydantic import Field, computed_field
 
 from casework.api.schemas.common import CaseDate, Out, UtcDateTime, WriteBody
 from casework.api.schemas.workflows import EscalationOut
@@ -18,6 +18,7 @@ from casework.domain.enums import (
     ServiceType,
 )
 from casework.domain.fields import Label, Name
+from casework.projections.provider_view import cqc_page
 
 
 class ProviderIn(WriteBody):
@@ -91,6 +92,18 @@ class ProviderOut(Out):
     service_type: str | None
     categories: list[str] = []
     district: str | None = None
+    address: str | None = None
+    postcode: str | None = None
+    beds: int | None = None
+    cqc_location_id: str | None = None
+    registered_manager: str | None = None
+    contracted: bool = Field(True, description="Contracted by the council (false: market intelligence).")
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def cqc_url(self) -> str | None:
+        """The provider's public page on CQC's website."""
+        return cqc_page(self.cqc_location_id)
     state: str | None = None
     cqc_rating: str | None
     cqc_rated_on: date | None = None
