@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from casework.api.app import create_app
 from casework.events.sanctions import FinalNoticeIssued, SanctionStage
 
-from .conftest import ADMIN, record
+from .conftest import ADMIN, provider_led_by, record
 
 P = "3f0c1c8e-6a55-4a36-9a0e-0d4c0d7b9a11"
 ISSUED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -32,16 +32,17 @@ def bearer(token: str) -> dict[str, str]:
 def test_each_alert_shows_whether_it_was_delivered_to_whom_and_when(casework, client, mailbox) -> None:
     amy = casework.users.add("amy", "manager", ADMIN, email="amy@council.example").token
     casework.settings.team_email = "quality@council.example"
+    provider_led_by(casework.store, P, "Elm Court", "amy", ISSUED)  # amy owns its deadlines
     record(casework.store, f"escalation-{P}", FinalNoticeIssued(
         provider_id=P, from_stage=SanctionStage.contract_suspension, reason="no improvement"),
-        ISSUED, actor="amy")
+        ISSUED, actor="mia")
     casework.clock.set(FIRST_REMINDER)
-    casework.scheduler.fire_due()
+    assert len(casework.scheduler.fire_due().reminders) == 1
     mailbox.refuse = "451 4.3.0 try later"
     casework.alerts.send_due()
 
     [alert] = client.get("/api/v1/alerts", headers=bearer(amy)).json()
-    assert alert["email"] == "on"
+    assert (alert["type"], alert["owner"], alert["email"]) == ("reminder", "amy", "on")
     assert [(d["to"], d["user"], d["status"], d["attempts"]) for d in alert["deliveries"]] == [
         ("amy@council.example", "amy", "pending", 1), ("quality@council.example", None, "pending", 1)]
     assert "451" in alert["deliveries"][0]["last_error"]
