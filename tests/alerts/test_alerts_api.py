@@ -89,3 +89,22 @@ def test_a_user_turns_their_own_digest_off_and_on(casework, client) -> None:
     assert maybe.status_code == 422 and "digests" in maybe.text
     client.post("/api/v1/me/digests", json={"digests": True}, headers=bearer(amy))
     assert casework.users.get("amy").digests is True
+
+
+def test_each_reminder_shows_its_own_emails_not_those_of_the_deadlines_other_reminders(
+    casework, client, mailbox
+) -> None:
+    amy = casework.users.add("amy", "manager", ADMIN, email="amy@council.example").token
+    provider_led_by(casework.store, P, "Elm Court", "amy", ISSUED)
+    record(casework.store, f"escalation-{P}", FinalNoticeIssued(
+        provider_id=P, from_stage=SanctionStage.contract_suspension, reason="no improvement"),
+        ISSUED, actor="mia")
+    for at in (FIRST_REMINDER, FIRST_REMINDER + timedelta(days=16)):  # 30, then 14 days before
+        casework.clock.set(at)
+        assert len(casework.scheduler.fire_due().reminders) == 1
+        assert len(casework.alerts.send_due().sent) == 1
+    found = client.get("/api/v1/alerts", headers=bearer(amy)).json()
+    assert [(a["type"], a["before"]) for a in found] == [("reminder", "14 days"), ("reminder", "30 days")]
+    assert [[(d["to"], d["sent_at"]) for d in a["deliveries"]] for a in found] == [
+        [("amy@council.example", "2026-05-17T08:00:00Z")], [("amy@council.example", "2026-05-01T08:00:00Z")]]
+    assert len({a["deadline_id"] for a in found}) == 1  # both remind of the one decision

@@ -322,7 +322,8 @@ def test_a_deadline_reminder_event_is_emailed_by_the_same_outbox(casework, mailb
         type="DeadlineReminder", schema_version=1, data={
             "deadline_id": "d1", "provider_id": P, "kind": "final_notice_decision",
             "title": "90 day final notice expired: decision due", "due_at": due.isoformat(),
-            "remind_at": (due - timedelta(days=7)).isoformat(), "before": "P7D", "owner": "amy",
+            "remind_at": (due - timedelta(days=7)).isoformat(), "before": "7 days", "offset": "7d",
+            "owner": "amy",
             "source": f"escalation-{P}"},
         metadata={}, provider_id=P, occurred_at=due, recorded_at=due - timedelta(days=7), hash="")
     recorder = OutboxRecorder(casework.settings)
