@@ -115,3 +115,17 @@ def outbox_rows(cw: Casework) -> list:
 
     with reading(cw.engine) as conn:
         return list(conn.execute(select(outbox).order_by(outbox.c.created_at, outbox.c.recipient)))
+
+
+def provider_led_by(store, provider_id: str, name: str, lead: str | None, at: datetime) -> None:
+    """A registered provider whose case ``lead`` leads (``LeadOfficerAssigned``): the owner of
+    its escalation deadlines and their reminders. With no lead they belong to the team
+    (``contracts-team`` by default), whoever recorded the events."""
+    from casework.events.providers import LeadOfficerAssigned, ProviderRegistered, ServiceType
+
+    stream = f"provider-{provider_id}"
+    if not store.stream_version(stream):
+        record(store, stream, ProviderRegistered(
+            provider_id=provider_id, name=name, service_type=ServiceType.home_care), at)
+    if lead is not None:
+        record(store, stream, LeadOfficerAssigned(provider_id=provider_id, officer=lead), at)

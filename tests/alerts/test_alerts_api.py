@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from casework.api.app import create_app
 from casework.events.sanctions import FinalNoticeIssued, SanctionStage
 
-from .conftest import ADMIN, record
+from .conftest import ADMIN, provider_led_by, record
 
 P = "3f0c1c8e-6a55-4a36-9a0e-0d4c0d7b9a11"
 ISSUED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -32,16 +32,17 @@ def bearer(token: str) -> dict[str, str]:
 def test_each_alert_shows_whether_it_was_delivered_to_whom_and_when(casework, client, mailbox) -> None:
     amy = casework.users.add("amy", "manager", ADMIN, email="amy@council.example").token
     casework.settings.team_email = "quality@council.example"
+    provider_led_by(casework.store, P, "Elm Court", "amy", ISSUED)  # amy owns its deadlines
     record(casework.store, f"escalation-{P}", FinalNoticeIssued(
         provider_id=P, from_stage=SanctionStage.contract_suspension, reason="no improvement"),
-        ISSUED, actor="amy")
+        ISSUED, actor="mia")
     casework.clock.set(FIRST_REMINDER)
-    casework.scheduler.fire_due()
+    assert len(casework.scheduler.fire_due().reminders) == 1
     mailbox.refuse = "451 4.3.0 try later"
     casework.alerts.send_due()
 
     [alert] = client.get("/api/v1/alerts", headers=bearer(amy)).json()
-    assert alert["email"] == "on"
+    assert (alert["type"], alert["owner"], alert["email"]) == ("reminder", "amy", "on")
     assert [(d["to"], d["user"], d["status"], d["attempts"]) for d in alert["deliveries"]] == [
         ("amy@council.example", "amy", "pending", 1), ("quality@council.example", None, "pending", 1)]
     assert "451" in alert["deliveries"][0]["last_error"]
@@ -88,3 +89,22 @@ def test_a_user_turns_their_own_digest_off_and_on(casework, client) -> None:
     assert maybe.status_code == 422 and "digests" in maybe.text
     client.post("/api/v1/me/digests", json={"digests": True}, headers=bearer(amy))
     assert casework.users.get("amy").digests is True
+
+
+def test_each_reminder_shows_its_own_emails_not_those_of_the_deadlines_other_reminders(
+    casework, client, mailbox
+) -> None:
+    amy = casework.users.add("amy", "manager", ADMIN, email="amy@council.example").token
+    provider_led_by(casework.store, P, "Elm Court", "amy", ISSUED)
+    record(casework.store, f"escalation-{P}", FinalNoticeIssued(
+        provider_id=P, from_stage=SanctionStage.contract_suspension, reason="no improvement"),
+        ISSUED, actor="mia")
+    for at in (FIRST_REMINDER, FIRST_REMINDER + timedelta(days=16)):  # 30, then 14 days before
+        casework.clock.set(at)
+        assert len(casework.scheduler.fire_due().reminders) == 1
+        assert len(casework.alerts.send_due().sent) == 1
+    found = client.get("/api/v1/alerts", headers=bearer(amy)).json()
+    assert [(a["type"], a["before"]) for a in found] == [("reminder", "14 days"), ("reminder", "30 days")]
+    assert [[(d["to"], d["sent_at"]) for d in a["deliveries"]] for a in found] == [
+        [("amy@council.example", "2026-05-17T08:00:00Z")], [("amy@council.example", "2026-05-01T08:00:00Z")]]
+    assert len({a["deadline_id"] for a in found}) == 1  # both remind of the one decision

@@ -14,14 +14,21 @@ from fastapi.testclient import TestClient
 from icalendar import Calendar
 
 from casework.api.app import create_app
-from casework.events.providers import ProviderRegistered, ServiceType
 from casework.events.sanctions import FinalNoticeIssued, SanctionLifted, SanctionStage
 
-from .conftest import ADMIN, BASE_URL, record
+from .conftest import ADMIN, BASE_URL, provider_led_by, record
 
 P = "3f0c1c8e-6a55-4a36-9a0e-0d4c0d7b9a11"
 ISSUED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 FIRST_REMINDER = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
+OAK = "3f0c1c8e-6a55-4a36-9a0e-0d4c0d7b9a12"  # its final notice expires on FIRST_REMINDER
+ASH = "3f0c1c8e-6a55-4a36-9a0e-0d4c0d7b9a13"  # led by bea
+
+
+def final_notice(cw, provider_id: str, at: datetime, actor: str = "amy") -> None:
+    record(cw.store, f"escalation-{provider_id}", FinalNoticeIssued(
+        provider_id=provider_id, from_stage=SanctionStage.contract_suspension,
+        reason="no improvement"), at, actor=actor)
 
 
 @pytest.fixture
@@ -49,27 +56,34 @@ def events_of(client: TestClient, url: str) -> dict[str, dict]:
 
 def test_the_feed_keeps_each_deadlines_uid_and_marks_changes_and_cancellations(casework, client) -> None:
     amy = casework.users.add("amy", "manager", ADMIN).token
-    record(casework.store, f"provider-{P}", ProviderRegistered(
-        provider_id=P, name="Elm Court", service_type=ServiceType.home_care), ISSUED)
-    record(casework.store, f"escalation-{P}", FinalNoticeIssued(
-        provider_id=P, from_stage=SanctionStage.contract_suspension, reason="no improvement"),
-        ISSUED, actor="amy")
+    casework.users.add("bea", "manager", ADMIN)
+    oak_issued = datetime(2026, 1, 31, 9, 0, tzinfo=UTC)
+    for pid, name, lead in ((P, "Elm Court", "amy"), (OAK, "Oak House", "amy"), (ASH, "Ash Lodge", "bea")):
+        provider_led_by(casework.store, pid, name, lead, oak_issued)
+    final_notice(casework, P, ISSUED)
+    final_notice(casework, OAK, oak_issued)
+    final_notice(casework, ASH, ISSUED)  # recorded by amy, but bea leads Ash Lodge: bea's
     answer = client.post("/api/v1/me/calendar", headers=bearer(amy))
     assert answer.status_code == 201, answer.text
     url = answer.json()["url"]
     assert url.startswith(f"{BASE_URL}/calendar/cal_") and url.endswith(".ics")
 
     first = events_of(client, url)
-    assert len(first) == 4  # reminders 30, 14 and 7 days before expiry, and the decision
+    # one event per deadline amy owns: the two decisions (reminders are not deadlines)
+    assert sorted(e["summary"] for e in first.values()) == [
+        "90 day final notice expired: decision due (Elm Court)",
+        "90 day final notice expired: decision due (Oak House)"]
     assert {e["status"] for e in first.values()} == {"CONFIRMED"}
     assert {e["sequence"] for e in first.values()} == {0}
-    assert all(e["summary"].endswith("(Elm Court)") for e in first.values())
-    decision = next(u for u, e in first.items() if "decision due" in e["summary"])
-    assert str(first[decision]["start"]) == "2026-05-31"  # 90 days on, in England
+    elm = next(u for u, e in first.items() if "Elm Court" in e["summary"])
+    oak = next(u for u, e in first.items() if "Oak House" in e["summary"])
+    assert str(first[elm]["start"]) == "2026-05-31"  # 90 days on, in England
+    assert str(first[oak]["start"]) == "2026-05-01"
 
     casework.clock.set(FIRST_REMINDER)
-    casework.scheduler.fire_due()  # fired: still the same event, unchanged
-    assert events_of(client, url) == first
+    report = casework.scheduler.fire_due()  # Oak House's decision; Elm and Ash's first reminders
+    assert (len(report.alerts), len(report.reminders)) == (1, 2)
+    assert events_of(client, url) == first  # fired: still the same event, unchanged
     lifted_at = FIRST_REMINDER + timedelta(days=3)
     casework.clock.set(lifted_at)
     record(casework.store, f"escalation-{P}", SanctionLifted(
@@ -77,12 +91,9 @@ def test_the_feed_keeps_each_deadlines_uid_and_marks_changes_and_cancellations(c
         improvement="verified at review visit"), lifted_at, actor="amy")
     after = events_of(client, url)
     assert set(after) == set(first), "the same UIDs: clients update their events in place"
-    cancelled = {u for u, e in after.items() if e["status"] == "CANCELLED"}
-    assert len(cancelled) == 3 and decision in cancelled
-    for uid in cancelled:
-        assert after[uid]["sequence"] == 1 and after[uid]["modified"] == lifted_at
-    [kept] = set(after) - cancelled  # the reminder that had fired
-    assert after[kept] == first[kept] and after[kept]["sequence"] == 0
+    assert {u for u, e in after.items() if e["status"] == "CANCELLED"} == {elm}
+    assert after[elm]["sequence"] == 1 and after[elm]["modified"] == lifted_at
+    assert after[oak] == first[oak]  # the deadline that had fired
     casework.clock.advance(timedelta(hours=1))
     assert events_of(client, url) == after  # asking again changes nothing
 

@@ -14,7 +14,7 @@ from casework.cli.main import app
 from casework.events.sanctions import FinalNoticeIssued, SanctionStage
 from casework.settings import Settings
 
-from .conftest import ADMIN, record
+from .conftest import ADMIN, provider_led_by, record
 
 P = "3f0c1c8e-6a55-4a36-9a0e-0d4c0d7b9a11"
 
@@ -54,10 +54,13 @@ def test_outbox_send_and_status(database_url, mailbox) -> None:
     try:
         cw.users.add("amy", "manager", ADMIN, email="amy@council.example")
         cw.users.set_digests("amy", False, ADMIN)  # this runs on the real clock: no digest
+        issued = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+        provider_led_by(cw.store, P, "Elm Court", "amy", issued)  # amy owns its deadlines
         record(cw.store, f"escalation-{P}", FinalNoticeIssued(
             provider_id=P, from_stage=SanctionStage.contract_suspension, reason="no improvement"),
-            datetime(2026, 3, 2, 9, 0, tzinfo=UTC), actor="amy")
-        cw.scheduler.fire_due(datetime(2026, 5, 1, 8, 0, tzinfo=UTC))
+            issued, actor="mia")
+        # the 30-day reminder: one email, to amy (no team address is configured)
+        assert len(cw.scheduler.fire_due(datetime(2026, 5, 1, 8, 0, tzinfo=UTC)).reminders) == 1
     finally:
         cw.close()
     status = casework(database_url, "outbox", "status", **env)

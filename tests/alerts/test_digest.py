@@ -5,25 +5,28 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 
-from casework.events.providers import ProviderRegistered, ServiceType
 from casework.events.sanctions import FinalNoticeIssued, SanctionStage
 
-from .conftest import ADMIN, BASE_URL, outbox_rows, record
+from .conftest import ADMIN, BASE_URL, outbox_rows, provider_led_by, record
 
-P = "3f0c1c8e-6a55-4a36-9a0e-0d4c0d7b9a11"
-ISSUED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-FIRST_REMINDER = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)  # 30 days before expiry, 09:00 London
+P = "3f0c1c8e-6a55-4a36-9a0e-0d4c0d7b9a11"  # Elm Court: its decision is due Sunday 17 May
+OAK = "3f0c1c8e-6a55-4a36-9a0e-0d4c0d7b9a12"  # Oak House: its decision fell due Friday 1 May
+FIRST_REMINDER = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)  # 09:00 London
 DIGEST_DAY = datetime(2026, 5, 11, 6, 30, tzinfo=UTC)  # 07:30 in London (summer time)
+TITLE = "90 day final notice expired: decision due"
 
 
 def setup_deadlines(cw) -> None:
-    record(cw.store, f"provider-{P}", ProviderRegistered(
-        provider_id=P, name="Elm Court", service_type=ServiceType.home_care), ISSUED)
-    record(cw.store, f"escalation-{P}", FinalNoticeIssued(
-        provider_id=P, from_stage=SanctionStage.contract_suspension, reason="no improvement"),
-        ISSUED, actor="amy")
+    """amy leads both providers, so owns both decisions and their reminders (mia records)."""
+    for pid, name, issued in ((P, "Elm Court", datetime(2026, 2, 16, 9, 0, tzinfo=UTC)),
+                              (OAK, "Oak House", datetime(2026, 1, 31, 9, 0, tzinfo=UTC))):
+        provider_led_by(cw.store, pid, name, "amy", issued)
+        record(cw.store, f"escalation-{pid}", FinalNoticeIssued(
+            provider_id=pid, from_stage=SanctionStage.contract_suspension, reason="no improvement"),
+            issued, actor="mia")
     cw.clock.set(FIRST_REMINDER)
-    cw.scheduler.fire_due()  # the 30-day reminder: overdue from now on
+    report = cw.scheduler.fire_due()  # Oak House's decision: overdue from now on
+    assert (len(report.alerts), len(report.reminders)) == (1, 1)  # and Elm Court's 30-day reminder
 
 
 def digests(cw) -> list:
@@ -36,7 +39,7 @@ def test_each_person_gets_one_digest_a_day_at_the_configured_time(casework, mail
     casework.users.add("cal", "officer", ADMIN)  # no address
     setup_deadlines(casework)
     casework.alerts.send_due()
-    mailbox.messages.clear()  # the alert itself
+    mailbox.messages.clear()  # the alert and the reminder themselves
     casework.settings.digest_time = time(7, 30)
 
     casework.clock.set(DIGEST_DAY - timedelta(minutes=1))
@@ -52,9 +55,11 @@ def test_each_person_gets_one_digest_a_day_at_the_configured_time(casework, mail
     assert mail["Subject"] == "Casework digest for Monday 11 May 2026: 1 due this week, 1 overdue"
     body = mail.get_content().replace("\r\n", "\n")
     overdue, due = body.split("Due in the next 7 days")
-    assert "Overdue (1):\n- Friday 1 May 2026: 90 day final notice expires in 30 days (Elm Court)" in overdue
-    assert "(1):\n- Sunday 17 May 2026: 90 day final notice expires in 14 days (Elm Court)" in due
-    assert f"{BASE_URL}/providers/{P}" in due
+    # the deadlines, on their own days; not their reminders (Elm Court's 7-day one was due 10 May)
+    assert overdue.endswith(f"Overdue (1):\n- Friday 1 May 2026: {TITLE} (Oak House)\n"
+                            f"  {BASE_URL}/providers/{OAK}\n\n")
+    assert due.startswith(f" (1):\n- Sunday 17 May 2026: {TITLE} (Elm Court)\n"
+                          f"  {BASE_URL}/providers/{P}\n")
 
     casework.clock.set(DIGEST_DAY + timedelta(days=1))
     assert len(casework.alerts.send_due().sent) == 1  # the next day's
@@ -68,7 +73,7 @@ def test_a_person_who_turned_the_digest_off_gets_none_but_still_gets_alerts(case
     setup_deadlines(casework)
     casework.clock.set(DIGEST_DAY)
     casework.alerts.send_due()
-    assert [m["Subject"].split(":")[0] for _, m in mailbox.messages] == ["Deadline reached"]
+    assert sorted(m["Subject"].split(":")[0] for _, m in mailbox.messages) == ["Deadline reached", "Reminder"]
     assert digests(casework) == []
 
 

@@ -14,13 +14,12 @@ from casework.alerts.mail import SmtpChannel
 from casework.alerts.outbox import outbox
 from casework.alerts.worker import OutboxWorker
 from casework.events.errors import ConcurrencyError
-from casework.events.providers import ProviderRegistered, ServiceType
 from casework.events.sanctions import FinalNoticeIssued, SanctionStage
 from casework.events.store.database import reading
 from casework.workflows.deadline_calendar import catch_up_with
 from casework.workflows.scheduler import DeadlineScheduler
 
-from .conftest import ADMIN, BASE_URL, outbox_rows, record
+from .conftest import ADMIN, BASE_URL, outbox_rows, provider_led_by, record
 
 P = "3f0c1c8e-6a55-4a36-9a0e-0d4c0d7b9a11"
 ISSUED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -28,40 +27,55 @@ EXPIRY = ISSUED + timedelta(days=90) - timedelta(hours=1)  # 09:00 London time
 FIRST_REMINDER = EXPIRY - timedelta(days=30)
 
 
-def final_notice(cw, owner: str = "amy") -> None:
-    """Elm Court, and a final notice issued by ``owner`` (who owns its reminders and decision)."""
-    if not cw.store.stream_version(f"provider-{P}"):
-        record(cw.store, f"provider-{P}", ProviderRegistered(
-            provider_id=P, name="Elm Court", service_type=ServiceType.home_care), ISSUED)
-    record(cw.store, f"escalation-{P}",
-           FinalNoticeIssued(provider_id=P, from_stage=SanctionStage.contract_suspension,
-                             reason="no improvement"), ISSUED, actor=owner)
+TITLE = "90 day final notice expired: decision due"
+
+
+def final_notice(cw, lead: str | None = "amy", provider_id: str = P, name: str = "Elm Court") -> None:
+    """Elm Court, led by ``lead`` (who owns the decision and its reminders; no lead: the
+    contracts team does), and a final notice recorded by ``mia``, who owns nothing for it."""
+    provider_led_by(cw.store, provider_id, name, lead, ISSUED)
+    record(cw.store, f"escalation-{provider_id}",
+           FinalNoticeIssued(provider_id=provider_id, from_stage=SanctionStage.contract_suspension,
+                             reason="no improvement"), ISSUED, actor="mia")
 
 
 def fire_first_reminder(cw) -> None:
+    """The reminder 30 days before expiry: a ``DeadlineReminder``, not an alert."""
     cw.clock.set(FIRST_REMINDER)
-    assert len(cw.scheduler.fire_due().fired) == 1
+    report = cw.scheduler.fire_due()
+    assert (len(report.reminders), report.alerts) == (1, [])
 
 
 def test_a_fired_deadline_is_emailed_to_its_owner_and_the_team_with_a_link_and_nothing_else(
     casework, mailbox
 ) -> None:
     casework.users.add("amy", "manager", ADMIN, email="amy@council.example")
+    casework.users.add("mia", "manager", ADMIN, email="mia@council.example")  # recorded it only
     final_notice(casework)
     fire_first_reminder(casework)
     assert casework.alerts.send_due().sent
     [mail] = mailbox.to("amy@council.example")
     assert mail["From"] == "casework@council.example"
-    assert mail["Subject"] == "Deadline reached: 90 day final notice expires in 30 days (Elm Court)"
+    assert mail["Subject"] == f"Reminder: {TITLE} (Elm Court), due Sunday 31 May 2026"
     body = mail.get_content().replace("\r\n", "\n")
     assert "Provider: Elm Court\n" in body
     assert f"Open it in Casework: {BASE_URL}/providers/{P}\n" in body
-    assert "Due: Friday 1 May 2026\n" in body  # the reminder's day, 30 days before expiry
-    assert [r for r, _ in mailbox.messages] == [["amy@council.example"]]  # no team owns it
+    assert "Due: Sunday 31 May 2026\n" in body  # the deadline's day, 30 days on
+    # the lead officer owns it: not whoever recorded the notice, and not the contracts team
+    assert [r for r, _ in mailbox.messages] == [["amy@council.example"]]
     [row] = outbox_rows(casework)
-    assert (row.status, row.attempts) == ("sent", 1)
+    assert (row.kind, row.status, row.attempts) == ("reminder", "sent", 1)
     assert row.sent_at.replace(tzinfo=UTC) == FIRST_REMINDER
     assert mail["Message-ID"] == f"<{row.message_id}@council.example>"
+
+    # The deadline itself, when it falls due: an alert, to the same owner
+    casework.clock.set(EXPIRY)
+    assert len(casework.scheduler.fire_due().alerts) == 1
+    casework.alerts.send_due()
+    assert [r for r, _ in mailbox.messages] == [["amy@council.example"]] * 2
+    alert = mailbox.messages[1][1]
+    assert alert["Subject"] == f"Deadline reached: {TITLE} (Elm Court)"
+    assert "Due: Sunday 31 May 2026\n" in alert.get_content().replace("\r\n", "\n")
 
 
 def test_an_owner_without_an_email_address_gets_nothing_but_the_team_address_does(
@@ -76,7 +90,8 @@ def test_an_owner_without_an_email_address_gets_nothing_but_the_team_address_doe
 
 
 def test_a_deadline_owned_by_a_team_goes_to_the_teams_address(casework, mailbox) -> None:
-    final_notice(casework, owner="contracts-team")
+    casework.users.add("mia", "manager", ADMIN, email="mia@council.example")  # recorded it only
+    final_notice(casework, lead=None)  # no lead officer: the contracts team owns it
     fire_first_reminder(casework)
     casework.alerts.send_due()
     assert [r for r, _ in mailbox.messages] == [["contracts@council.example"]]
@@ -89,7 +104,7 @@ def test_the_message_is_written_in_the_transaction_of_its_event_and_a_rolled_bac
     final_notice(casework)
 
     class Refuse:
-        event_types = frozenset({"DeadlineReached"})
+        event_types = frozenset({"DeadlineReminder"})
 
         def __call__(self, conn, events) -> None:
             # The outbox rows are already inserted in this transaction: the failure must undo them
@@ -101,7 +116,7 @@ def test_the_message_is_written_in_the_transaction_of_its_event_and_a_rolled_bac
     with pytest.raises(RuntimeError):
         casework.scheduler.fire_due()
     assert outbox_rows(casework) == []
-    assert list(casework.store.read_all(types=["DeadlineReached"])) == []
+    assert list(casework.store.read_all(types=["DeadlineReminder"])) == []
     casework.store.in_transaction.pop()
     fire_first_reminder(casework)
     assert len(outbox_rows(casework)) == 1
@@ -157,12 +172,10 @@ def test_a_worker_killed_after_sending_sends_one_duplicate_with_the_same_message
     for name in ("amy", "bea", "cal"):
         casework.users.add(name, "manager", ADMIN, email=f"{name}@council.example")
     casework.settings.team_emails = {}
-    for owner in ("amy", "bea", "cal"):
-        record(casework.store, f"escalation-{P}-{owner}",
-               FinalNoticeIssued(provider_id=P, from_stage=SanctionStage.contract_suspension,
-                                 reason="no improvement"), ISSUED, actor=owner)
+    for n, lead in enumerate(("amy", "bea", "cal")):  # three providers, each with its lead
+        final_notice(casework, lead, provider_id=f"{P[:-2]}{n:02d}", name=f"Home {n}")
     casework.clock.set(FIRST_REMINDER)
-    assert len(casework.scheduler.fire_due().fired) == 3
+    assert len(casework.scheduler.fire_due().reminders) == 3
     worker = casework.alerts.worker
     assert worker is not None
 
@@ -254,12 +267,12 @@ def test_a_second_firing_refused_by_the_store_writes_no_second_message(casework)
     casework.users.add("amy", "manager", ADMIN, email="amy@council.example")
     final_notice(casework)
     fire_first_reminder(casework)
-    [event] = casework.store.read_all(types=["DeadlineReached"])
+    [event] = casework.store.read_all(types=["DeadlineReminder"])
     with pytest.raises(ConcurrencyError):
         from casework.events import Metadata, to_new_event
-        from casework.events.deadlines import DeadlineReached
+        from casework.events.deadlines import DeadlineReminder
 
-        new = to_new_event(DeadlineReached(**{**event.data, "title": "again"}),
+        new = to_new_event(DeadlineReminder(**{**event.data, "title": "again"}),
                            metadata=Metadata(**event.metadata), occurred_at=event.occurred_at)
         casework.store.append(event.stream, [new], expected_version=0)
     assert len(outbox_rows(casework)) == 1
@@ -309,7 +322,8 @@ def test_a_deadline_reminder_event_is_emailed_by_the_same_outbox(casework, mailb
         type="DeadlineReminder", schema_version=1, data={
             "deadline_id": "d1", "provider_id": P, "kind": "final_notice_decision",
             "title": "90 day final notice expired: decision due", "due_at": due.isoformat(),
-            "remind_at": (due - timedelta(days=7)).isoformat(), "before": "P7D", "owner": "amy",
+            "remind_at": (due - timedelta(days=7)).isoformat(), "before": "7 days", "offset": "7d",
+            "owner": "amy",
             "source": f"escalation-{P}"},
         metadata={}, provider_id=P, occurred_at=due, recorded_at=due - timedelta(days=7), hash="")
     recorder = OutboxRecorder(casework.settings)

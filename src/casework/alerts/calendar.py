@@ -68,6 +68,7 @@ def calendar_feed(engine: Engine, user_name: str, settings: Settings, now: datet
             rows = conn.execute(
                 select(D.c.deadline_id, D.c.title, D.c.provider_id, D.c.due_at, D.c.status)
                 .where(D.c.owner.in_(owners_of(user_name, settings)),
+                       D.c.reminder_of == "",  # reminders share the table: not events of their own
                        D.c.due_at >= now - timedelta(days=PAST_DAYS))
                 .order_by(D.c.due_at, D.c.deadline_id)
             ).all()

@@ -43,11 +43,12 @@ def owners_of(name: str, settings: Settings) -> list[str]:
 def digest_lines(
     conn: Connection, owners: list[str], now: datetime
 ) -> tuple[list[DigestLine], list[DigestLine]]:
-    """(due in the next 7 days, overdue) among the deadlines ``owners`` own, soonest first."""
+    """(due in the next 7 days, overdue) among the deadlines ``owners`` own, soonest first.
+    Reminders share the table (``reminder_of`` set, ``due_at`` when sent): not listed."""
     pending, fired = str(DeadlineStatus.pending), str(DeadlineStatus.fired)
     rows = conn.execute(
         select(D.c.title, D.c.provider_id, D.c.due_at, D.c.status)
-        .where(D.c.owner.in_(owners))
+        .where(D.c.owner.in_(owners), D.c.reminder_of == "")
         .where(or_(
             and_(D.c.status == pending, D.c.due_at <= now + WEEK),
             and_(D.c.status == fired, D.c.due_at >= now - timedelta(days=OVERDUE_DAYS)),

@@ -17,13 +17,15 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from casework.workflows.deadlines import reminder_id
+
 
 @dataclass(frozen=True)
 class Notice:
     """What one event tells the owner of a deadline."""
 
     kind: str  # "alert": the deadline fell due; "reminder": it falls due soon
-    deadline_id: str
+    deadline_id: str  # what the message is about: the deadline, or the reminder (its own id)
     provider_id: str | None
     title: str
     due_at: datetime
@@ -41,7 +43,9 @@ def deadline_reached(data: Mapping[str, Any]) -> Notice:
 
 
 def deadline_reminder(data: Mapping[str, Any]) -> Notice:
-    return Notice("reminder", data["deadline_id"], data.get("provider_id"), data["title"],
+    # Kept by the reminder's own id: each of a deadline's reminders has its own emails.
+    return Notice("reminder", reminder_id(data["deadline_id"], data["offset"]),
+                  data.get("provider_id"), data["title"],
                   _when(data["due_at"]), data["owner"])
 
 

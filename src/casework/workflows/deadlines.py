@@ -86,6 +86,11 @@ class OwnerFrom(StrEnum):
 REMINDER = ":before:"  # a reminder's id: <deadline id>:before:<offset label>
 
 
+def reminder_id(deadline_id: str, offset: str) -> str:
+    """The id of the reminder of ``deadline_id`` sent ``offset`` (a period's label) before it."""
+    return f"{deadline_id}{REMINDER}{offset}"
+
+
 @dataclass(frozen=True)
 class Deadline:
     """A deadline: what falls due, when, for which provider, and who owns it. A reminder is a
@@ -125,7 +130,7 @@ class Deadline:
     def reminder(self, period: Period, timing: Timing) -> Deadline:
         """The reminder of this deadline ``period`` before it falls due."""
         return replace(
-            self, deadline_id=f"{self.deadline_id}{REMINDER}{period.label}",
+            self, deadline_id=reminder_id(self.deadline_id, period.label),
             due_at=timing.before(self.due_at, period), repeat_every_days=None,
             reminder_of=self.deadline_id, before=period.text, reminds_due_at=self.due_at,
         )

@@ -31,8 +31,8 @@ def alerts(
     casework = request.app.state.casework
     found = [r for r in fired_alerts(casework, provider_id=provider_id, since=since, reminders=reminders)
              if owner is None or r.deadline.owner == owner]
-    # Emails are kept by the deadline they are about (a reminder's: the deadline it reminds of).
-    sent = casework.alerts.deliveries([r.deadline.reminder_of or r.deadline.deadline_id for r in found])
+    # Emails are kept by what they are about: the deadline, or the reminder (its own id).
+    sent = casework.alerts.deliveries([r.deadline.deadline_id for r in found])
     email = "on" if casework.alerts.email_on else "off"
     return [alert_out(r, sent, email) for r in found]
 
@@ -52,6 +52,6 @@ def alert_out(r: DeadlineRecord, sent: dict[str, list[Any]], email: str) -> Aler
             DeliveryOut(to=x.recipient, user=x.user_name, kind=x.kind, status=str(x.status),
                         attempts=x.attempts, sent_at=x.sent_at, last_error=x.last_error,
                         next_attempt_at=x.next_attempt_at if x.status == "pending" else None)
-            for x in sent.get(d.reminder_of or d.deadline_id, []) if x.kind == kind
+            for x in sent.get(d.deadline_id, []) if x.kind == kind
         ],
     )

@@ -18,7 +18,11 @@ SHOWN = 200
 def alerts_page(p: Page = Depends(signed_in)) -> Response:
     cw = p.casework
     found = fired_alerts(cw)[:SHOWN]
-    deliveries = cw.alerts.deliveries([r.deadline.deadline_id for r in found])
+    # A deadline's emails are kept by its id, its reminders' too: show the alert's own.
+    deliveries = {
+        deadline_id: [m for m in sent if m.kind == "alert"]
+        for deadline_id, sent in cw.alerts.deliveries([r.deadline.deadline_id for r in found]).items()
+    }
     names = cw.alerts.provider_names([r.deadline.provider_id for r in found])
     return p.render(
         "alerts.html", page_title="Alerts", alerts=found, deliveries=deliveries,
