@@ -100,3 +100,30 @@ def test_openapi_documents_the_paging_headers_on_list_routes(client):
         ok = paths[path]["get"]["responses"]["200"]
         assert {"X-Total-Count", "Link"} <= set(ok["headers"]), path
         assert {p["name"] for p in paths[path]["get"]["parameters"]} >= {"limit", "offset"}, path
+
+
+def test_every_api_route_that_answers_a_list_is_paged(client):
+    """Issue 20: "the API gives Link: rel=next on every list route", found from the OpenAPI
+    document, so that a new list route without paging fails here."""
+    paths = client.get("/openapi.json").json()["paths"]
+    lists = []
+    for path, operations in paths.items():
+        get = operations.get("get")
+        ok = (get or {}).get("responses", {}).get("200", {})
+        schema = ok.get("content", {}).get("application/json", {}).get("schema", {})
+        if schema.get("type") == "array":
+            lists.append(path)
+            assert {"X-Total-Count", "Link"} <= set(ok.get("headers", {})), path
+            assert {p["name"] for p in get["parameters"]} >= {"limit", "offset"}, path
+    assert {"/api/v1/alerts", "/api/v1/deadlines", "/api/v1/providers"} <= set(lists)
+
+
+def test_pending_deadlines_come_in_pages_that_reach_every_one(client, casework, as_role):
+    from casework.domain.escalation import EscalateContract
+
+    for pid in _providers(casework, 60):  # each escalation sets two deadlines
+        casework.application.execute(EscalateContract(provider_id=pid, reason="QAF non-compliance"), MANNY)
+    manager = as_role("manager")
+    items, totals = _walk(client, "/api/v1/deadlines?limit=50", manager)
+    assert len(totals) > 2 and len(set(totals)) == 1 and totals[0] == len(items) >= 120
+    assert len({d["id"] for d in items}) == len(items)

@@ -5,36 +5,46 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import TypeAdapter
 
 from casework.api import API_PREFIX
 from casework.api.auth import current_actor
+from casework.api.paging import LIST_RESPONSES, PAGING, paged, window
 from casework.api.problems import READ_ERRORS
 from casework.api.schemas.common import UtcDateTime
 from casework.api.schemas.workflows import AlertOut, DeliveryOut
 from casework.domain.actors import Actor
+from casework.projections.paging import PageOf, Window, page_of
 from casework.workflows import DeadlineRecord, fired_alerts
 
 router = APIRouter(prefix=API_PREFIX, tags=["deadlines"], responses=READ_ERRORS)
 
 
-@router.get("/alerts", response_model=list[AlertOut],
-            summary="Fired deadline alerts and sent reminders, most recent first")
+@router.get("/alerts", response_model=list[AlertOut], responses=LIST_RESPONSES,
+            summary="Fired deadline alerts and sent reminders, most recent first", description=PAGING)
 def alerts(
     request: Request,
     provider_id: str | None = None,
     since: UtcDateTime | None = Query(None, description="Only those due or fired since (ISO 8601)."),
     reminders: bool = Query(True, description="Include the reminders sent before deadlines fell due."),
     owner: str | None = Query(None, description="Only those owned (when fired) by this user or team."),
+    page: Window = Depends(window),
     _: Actor = Depends(current_actor),
-) -> list[AlertOut]:
+) -> Response:
     casework = request.app.state.casework
     found = [r for r in fired_alerts(casework, provider_id=provider_id, since=since, reminders=reminders)
              if owner is None or r.deadline.owner == owner]
-    # Emails are kept by what they are about: the deadline, or the reminder (its own id).
-    sent = casework.alerts.deliveries([r.deadline.deadline_id for r in found])
+    shown = page_of(found, page)
+    # Emails are kept by what they are about: the deadline, or the reminder (its own id); asked
+    # for the page's alerts only.
+    sent = casework.alerts.deliveries([r.deadline.deadline_id for r in shown.items])
     email = "on" if casework.alerts.email_on else "off"
-    return [alert_out(r, sent, email) for r in found]
+    out = [alert_out(r, sent, email) for r in shown.items]
+    return paged(request, PageOf(out, shown.total, shown.offset, shown.size), _ALERTS)
+
+
+_ALERTS = TypeAdapter(list[AlertOut])
 
 
 def alert_out(r: DeadlineRecord, sent: dict[str, list[Any]], email: str) -> AlertOut:
