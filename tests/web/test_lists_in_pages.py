@@ -75,3 +75,27 @@ def test_a_page_address_that_is_not_a_number_shows_the_first_page(web: Web) -> N
     web.sign_in("olive")
     for address in ("/providers?offset=abc", "/inbox?offset=-5", "/inbox?show=all&offset=99999999999"):
         assert web.client.get(address).status_code == 200, address
+
+
+def test_a_providers_timeline_comes_in_pages_with_the_total_and_keeps_its_filters(web: Web) -> None:
+    from casework.domain.enums import Rag, RiskCriterion
+    from casework.domain.providers import RecordRiskCriterion
+
+    app = web.cw.application
+    pid = app.execute(RegisterProvider(name="Long House", service_type="home_care"), MANNY).aggregate_id
+    for n in range(MORE):
+        app.execute(RecordRiskCriterion(provider_id=pid, criterion=RiskCriterion.fire_safety,
+                                        rag=Rag.green if n % 2 else Rag.amber), MANNY)
+    web.sign_in("olive")
+    first = web.client.get(f"/providers/{pid}", params={"order": "oldest"}).text
+    total = MORE + 1  # and its registration
+    count = re.search(r'id="timeline-count">([^<]*)', first).group(1)
+    assert count.startswith(f"1–{PAGE_SIZE} of {total} events")
+    assert first.count('<p class="event-sentence">') == PAGE_SIZE
+    nxt = _link(first, "next")
+    assert nxt is not None and "order=oldest" in nxt and f"offset={PAGE_SIZE}" in nxt
+    second = web.client.get(nxt).text
+    assert re.search(r'id="timeline-count">([^<]*)', second).group(1).startswith(
+        f"{PAGE_SIZE + 1}–{total} of {total} events")
+    assert second.count('<p class="event-sentence">') == total - PAGE_SIZE
+    assert _link(second, "next") is None and _link(second, "prev") is not None

@@ -172,17 +172,18 @@ def _as_of_instant(as_of: str) -> tuple[datetime | None, str]:
 @router.get("/providers/{provider_id}")
 def provider_page(
     provider_id: str, as_happened: str = "", as_known: str = "", as_of: str = "",
-    order: str = "newest", by: str = "happened", kind: str = "", saved: str = "",
+    order: str = "newest", by: str = "happened", kind: str = "", saved: str = "", offset: str = "",
     p: Page = Depends(signed_in),
 ) -> Response:
     # ``as_of`` is the older name of ``as_known`` (links made before there were two times).
     return _render_provider(p, provider_id, as_happened=as_happened, as_known=as_known or as_of,
-                            order=order, by=by, kind=kind, saved=saved)
+                            order=order, by=by, kind=kind, saved=saved, offset=offset)
 
 
 def _render_provider(
     p: Page, provider_id: str, *, as_happened: str = "", as_known: str = "", order: str = "newest",
     by: str = "happened", kind: str = "", saved: str = "", form: FormState | None = None,
+    offset: str = "",
 ) -> Response:
     cw = p.casework
     now = cw.clock.now()
@@ -220,11 +221,13 @@ def _render_provider(
         events = [e for e in events if stream_kind(e.stream) == kind]
     if order != "oldest":
         events.reverse()
+    timeline_page = page_of(events, window_at(offset))  # 100 at a time, with a pager
     context: dict[str, Any] = {
         "provider": view,
         "provider_id": provider_id,
         "matrix": matrix,
-        "events": [(e, describe(e, names)) for e in events],
+        "events": [(e, describe(e, names)) for e in timeline_page.items],
+        "timeline_page": timeline_page,
         "timeline": timeline,
         "timeline_kinds": [(k, TIMELINE_KINDS.get(k, label(k))) for k in [
             *TIMELINE_KINDS, *(k for k in kinds_present if k not in TIMELINE_KINDS)
