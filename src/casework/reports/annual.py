@@ -71,6 +71,11 @@ def from_statistics(stats: Statistics, council: str) -> AnnualReport:
         open_action_plans_by_service_type=stats.open_action_plans_by_service_type,
         open_action_plans_by_group=stats.open_action_plans_by_group,
         rag_by_category=stats.rag_by_category,
+        ratings_by_service_type={
+            service: {_RATING_WORDS.get(k, k): n for k, n in counts.items()}
+            for service, counts in profile.by_service_type.items()
+        },
+        beds_by_service_type=stats.beds_by_service_type,
         population=stats.population.value,
         providers_counted=stats.providers_counted,
         beds=stats.beds,

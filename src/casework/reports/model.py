@@ -124,6 +124,10 @@ class AnnualReport(_Figures):
     population: str = "contracted"
     providers_counted: int = 0
     beds: int = 0
+    # CQC at a glance, by service type: each latest overall rating (the words of RATING_ORDER,
+    # and "not_rated") -> providers; and care home beds.
+    ratings_by_service_type: dict[str, dict[str, int]] = {}
+    beds_by_service_type: dict[str, int] = {}
 
     @computed_field  # type: ignore[prop-decorator]
     @property

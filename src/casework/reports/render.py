@@ -81,6 +81,9 @@ def _csv_rows(r: AnnualReport) -> Iterator[tuple[str, str, str, object]]:
         yield ("qaf outcomes", row.service_type, "ongoing", row.ongoing)
     yield ("population", r.population, "providers", r.providers_counted)
     yield ("population", r.population, "care home beds", r.beds)
+    for service, counts in r.ratings_by_service_type.items():
+        for rating in (*RATING_ORDER, "not_rated"):
+            yield ("cqc ratings by service type", service, rating, counts.get(rating, 0))
     profile = r.rating_profile
     for rating in RATING_ORDER:
         yield ("cqc ratings", rating, "providers", profile.counts.get(rating, 0))
