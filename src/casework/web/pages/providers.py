@@ -15,6 +15,7 @@ from casework.domain.action_plans import (
     ReturnActionItem,
     VerifyActionItem,
 )
+from casework.domain.actors import Role
 from casework.domain.errors import DomainError, InvalidInput, NotFound
 from casework.domain.escalation import (
     ACTION_WORDS,
@@ -25,6 +26,7 @@ from casework.domain.escalation import (
     RejectImmediateTermination,
     TerminateContract,
 )
+from casework.domain.fields import is_identifier
 from casework.domain.notices import IssueRemedyNotice
 from casework.domain.personal_data import PersonDetails
 from casework.domain.providers import AssignLeadOfficer
@@ -167,6 +169,43 @@ def _as_of_instant(as_of: str) -> tuple[datetime | None, str]:
     except ValueError as exc:
         return None, f"{exc} Showing the provider as it is now."
     return datetime.combine(day + timedelta(days=1), time(0), tzinfo=LOCAL) - timedelta(microseconds=1), ""
+
+
+# Who may take a provider's evidence bundle away (the API's rule: auditors and managers).
+MAY_EXPORT = frozenset({Role.auditor, Role.manager})
+
+
+@router.get("/providers/{provider_id}/evidence.zip")
+def provider_evidence(provider_id: str, p: Page = Depends(signed_in)) -> Response:
+    """The provider's signed evidence bundle, as ``GET /api/v1/providers/{id}/evidence``."""
+    from casework.evidence.bundle import BrokenHistory, export_bundle
+    from casework.evidence.signing import SigningKeyError, SigningKeys
+
+    cw = p.casework
+    if p.actor.role not in MAY_EXPORT:
+        return p.render("error.html", status_code=403, page_title="Not allowed", title="Not allowed",
+                        message="Only auditors and managers export evidence bundles.")
+    try:
+        bundle = export_bundle(cw.store, lambda: SigningKeys.load(cw.settings.signing_key_file),
+                               provider_id, now=cw.clock.now(),
+                               council=cw.settings.council_name,
+                               exported_by={"name": p.actor.name, "role": p.actor.role.value,
+                                            "via": "web"})
+    except SigningKeyError:
+        return p.render("error.html", status_code=503, page_title="No signing key",
+                        title="No signing key", message=(
+                            "This server has no signing key to sign the bundle with: an "
+                            "administrator makes one with `casework keys signing create PATH` "
+                            "and sets CASEWORK_SIGNING_KEY_FILE."))
+    except BrokenHistory as exc:
+        return p.render("error.html", status_code=409, page_title="History does not verify",
+                        title="History does not verify", message=str(exc))
+    if bundle is None:
+        return p.render("error.html", status_code=404, page_title="Not found", title="No such provider",
+                        message=f"There is no provider {provider_id}.")
+    name = f"evidence-{provider_id}.zip" if is_identifier(provider_id) else "evidence.zip"
+    return Response(bundle, media_type="application/zip",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @router.get("/providers/{provider_id}")
