@@ -52,7 +52,7 @@ QUALITY_TEAM = "quality-team"
 _CONTRACT_KINDS = (
     "improvement_plan_due", "requirement_to_improve_review", "suspension_review",
     "final_notice_decision", "remedy_notice_due", "escalation_proposed", "strategy_meeting_due",
-    "contingency_review",
+    "contingency_review", "termination_approval",
 )
 
 

@@ -121,7 +121,8 @@ class DeadlineProjection:
     # 2: ids, owners, titles and scopes are unbounded text (casework.domain.fields).
     # 3: ``missed``: a late recurring deadline fires once for the occurrences it missed.
     # 4: owners (case officer, lead officer or team; leads table) and reminders.
-    version: ClassVar[int] = 4
+    # 5: a proposal of immediate termination raises an alert for a second manager.
+    version: ClassVar[int] = 5
     rebuild_cost: ClassVar[float] = 17.0  # us per event, for sharing a rebuild (parallel.py)
     tables: ClassVar[list[Table]] = [deadlines_table, leads_table]
     event_types: ClassVar[frozenset[str]] = deadline_event_types()

@@ -8,7 +8,13 @@ from __future__ import annotations
 from casework.domain.policy import Timing
 from casework.events.notices import RemedyNoticeExtended, RemedyNoticeIssued
 from casework.events.provider_failure import ProviderFailureProcedureInitiated
-from casework.events.sanctions import STAGE_ENTERED, SanctionIssued, SanctionLifted, SanctionStage
+from casework.events.sanctions import (
+    STAGE_ENTERED,
+    ImmediateTerminationProposed,
+    SanctionIssued,
+    SanctionLifted,
+    SanctionStage,
+)
 from casework.events.store import StoredEvent
 from casework.workflows.deadlines import (
     Cancel,
@@ -52,6 +58,20 @@ def sanction_stage_entered(event: StoredEvent, timing: Timing) -> list[Effect]:
                                  "90 day final notice expired: decision due", expiry)
         effects += with_reminders(event, timing, decision, policy.final_notice_reminders)
     return effects
+
+
+def termination_proposed(event: StoredEvent, timing: Timing) -> list[Effect]:
+    """A proposal of immediate termination raises an alert at once, for a second manager: the
+    team's (never the provider's lead officer, who may be the one who proposed it)."""
+    typed = event.event
+    assert isinstance(typed, ImmediateTerminationProposed)
+    team = timing.policy.team_for(K.termination_approval)
+    return [Schedule(make_deadline(
+        event, timing, K.termination_approval,
+        f"Immediate termination proposed by {typed.proposed_by} for a serious breach "
+        f"({typed.grounds}): a second manager approves or rejects it",
+        event.occurred_at, owner=team,
+    ))]
 
 
 # ------------------------------------------------------------------ notices to remedy breach

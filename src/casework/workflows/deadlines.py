@@ -56,6 +56,7 @@ class DeadlineKind(StrEnum):
     remedy_notice_reminder = "remedy_notice_reminder"
     remedy_notice_due = "remedy_notice_due"
     escalation_proposed = "escalation_proposed"
+    termination_approval = "termination_approval"  # a proposal of immediate termination waits
     strategy_meeting_due = "strategy_meeting_due"
     contingency_review = "contingency_review"
     intelligence_allocation = "intelligence_allocation"

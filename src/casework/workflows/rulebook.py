@@ -24,6 +24,8 @@ RULES: Mapping[str, Rule] = MappingProxyType({
     # contract escalation: entering or leaving a stage
     **{cls.type_name: sanctions.sanction_stage_entered for cls in STAGE_ENTERED},
     "SanctionLifted": sanctions.sanction_stage_entered,
+    # immediate termination: a proposal waits for a second manager
+    "ImmediateTerminationProposed": sanctions.termination_proposed,
     # notices to remedy breach
     "RemedyNoticeIssued": sanctions.remedy_notice_dated,
     "RemedyNoticeExtended": sanctions.remedy_notice_dated,
