@@ -15,7 +15,12 @@ from casework import __version__
 from casework.api import API_PREFIX
 from casework.api.docs import mount_docs
 from casework.api.idempotency import IdempotencyStore
-from casework.api.middleware import BodyLimitMiddleware, NoStoreMiddleware, RequestContextMiddleware
+from casework.api.middleware import (
+    BodyLimitMiddleware,
+    ConsistencyMiddleware,
+    NoStoreMiddleware,
+    RequestContextMiddleware,
+)
 from casework.api.problems import install_problem_handlers
 from casework.api.routes import ROUTERS
 from casework.bootstrap import Casework
@@ -59,6 +64,9 @@ def create_app(casework: Casework, warmup: Warmup | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.casework = casework
+    # A server's commands answer before the read models fold them; each read waits for what
+    # its reader wrote (ConsistencyMiddleware, projections/consistency.py).
+    casework.projections.deferred = casework.settings.read_models_deferred
     app.state.users = casework.users
     app.state.idempotency = IdempotencyStore(casework.engine, casework.clock)
     install_problem_handlers(app)
@@ -71,6 +79,7 @@ def create_app(casework: Casework, warmup: Warmup | None = None) -> FastAPI:
     # Added last = outermost: every answer, even a 413, carries a request id and is logged.
     app.add_middleware(BodyLimitMiddleware, max_bytes=casework.settings.max_body_bytes)
     app.add_middleware(NoStoreMiddleware)
+    app.add_middleware(ConsistencyMiddleware, secure_cookies=casework.settings.secure_cookies)
     app.add_middleware(RequestContextMiddleware)
 
     @app.get("/healthz", tags=["health"], summary="Store reachable and schema current")

@@ -16,6 +16,7 @@ import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from casework.api.problems import ApiProblem, FieldError, problem_response
+from casework.projections import consistency
 
 access_log = structlog.get_logger("casework.access")
 
@@ -104,6 +105,68 @@ class NoStoreMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class ConsistencyMiddleware:
+    """Read-your-writes for a reader's next request, whichever server process answers it
+    (projections/consistency.py). A request that appended answers with ``Casework-Position``
+    (the log position of its last event) and, outside the API, sets the ``casework_position``
+    cookie to it; a request carrying ``Casework-Min-Position`` (API clients echo the header) or
+    the cookie is answered from read models that have reached that position. A header that is
+    not a whole number is refused (400) before anything runs; a spoilt cookie is ignored."""
+
+    def __init__(self, app: ASGIApp, *, secure_cookies: bool = False, api_prefix: str = "/api/") -> None:
+        self.app = app
+        self.secure = secure_cookies
+        self.api_prefix = api_prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        header = _header(scope, consistency.MIN_POSITION_HEADER.lower().encode())
+        asked = consistency.parse_position(header)
+        if header is not None and asked is None:
+            name = consistency.MIN_POSITION_HEADER
+            response = problem_response(
+                scope, 400, "invalid-input", "Invalid input",
+                f"Check the {name} header: it must be a whole number, the "
+                f"{consistency.POSITION_HEADER} of an earlier answer.",
+                errors=[FieldError(field=name, reason="must be a whole number (a log position)")],
+            )
+            await response(scope, receive, send)
+            return
+        cookie = consistency.parse_position(_cookie(scope, consistency.POSITION_COOKIE))
+        web = not scope["path"].startswith(self.api_prefix)
+
+        with consistency.request(max(asked or 0, cookie or 0)) as positions:
+
+            async def send_with_position(message: Message) -> None:
+                if message["type"] == "http.response.start" and positions.written:
+                    headers = list(message.get("headers", []))
+                    written = str(positions.written).encode()
+                    headers.append((consistency.POSITION_HEADER.lower().encode(), written))
+                    if web:
+                        headers.append((b"set-cookie", self._cookie(written)))
+                    message = {**message, "headers": headers}
+                await send(message)
+
+            await self.app(scope, receive, send_with_position)
+
+    def _cookie(self, value: bytes) -> bytes:
+        secure = b"; Secure" if self.secure else b""
+        return consistency.POSITION_COOKIE.encode() + b"=" + value + b"; Path=/; HttpOnly; SameSite=Lax" + secure
+
+
+def _cookie(scope: Scope, name: str) -> str | None:
+    raw = _header(scope, b"cookie")
+    if not raw:
+        return None
+    for part in raw.split(";"):
+        key, _, value = part.strip().partition("=")
+        if key == name:
+            return value
+    return None
 
 
 class BodyLimitMiddleware:

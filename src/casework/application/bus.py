@@ -44,6 +44,9 @@ log = structlog.get_logger("casework.application")
 # got to its stream first (each attempt re-reads the stream).
 CONFLICT_ATTEMPTS = 5
 
+# How many providers the Application remembers to exist (see ``_providers_seen``).
+PROVIDERS_REMEMBERED = 100_000
+
 # The most events one command may append (a retry is recognised by looking up their ids).
 MAX_EVENTS_PER_COMMAND = 200
 
@@ -78,6 +81,9 @@ class Application:
         self.sanctions = sanctions  # casework.domain.sanction_policy.SanctionPolicy
         self._aggregates: dict[str, Aggregate] = {}
         self._routes: dict[type, Aggregate] = {}
+        # Providers seen to exist: events are never deleted, so a provider once there stays
+        # there and most commands need no query to check theirs (bounded: cleared when full).
+        self._providers_seen: set[str] = set()
         for aggregate in aggregates:
             self.register(aggregate)
 
@@ -228,8 +234,16 @@ class _StoreView:
         return self.app.read(aggregate, ident)
 
     def provider_exists(self, provider_id: str) -> bool:
+        seen = self.app._providers_seen
+        if provider_id in seen:
+            return True
         stream = self.app.aggregate("provider").stream(provider_id)
-        return bool(self.app.store.streams_exist([stream]))
+        if not self.app.store.streams_exist([stream]):
+            return False
+        if len(seen) >= PROVIDERS_REMEMBERED:
+            seen.clear()
+        seen.add(provider_id)
+        return True
 
     def lookup(self, prefix: str, ident: str) -> Any:
         return self.app.lookup(prefix, ident)

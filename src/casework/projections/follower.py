@@ -34,6 +34,7 @@ class Follower:
         self.nothing_new = nothing_new
         self.catch_up = catch_up
         self._stop = threading.Event()
+        self._woken = threading.Event()
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
@@ -45,16 +46,23 @@ class Follower:
         self._thread = threading.Thread(target=target, name="casework-projections", daemon=True)
         self._thread.start()
 
+    def wake(self) -> None:
+        """Catch up now rather than at the next poll (an append of this process, on SQLite;
+        on PostgreSQL the append's own notification wakes the thread)."""
+        self._woken.set()
+
     def stop(self, timeout: float) -> None:
         self._stop.set()
+        self._woken.set()
         if self._thread:
             self._thread.join(timeout)
             self._thread = None
 
     def _follow_polling(self) -> None:
         while not self._stop.is_set():
+            self._woken.clear()
             self._background_pass()
-            self._stop.wait(self.poll_seconds)
+            self._woken.wait(self.poll_seconds)
 
     def _follow_notifications(self) -> None:
         while not self._stop.is_set():

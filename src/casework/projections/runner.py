@@ -12,11 +12,16 @@ How it keeps its promises (and where)
   the projection's name; a process that dies mid-page releases it with its connection, and the
   next catch-up (any process) continues from the unmoved checkpoint. On SQLite the database
   write lock (``BEGIN IMMEDIATE``) serialises writers across processes.
-- Fresh reads: ``on_appended`` is registered on ``EventStore.listeners`` and catches up
-  synchronously after each append in this process (waiting briefly for the lock if another
-  process holds it), so a writer reads its own writes. ``start()`` runs a follower thread
-  (follower.py) for events appended by other processes: LISTEN/NOTIFY on PostgreSQL, polling on
-  SQLite.
+- Fresh reads: ``on_appended`` is registered on ``EventStore.listeners``. By default it catches
+  up synchronously after each append in this process (waiting briefly for the lock if another
+  process holds it), so a writer reads its own writes. A serving process sets ``deferred``: an
+  append then only notes its position and wakes the follower, which folds in the background,
+  one pass for every write made meanwhile; a read calls ``fresh()`` first (every query given
+  the Casework container does, in ``sources.connect``), which waits for the read models to reach
+  the last position this process appended and the position the request asks for
+  (consistency.py), folding itself if the follower has not got there. ``start()`` runs the
+  follower thread (follower.py), which also takes in events appended by other processes:
+  LISTEN/NOTIFY on PostgreSQL, polling on SQLite.
 - A projection seen with no checkpoint, or with a checkpoint of another ``version``, is rebuilt
   from the log before it is advanced (rebuild.py; tables.py drops and creates its tables).
 
@@ -35,7 +40,7 @@ from sqlalchemy import Engine
 from casework.clock import Clock
 from casework.events.store import StoredEvent
 from casework.events.store.database import reading
-from casework.projections import feed, parallel, tables
+from casework.projections import consistency, feed, parallel, tables
 from casework.projections.base import Projection
 from casework.projections.catchup import BeforeCommit, CatchUp
 from casework.projections.follower import Follower
@@ -61,6 +66,7 @@ class ProjectionRunner:
         rebuild_page_size: int = 20000,
         poll_seconds: float = 0.5,
         lock_wait_seconds: float = 5.0,
+        fresh_wait_seconds: float = 5.0,
     ) -> None:
         self.engine = engine
         self.clock = clock
@@ -69,6 +75,12 @@ class ProjectionRunner:
         self.rebuild_page_size = rebuild_page_size
         self.poll_seconds = poll_seconds
         self.lock_wait_seconds = lock_wait_seconds
+        # A read waits at most this long for the read models to reach what it must see, then
+        # answers from them as they are (a warm-up of a long log, a projection held elsewhere).
+        self.fresh_wait_seconds = fresh_wait_seconds
+        # Appends leave folding to the follower and to the reads (``fresh``): see the docstring.
+        self.deferred = False
+        self.appended = 0  # the last position this process appended
         self.standing = Standing()
         # Test hook: called just before a pass commits, with the events applied per projection.
         self.before_commit: BeforeCommit | None = None
@@ -103,6 +115,13 @@ class ProjectionRunner:
         into the appender (its events are committed); a halt is logged loudly.
         """
         if not stored:
+            return
+        last = max(e.position for e in stored)
+        consistency.note_written(last)
+        if self.deferred:
+            self.appended = max(self.appended, last)
+            if self._follower is not None:
+                self._follower.wake()
             return
         types = {e.type for e in stored}
         names = [
@@ -148,6 +167,30 @@ class ProjectionRunner:
             if stopped:
                 raise RuntimeError("; ".join(self.halted[n] for n in stopped))
         return applied
+
+    def fresh(self, timeout: float | None = None) -> bool:
+        """Read-your-writes before a read: wait until every projection not halted has reached the
+        last position this process appended (when ``deferred``) and the one the current request
+        asks for (``consistency.wanted``), folding here if nobody else is; at most ``timeout``
+        seconds (``fresh_wait_seconds``) for another pass in flight. True when they have; False
+        when the read will answer from read models still behind (logged)."""
+        target = max(consistency.wanted(), self.appended)
+        chosen = self.projections()
+        if target <= 0 or self.standing.all_reached(chosen, target):
+            return True
+        if not self._local.acquire(timeout=self.fresh_wait_seconds if timeout is None else timeout):
+            log.warning("read_models_behind", wanted=target, reason="a catch-up is in progress")
+            return False
+        try:
+            if not self.standing.all_reached(chosen, target):  # the pass we waited for may do
+                self._ensure_table()
+                self._catching_up().run(sorted(chosen, key=lambda p: p.name), wait=True)
+        finally:
+            self._local.release()
+        if self.standing.all_reached(chosen, target):
+            return True
+        log.warning("read_models_behind", wanted=target, reason="not reached after a pass")
+        return False
 
     # ---------------------------------------------------------------------------- rebuilding
     def rebuild(

@@ -29,11 +29,16 @@ def local_date(instant: datetime) -> date:
 
 @contextmanager
 def connect(source: Any) -> Iterator[Connection]:
-    """A connection from a Connection (used as is), an Engine or a Casework container."""
+    """A connection from a Connection (used as is), an Engine or a Casework container. With the
+    container the read models are fresh first: they have reached what this process appended and
+    what the request asks for (``ProjectionRunner.fresh``, read-your-writes)."""
     if isinstance(source, Connection):
         yield source
         return
     engine: Engine = source if isinstance(source, Engine) else source.engine
+    runner = getattr(source, "projections", None)
+    if runner is not None:
+        runner.fresh()
     with reading(engine) as conn:
         yield conn
 

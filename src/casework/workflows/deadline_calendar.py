@@ -22,7 +22,6 @@ from sqlalchemy import (
     Column,
     Connection,
     DateTime,
-    Engine,
     Index,
     Integer,
     String,
@@ -42,6 +41,7 @@ from casework.domain.working_days import ENGLAND, WorkingCalendar
 from casework.events.store import StoredEvent
 from casework.projections.base import read_models
 from casework.projections.fold import WrittenKeys, copy_rows
+from casework.projections.sources import connect
 from casework.workflows.deadlines import (
     LIVE,
     Cancel,
@@ -335,14 +335,6 @@ def _chunks(items: list, size: int) -> Iterable[list]:
 
 
 # ------------------------------------------------------------------------------- queries
-def _connect(source: Any) -> tuple[Connection, bool]:
-    """A connection from a Connection, an Engine or a Casework container (``.engine``)."""
-    if isinstance(source, Connection):
-        return source, False
-    engine: Engine = source if isinstance(source, Engine) else source.engine
-    return engine.connect(), True
-
-
 def pending_deadlines(
     db: Any,
     before: datetime | None = None,
@@ -368,12 +360,8 @@ def pending_deadlines(
         query = query.where(T.c.provider_id == provider_id)
     if source is not None:
         query = query.where(T.c.source == source)
-    conn, owned = _connect(db)
-    try:
+    with connect(db) as conn:
         rows = conn.execute(query.order_by(T.c.due_at, T.c.deadline_id)).all()
-    finally:
-        if owned:
-            conn.close()
     return [_deadline(r) for r in rows]
 
 
@@ -393,12 +381,8 @@ def fired_alerts(
     if since is not None:
         since = since.astimezone(UTC)
         query = query.where(or_(T.c.due_at >= since, T.c.fired_at >= since))
-    conn, owned = _connect(source)
-    try:
+    with connect(source) as conn:
         rows = conn.execute(query.order_by(T.c.due_at.desc(), T.c.deadline_id)).all()
-    finally:
-        if owned:
-            conn.close()
     return [_record(r) for r in rows]
 
 
@@ -422,9 +406,5 @@ def lead_officers(db: Any, provider_ids: Iterable[str] | None = None) -> dict[st
     query = select(L)
     if provider_ids is not None:
         query = query.where(L.c.provider_id.in_(list(provider_ids)))
-    conn, owned = _connect(db)
-    try:
+    with connect(db) as conn:
         return {r.provider_id: r.officer for r in conn.execute(query)}
-    finally:
-        if owned:
-            conn.close()
