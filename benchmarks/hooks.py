@@ -373,7 +373,7 @@ def serve(database_url: str, extra_env: dict[str, str] | None = None, workers: i
             proc.wait()
 
 
-def _wait_healthy(base: str, proc: subprocess.Popen, timeout: float = 30.0) -> None:
+def _wait_healthy(base: str, proc: subprocess.Popen, timeout: float = 60.0) -> None:
     import httpx
 
     deadline = time.monotonic() + timeout
@@ -387,7 +387,11 @@ def _wait_healthy(base: str, proc: subprocess.Popen, timeout: float = 30.0) -> N
         except httpx.HTTPError:
             pass
         time.sleep(0.1)
-    raise RuntimeError(f"casework serve did not become healthy at {base}")
+    try:
+        last = httpx.get(f"{base}/healthz", timeout=5.0).text[:500]
+    except httpx.HTTPError as exc:
+        last = repr(exc)
+    raise RuntimeError(f"casework serve did not become healthy at {base} in {timeout:.0f} s: {last}")
 
 
 def http_spec(base: str, token: str, provider_ids: list[str], ctx: Context) -> dict[str, Any]:

@@ -85,6 +85,14 @@ class Settings(BaseSettings):
     # in production where nobody explores the API from a browser; /openapi.json stays.
     api_docs: bool = True
     max_body_bytes: int = 1_000_000
+    # GET /metrics: Prometheus text, no token (like /healthz: it holds no personal data). Set
+    # false to serve none (404), e.g. where the port is reachable from outside the council.
+    metrics: bool = True
+    # /healthz lists a read model as ``lagging`` when it is more than this many events behind the
+    # log, or the oldest event it has not passed was recorded more than this long ago. Lagging
+    # is reported, never 503: every server process reads the same read models (docs/scaling.md).
+    health_lag_events: int = Field(default=10_000, ge=1)
+    health_lag_seconds: float = Field(default=60, gt=0)
 
     @field_validator("serious_breach_grounds")
     @classmethod

@@ -113,6 +113,7 @@ def test_every_api_answer_is_neither_stored_nor_sniffed_whatever_its_status(site
         "unexpected, 500": anonymous("/api/v1/test-boom"),
         "openapi": anonymous("/openapi.json"),
         "health": anonymous("/healthz"),
+        "metrics": anonymous("/metrics"),
     }
     statuses = {what: answer.status_code for what, answer in answers.items()}
     assert statuses == {what: int(what[-3:]) if what[-3:].isdigit() else 200 for what in answers}

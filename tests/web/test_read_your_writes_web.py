@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 from casework.api.app import create_app
 from casework.bootstrap import bootstrap
 from casework.projections.consistency import POSITION_COOKIE
-from .conftest import Web
 
+from .conftest import Web
 from .test_form_fields import _provider
 
 

@@ -18,6 +18,7 @@ from casework.alerts.calendar import calendar_feed
 from casework.alerts.digest import Digests
 from casework.alerts.mail import Channel, SmtpChannel
 from casework.alerts.outbox import (
+    Delivery,
     DeliveryRecord,
     OutboxRecorder,
     counts,
@@ -91,6 +92,12 @@ class Alerts:
     def counts(self) -> dict[str, int]:
         with reading(self.engine) as conn:
             return counts(conn)
+
+    def backlog(self) -> dict[str, int]:
+        """Messages still to send (``pending``: new, being sent or waiting to retry) and given
+        up on (``failed``)."""
+        with reading(self.engine) as conn:
+            return counts(conn, only=(Delivery.pending, Delivery.failed))
 
     def feed(self, user_name: str, now: datetime | None = None) -> bytes:
         return calendar_feed(self.engine, user_name, self.settings, now or self.clock.now())

@@ -1,6 +1,7 @@
 """The FastAPI application: routers are assembled here and nowhere else.
 
-JSON API under ``/api/v1``; ``/healthz`` (no auth); ``/openapi.json``; ``/docs`` and ``/redoc``
+JSON API under ``/api/v1``; ``/healthz`` (no auth); ``/metrics`` (Prometheus text, no auth:
+api/metrics.py) unless ``settings.metrics`` is false; ``/openapi.json``; ``/docs`` and ``/redoc``
 from vendored assets (api/docs.py) unless ``settings.api_docs`` is false. The path ``/`` is left
 free for the web interface.
 """
@@ -15,6 +16,7 @@ from casework import __version__
 from casework.api import API_PREFIX
 from casework.api.docs import mount_docs
 from casework.api.idempotency import IdempotencyStore
+from casework.api.metrics import mount_metrics
 from casework.api.middleware import (
     BodyLimitMiddleware,
     ConsistencyMiddleware,
@@ -26,6 +28,7 @@ from casework.api.routes import ROUTERS
 from casework.bootstrap import Casework
 from casework.events.errors import StoreError
 from casework.events.store.database import schema_is_current
+from casework.projections.status import Lag
 from casework.warmup import Warmup
 from casework.web import mount_web, not_found_page
 
@@ -74,6 +77,8 @@ def create_app(casework: Casework, warmup: Warmup | None = None) -> FastAPI:
         app.include_router(router)
     if casework.settings.api_docs:
         mount_docs(app)
+    if casework.settings.metrics:
+        mount_metrics(app, casework, warmup)
     mount_web(app)  # the team's web pages at /, assets at /static
     _pages_for_browsers(app)
     # Added last = outermost: every answer, even a 413, carries a request id and is logged.
@@ -82,22 +87,22 @@ def create_app(casework: Casework, warmup: Warmup | None = None) -> FastAPI:
     app.add_middleware(ConsistencyMiddleware, secure_cookies=casework.settings.secure_cookies)
     app.add_middleware(RequestContextMiddleware)
 
-    @app.get("/healthz", tags=["health"], summary="Store reachable and schema current")
+    @app.get("/healthz", tags=["health"], summary="Store reachable, schema current, read models' lag")
     def healthz() -> JSONResponse:
         if warmup is not None and not warmup.done:
             return JSONResponse(_starting(casework), status_code=503)
         try:
             casework.store.ping()
             current = schema_is_current(casework.engine)
-            # A halted read model serves stale answers: say which, and where (never why: the
-            # reason may quote event data), so a load balancer can act.
-            halted = [{"read_model": s.name, "position": s.position}
-                      for s in casework.projections.status() if s.halted] if current else []
+            lags = casework.projections.lags() if current else []
         except (StoreError, Exception) as exc:  # any failure to reach the store is "down"
             return JSONResponse(
                 {"status": "unavailable", "store": "unreachable", "detail": type(exc).__name__},
                 status_code=503,
             )
+        # A halted read model serves stale answers: say which, and where (never why: the
+        # reason may quote event data), so a load balancer can act.
+        halted = [{"read_model": lag.name, "position": lag.position} for lag in lags if lag.halted]
         healthy = current and not halted
         body: dict[str, object] = {
             "status": "ok" if healthy else "degraded",
@@ -105,6 +110,15 @@ def create_app(casework: Casework, warmup: Warmup | None = None) -> FastAPI:
             "schema": "current" if current else "out of date: run casework db upgrade",
             "version": __version__,
         }
+        if lags:
+            body["head"] = lags[0].head
+            body["read_models"] = [{"read_model": lag.name, "position": lag.position,
+                                    "lag": lag.events} for lag in lags]
+        # Behind, but answering: reported for people and alerts, never a 503 (every process
+        # reads the same read models, so taking this one out of service would not help).
+        lagging = [_lagging(lag) for lag in lags if not lag.halted and _is_lagging(lag, casework)]
+        if lagging:
+            body["lagging"] = lagging
         if halted:
             body["halted"] = halted
         if warmup is not None and warmup.failed:
@@ -114,6 +128,15 @@ def create_app(casework: Casework, warmup: Warmup | None = None) -> FastAPI:
         return JSONResponse(body, status_code=200 if healthy else 503)
 
     return app
+
+
+def _is_lagging(lag: Lag, casework: Casework) -> bool:
+    settings = casework.settings
+    return lag.events > settings.health_lag_events or lag.seconds > settings.health_lag_seconds
+
+
+def _lagging(lag: Lag) -> dict[str, object]:
+    return {"read_model": lag.name, "lag": lag.events, "seconds_behind": round(lag.seconds, 1)}
 
 
 def _starting(casework: Casework) -> dict[str, object]:

@@ -155,7 +155,8 @@ class ConsistencyMiddleware:
 
     def _cookie(self, value: bytes) -> bytes:
         secure = b"; Secure" if self.secure else b""
-        return consistency.POSITION_COOKIE.encode() + b"=" + value + b"; Path=/; HttpOnly; SameSite=Lax" + secure
+        name = consistency.POSITION_COOKIE.encode()
+        return name + b"=" + value + b"; Path=/; HttpOnly; SameSite=Lax" + secure
 
 
 def _cookie(scope: Scope, name: str) -> str | None:

@@ -18,12 +18,16 @@ Without ``expected_version``, losing a race to another writer re-reads the strea
 again (up to ``CONFLICT_ATTEMPTS`` times), so independent updates to one record both land.
 Each ``RecordsLinked`` event is mirrored to the linked record's stream in the same transaction.
 New aggregates are added with ``app.register(aggregate)`` (see ``casework.domain.aggregate``).
+Callables in ``app.timers`` (``CommandTimer``) are told each ``execute``'s command class name,
+its ``Outcome`` and its seconds (metrics, given by an upper layer).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 import structlog
@@ -32,7 +36,7 @@ from casework.application.pipeline import Admitted, Loaded, admit, decide
 from casework.clock import Clock
 from casework.domain.actors import Actor, Role
 from casework.domain.aggregate import Aggregate, Context, with_version
-from casework.domain.errors import NotFound
+from casework.domain.errors import DomainError, NotFound
 from casework.events.base import command_event_id
 from casework.events.errors import ConcurrencyError
 from casework.events.personal_data import SealedPerson
@@ -63,6 +67,20 @@ class CommandResult:
 AggregateRef = Aggregate | str  # an Aggregate or its stream prefix ("intelligence")
 
 
+class Outcome(StrEnum):
+    """How an ``execute`` ended."""
+
+    ok = "ok"  # appended, or nothing to append, or a retry answered with the first result
+    refused = "refused"  # a DomainError: not permitted, not allowed now, invalid, not found
+    conflict = "conflict"  # ConcurrencyError: a stale expected version, or races lost
+    error = "error"  # anything else (the store unreachable, a bug)
+
+
+# ``Application.timers``: (command class name, outcome, seconds) of each ``execute``, the
+# read models' in-process catch-up after the append included (it runs before execute returns).
+CommandTimer = Callable[[str, Outcome, float], None]
+
+
 class Application:
     def __init__(
         self,
@@ -84,6 +102,7 @@ class Application:
         # Providers seen to exist: events are never deleted, so a provider once there stays
         # there and most commands need no query to check theirs (bounded: cleared when full).
         self._providers_seen: set[str] = set()
+        self.timers: list[CommandTimer] = []
         for aggregate in aggregates:
             self.register(aggregate)
 
@@ -167,6 +186,26 @@ class Application:
     ) -> CommandResult:
         """Execute ``command`` for ``actor``; see the module docstring. Raises a DomainError or
         ``ConcurrencyError`` to refuse, having appended nothing."""
+        started = time.perf_counter()
+        outcome = Outcome.error
+        try:
+            result = self._execute(command, actor, command_id, expected_version)
+            outcome = Outcome.ok
+            return result
+        except DomainError:
+            outcome = Outcome.refused
+            raise
+        except ConcurrencyError:
+            outcome = Outcome.conflict
+            raise
+        finally:
+            elapsed = time.perf_counter() - started
+            for timer in self.timers:
+                timer(type(command).__name__, outcome, elapsed)
+
+    def _execute(
+        self, command: Any, actor: Actor, command_id: str | None, expected_version: int | None
+    ) -> CommandResult:
         admitted = admit(self, command, actor, command_id=command_id)
         if command_id is not None:
             first = self._first_result(admitted.aggregate, command_id)
@@ -234,7 +273,7 @@ class _StoreView:
         return self.app.read(aggregate, ident)
 
     def provider_exists(self, provider_id: str) -> bool:
-        seen = self.app._providers_seen
+        seen = self.app._providers_seen  # noqa: SLF001 (the Application's own view)
         if provider_id in seen:
             return True
         stream = self.app.aggregate("provider").stream(provider_id)

@@ -13,7 +13,7 @@ from collections.abc import Collection, Generator
 from datetime import UTC, datetime
 
 import orjson
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, bindparam, func, select
 
 from casework.events.schema import events as T
 from casework.events.store import StoredEvent
@@ -107,6 +107,18 @@ _HEAD = select(func.max(T.c.position))
 
 def head(conn: Connection) -> int:
     return conn.execute(_HEAD).scalar() or 0
+
+
+_FIRST_AFTER = (
+    select(T.c.recorded_at).where(T.c.position > bindparam("p")).order_by(T.c.position).limit(1)
+)
+
+
+def recorded_after(conn: Connection, position: int) -> datetime | None:
+    """When the first event after ``position`` was recorded (None: there is none). One step into
+    the primary key's index."""
+    found = conn.execute(_FIRST_AFTER, {"p": position}).scalar()
+    return utc(found) if found is not None else None
 
 
 def page(

@@ -48,7 +48,7 @@ from casework.projections.halts import ProjectionHalted
 from casework.projections.locks import lock_key
 from casework.projections.rebuild import Progress, Rebuild, cycle_collector_paused
 from casework.projections.registry import Registry
-from casework.projections.status import ProjectionStatus, Standing, statuses
+from casework.projections.status import Lag, ProjectionStatus, Standing, lags, statuses
 
 log = structlog.get_logger("casework.projections")
 
@@ -237,6 +237,14 @@ class ProjectionRunner:
             self._ensure_table()
             return statuses(conn, self.projections(), self.standing)
 
+    def lags(self) -> list[Lag]:
+        """How far each read model is behind the log now (``status`` and, for those behind, when
+        the oldest event they have not passed was recorded): cheap enough for every probe."""
+        now = self.clock.now()
+        with reading(self.engine) as conn:
+            self._ensure_table()
+            return lags(conn, statuses(conn, self.projections(), self.standing), now)
+
     # ---------------------------------------------------------------------------- following
     def start(self) -> None:
         """Follow events appended by other processes, in a daemon thread, until ``stop()``."""
@@ -278,4 +286,4 @@ class ProjectionRunner:
             self._table_ready = True
 
 
-__all__ = ["ProjectionHalted", "ProjectionRunner", "ProjectionStatus", "lock_key"]
+__all__ = ["Lag", "ProjectionHalted", "ProjectionRunner", "ProjectionStatus", "lock_key"]

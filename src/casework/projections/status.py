@@ -1,10 +1,12 @@
-"""Where each projection stands: what ``ProjectionRunner.status()`` reports, and what one process
-remembers between passes (``Standing``)."""
+"""Where each projection stands: what ``ProjectionRunner.status()`` reports, how far behind the
+log each is (``Lag``, for monitoring), and what one process remembers between passes
+(``Standing``)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import Connection
 
@@ -23,6 +25,38 @@ class ProjectionStatus:
     @property
     def lag(self) -> int:
         return max(self.head - self.position, 0)
+
+
+@dataclass(frozen=True)
+class Lag:
+    """How far one read model is behind the log: ``events`` between its checkpoint and the head
+    (events it need not fold count too: its checkpoint has not passed them yet), and
+    ``seconds`` since the oldest of them was recorded (0 at the head). A lag of seconds means
+    the read model has not moved for that long while there was something to read: unlike "time
+    since the checkpoint last moved", it is 0 on a quiet system and grows from the first event
+    left waiting."""
+
+    name: str
+    position: int
+    head: int
+    events: int
+    seconds: float
+    halted: bool
+
+
+def lags(conn: Connection, found: list[ProjectionStatus], now: datetime) -> list[Lag]:
+    """Each status's ``Lag`` at ``now``: one indexed read per distinct position behind the head,
+    never a scan of the log."""
+    oldest: dict[int, datetime | None] = {}
+    for s in found:
+        if s.lag and s.position not in oldest:
+            oldest[s.position] = feed.recorded_after(conn, s.position)
+    out = []
+    for s in found:
+        first = oldest.get(s.position) if s.lag else None
+        seconds = max((now - first).total_seconds(), 0.0) if first is not None else 0.0
+        out.append(Lag(s.name, s.position, s.head, s.lag, seconds, s.halted is not None))
+    return out
 
 
 class Standing:
@@ -71,4 +105,4 @@ def statuses(conn: Connection, projections: list[Projection], standing: Standing
     return out
 
 
-__all__ = ["ProjectionStatus", "Standing", "statuses"]
+__all__ = ["Lag", "ProjectionStatus", "Standing", "lags", "statuses"]

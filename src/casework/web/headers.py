@@ -27,7 +27,7 @@ SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
     (b"x-content-type-options", b"nosniff"),
     (b"cross-origin-opener-policy", b"same-origin"),
 ]
-NOT_WEB = ("/api/", "/docs", "/redoc", "/openapi.json", "/healthz")
+NOT_WEB = ("/api/", "/docs", "/redoc", "/openapi.json", "/healthz", "/metrics")
 
 
 class SecurityHeaders:

@@ -8,8 +8,9 @@ touches, applies the effects in memory (``DeadlineBook``) and writes back the ch
 batches. So rebuilding from the log gives exactly the deadlines an incremental run gave.
 
 Queries for the scheduler, the HTTP routes and the dashboard: ``pending_deadlines`` and
-``fired_alerts``. ``catch_up_with(runner)`` is how the scheduler brings this read model to the
-head of the log before it asks what is due.
+``fired_alerts``; for monitoring, ``due_now`` (what the scheduler has still to fire).
+``catch_up_with(runner)`` is how the scheduler brings this read model to the head of the log
+before it asks what is due.
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ from sqlalchemy import (
     Table,
     Text,
     bindparam,
+    case,
     delete,
+    func,
     insert,
     or_,
     select,
@@ -363,6 +366,18 @@ def pending_deadlines(
     with connect(db) as conn:
         rows = conn.execute(query.order_by(T.c.due_at, T.c.deadline_id)).all()
     return [_deadline(r) for r in rows]
+
+
+def due_now(db: Any, now: datetime) -> dict[str, int]:
+    """How many pending alerts (deadlines) and reminders are due at or before ``now``: what the
+    scheduler has still to fire. Reads only the due rows (index ``status, due_at``), counted in
+    one query. ``db``: a Connection, an Engine or the Casework container."""
+    query = select(func.count(), func.sum(case((T.c.reminder_of == "", 0), else_=1))).where(
+        T.c.status == DeadlineStatus.pending, T.c.due_at <= now.astimezone(UTC)
+    )
+    with connect(db) as conn:
+        total, reminders = conn.execute(query).one()
+    return {"alert": total - (reminders or 0), "reminder": reminders or 0}
 
 
 def fired_alerts(

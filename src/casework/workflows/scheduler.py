@@ -124,6 +124,8 @@ class DeadlineScheduler:
         # Other polls to run on the same background scheduler (id, function), e.g. the outbox
         # worker; each runs every ``interval_seconds``, first straight after start.
         self.jobs: list[tuple[str, Callable[[], None]]] = []
+        # Told what each ``fire_due`` fired (an upper layer's metrics).
+        self.reporters: list[Callable[[FiringReport], None]] = []
 
     # ------------------------------------------------------------------ firing
     def due(self, now: datetime) -> list[Deadline]:
@@ -145,39 +147,47 @@ class DeadlineScheduler:
         next occurrence falls after ``now``. Idempotent."""
         now = now or self.clock.now()
         report = FiringReport(now)
-        tried: set[str] = set()  # never twice in one call, whatever the read model says
         with self._lock:
-            while True:
-                try:
-                    due = [d for d in self.due(now) if d.deadline_id not in tried]
-                except DeadlinesBehind as exc:
-                    if not report.rounds:
-                        raise
-                    # Keep the report of what fired; the next run fires the rest.
-                    log.warning("deadline_read_model_behind", error=error_text(exc))
-                    report.more_due = True
-                    break
-                if not due:
-                    break
-                if report.rounds == self.max_rounds:
-                    report.more_due = True
-                    log.warning("deadline_rounds_exhausted", rounds=report.rounds, due=len(due),
-                                now=now.isoformat())
-                    break
-                report.rounds += 1
-                due, superseded = _worth_sending(due, now)
-                tried.update(d.deadline_id for d in superseded)
-                report.superseded += superseded
-                for deadline in [overdue(d, now) for d in due]:
-                    tried.add(deadline.deadline_id)
-                    if self._fire(deadline):
-                        report.fired.append(deadline)
-                    else:
-                        report.already_fired.append(deadline)
+            try:
+                self._rounds(now, report)
+            finally:  # what fired is counted even when a later round fails
+                for reporter in self.reporters:
+                    reporter(report)
         if report.fired:
             log.info("deadlines_fired", count=len(report.fired), rounds=report.rounds,
                      now=now.isoformat())
         return report
+
+    def _rounds(self, now: datetime, report: FiringReport) -> None:
+        """Fire what is due into ``report``, round after round, until nothing more is due."""
+        tried: set[str] = set()  # never twice in one call, whatever the read model says
+        while True:
+            try:
+                due = [d for d in self.due(now) if d.deadline_id not in tried]
+            except DeadlinesBehind as exc:
+                if not report.rounds:
+                    raise
+                # Keep the report of what fired; the next run fires the rest.
+                log.warning("deadline_read_model_behind", error=error_text(exc))
+                report.more_due = True
+                break
+            if not due:
+                break
+            if report.rounds == self.max_rounds:
+                report.more_due = True
+                log.warning("deadline_rounds_exhausted", rounds=report.rounds, due=len(due),
+                            now=now.isoformat())
+                break
+            report.rounds += 1
+            due, superseded = _worth_sending(due, now)
+            tried.update(d.deadline_id for d in superseded)
+            report.superseded += superseded
+            for deadline in [overdue(d, now) for d in due]:
+                tried.add(deadline.deadline_id)
+                if self._fire(deadline):
+                    report.fired.append(deadline)
+                else:
+                    report.already_fired.append(deadline)
 
     def _fire(self, deadline: Deadline) -> bool:
         reason = (f"reminder: {deadline.kind} due in {deadline.before}" if deadline.is_reminder

@@ -13,6 +13,8 @@ Guarantees
 - Hooks in ``EventStore.in_transaction`` (``TransactionHook``, given by an upper layer: the
   transactional outbox) write their rows inside the append's transaction: they commit with the
   events or not at all.
+- Callables in ``EventStore.timers`` (``AppendTimer``) are told the streams, events and seconds
+  of each committed append (metrics, given by an upper layer; the store imports none).
 - Each event's ``hash`` chains it to the previous event of its stream (``casework.events.hashing``),
   and ``verify`` recomputes every chain.
 
@@ -25,7 +27,7 @@ dialect, chosen when the store is built), ``postgres_driver`` (raw psycopg calls
 """
 
 from casework.events.store.errors import translate_db_error
-from casework.events.store.event_store import STREAM_NAME, EventStore
+from casework.events.store.event_store import STREAM_NAME, AppendTimer, EventStore
 from casework.events.store.postgres_writer import APPEND_LOCK_KEY, NOTIFY_CHANNEL
 from casework.events.store.verify import BrokenLink, VerifyReport
 from casework.events.store.writing import TransactionHook
@@ -33,6 +35,7 @@ from casework.events.stored import AppendRequest, StoredEvent
 
 __all__ = [
     "APPEND_LOCK_KEY",
+    "AppendTimer",
     "NOTIFY_CHANNEL",
     "STREAM_NAME",
     "AppendRequest",

@@ -4,6 +4,7 @@ chosen once for the engine's dialect."""
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC
@@ -30,6 +31,10 @@ from casework.events.stored import AppendRequest, StoredEvent
 
 log = structlog.get_logger("casework.store")
 
+# ``EventStore.timers``: (streams, events, seconds) of each committed append, its transaction
+# from the first statement to the commit (not the listeners that run after it).
+AppendTimer = Callable[[int, int, float], None]
+
 STREAM_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,199}$")
 
 
@@ -51,6 +56,9 @@ class EventStore(LogReader):
         self.listeners: list[Callable[[list[StoredEvent]], None]] = []
         # Run inside each append's transaction, before its commit (the transactional outbox).
         self.in_transaction: list[TransactionHook] = []
+        # Told how long each committed append transaction took (an upper layer's metrics): the
+        # store stays free of any monitoring library.
+        self.timers: list[AppendTimer] = []
 
     # ----------------------------------------------------------------------------- writing
     def append(
@@ -67,6 +75,7 @@ class EventStore(LogReader):
         _check_requests(requests)
         recorded_at = self.clock.now().astimezone(UTC)
         recorded_iso = iso(recorded_at)  # once per batch: it is the same for every event
+        started = time.perf_counter()
         try:
             rows, positions = self._writer.write(
                 requests, recorded_at, recorded_iso, self.in_transaction
@@ -77,6 +86,9 @@ class EventStore(LogReader):
             return stored
         except DBAPIError as exc:
             raise translate_db_error(exc) from exc
+        elapsed = time.perf_counter() - started
+        for timer in self.timers:
+            timer(len(requests), len(rows), elapsed)
         stored = stored_events(requests, rows, positions, recorded_at)
         for listener in self.listeners:
             listener(stored)
