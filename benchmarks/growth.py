@@ -3,8 +3,8 @@
 One scratch database (``casework_bench_growth``) is grown in steps (``Sizes.growth_sizes``:
 load to the first size, measure, load more to the next, measure, ...), so a run pays for the
 largest log once. The log is renamed copies of the demonstration scenarios
-(``hooks._load_realistic_events``); sizes are rounded up to whole copies (13,154 events each).
-At each size:
+(``hooks._load_realistic_events``); sizes are rounded up to whole copies (about 13,000 events each).
+At each size (besides ``events`` and ``db_mb``, the database's size):
 
   rebuild.<model>.*   every read model rebuilt alone, and all of them together (what
                       ``casework rebuild`` does), each in a child process of its own: seconds,
@@ -66,6 +66,7 @@ ALL = "all"  # the rebuild of every read model together
 # = should not grow with the log; None = shown only. Rebuild figures per read model are added.
 FIGURES: list[tuple[str, str, str, str | None]] = [
     ("events", "events in the log", "", None),
+    ("db_mb", "database size (log and read models)", " MB", "scales"),
     ("load_s_per_100k", "load (append_batch): seconds per 100k events of this step", " s", "flat"),
     ("start.warm.socket_s", "start, read models at head: socket answers", " s", "flat"),
     ("start.warm.healthz_s", "  /healthz answers (any status)", " s", "flat"),
@@ -118,13 +119,16 @@ def parse_sizes(text: str) -> tuple[int, ...]:
 
 # ----------------------------------------------------------------------------- the hook
 def hook_growth(ctx: Context) -> dict[str, Any]:
+    """Grow one database through ``ctx.sizes.growth_sizes`` and measure at each size. Each
+    step's figures also go into ``ctx.figures`` as soon as it is done, so a long run that fails
+    at its largest size keeps the sizes before."""
     sizes = sorted(set(ctx.sizes.growth_sizes))
     url = _fresh_pg(ctx, "growth")
     token = _user_token(url)
     template = _demo_template()
     read_provider, write_provider = _typical_providers(template)
     cw = _bootstrap(url)
-    out: dict[str, Any] = {"growth.sizes": [label(s) for s in sizes]}
+    out: dict[str, Any] = {"growth.cold_max": ctx.sizes.growth_cold_max}
     copies = 0
     try:
         names = [p.name for p in cw.projections.projections()]
@@ -142,6 +146,7 @@ def hook_growth(ctx: Context) -> dict[str, Any]:
                 copies = wanted
             figures["events"] = cw.store.head_position()
             figures.update(_rebuilds(url, names, tag))
+            figures["db_mb"] = _database_mb(cw)  # the read models built
             figures.update(_history(cw, renamed(read_provider, 0)))
             figures.update(_serve_warm(url, token, renamed(read_provider, 0),
                                        renamed(write_provider, 0), ctx.sizes.growth_requests))
@@ -149,10 +154,11 @@ def hook_growth(ctx: Context) -> dict[str, Any]:
                 figures.update(_serve_cold(cw, url))
             figures["step_seconds"] = round(time.perf_counter() - started, 1)
             out.update({f"growth.{tag}.{k}": v for k, v in figures.items()})
+            out["growth.sizes"] = [label(s) for s in sizes[: sizes.index(size) + 1]]
+            out.update(factors(out, out["growth.sizes"], names))
+            ctx.figures.update(out)
             _progress(f"growth {tag}: {figures['events']:,} events measured in "
                       f"{figures['step_seconds']} s")
-        out.update(factors(out, [label(s) for s in sizes], names))
-        out["growth.cold_max"] = ctx.sizes.growth_cold_max
         return out
     finally:
         cw.close()
@@ -184,6 +190,12 @@ def _rebuilds(url: str, names: list[str], tag: str) -> dict[str, Any]:
         figures[f"rebuild.{name}.events_per_s"] = round(result["events"] / result["seconds"], 1)
         figures[f"rebuild.{name}.rss_growth_mb"] = round(result["rss_growth_mb"], 1)
     return figures
+
+
+def _database_mb(cw: Any) -> float:
+    with cw.engine.connect() as conn:
+        size = conn.exec_driver_sql("SELECT pg_database_size(current_database())").scalar()
+    return round(size / 2**20, 1)
 
 
 def _history(cw: Any, provider_id: str, repeats: int = 5) -> dict[str, Any]:
@@ -235,7 +247,9 @@ def _serve_cold(cw: Any, url: str) -> dict[str, Any]:
 
 def _started(proc: subprocess.Popen, base: str, kind: str, timeout: float = 7200.0) -> dict[str, Any]:
     """Seconds from launch (``proc`` was just started) until the socket accepts a connection,
-    until /healthz answers at all, until it answers 200 ok; polled every 20 ms."""
+    until /healthz answers at all, until it answers 200 ok. Polled every 20 ms, then, once
+    /healthz answers, every 100 ms (each answer costs the server a little CPU: a cold start's
+    rebuild runs in the same process)."""
     import httpx
 
     t0 = time.perf_counter()
@@ -263,7 +277,7 @@ def _started(proc: subprocess.Popen, base: str, kind: str, timeout: float = 7200
                 return {f"start.{kind}.socket_s": round(socket_s, 3),
                         f"start.{kind}.healthz_s": round(healthz_s, 3),
                         f"start.{kind}.ok_s": round(time.perf_counter() - t0, 3)}
-        time.sleep(0.02)
+        time.sleep(0.02 if healthz_s is None else 0.1)
     raise RuntimeError(f"casework serve was not ok within {timeout} s")
 
 
@@ -334,7 +348,7 @@ def report(figures: dict[str, Any]) -> str:
         return ""
     names: list[str] = figures.get("growth.read_models") or []
     rows = [(text, *[fmt(figures.get(f"growth.{t}.{key}"), unit) for t in tags])
-            for key, text, unit, _ in FIGURES[:2] + rebuild_figures(names) + FIGURES[2:]
+            for key, text, unit, _ in FIGURES[:3] + rebuild_figures(names) + FIGURES[3:]
             if any(f"growth.{t}.{key}" in figures for t in tags)]
     head = ("Growth (PostgreSQL, one database grown in steps)", *tags)
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]

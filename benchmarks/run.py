@@ -1,7 +1,7 @@
 """Casework benchmarks: the store against raw psycopg/sqlite3 (the limit) and the eventsourcing
 library (the peer), on the same PostgreSQL, in the same run.
 
-    .venv/bin/python -m benchmarks.run            # default sizes (a few minutes)
+    .venv/bin/python -m benchmarks.run            # default sizes (the growth hook alone ~9 min)
     .venv/bin/python -m benchmarks.run --quick    # smoke run, under a minute
     .venv/bin/python benchmarks/run.py --only pg --singles 5000 --bulk-events 200000
 
