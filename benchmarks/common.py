@@ -40,11 +40,15 @@ class Sizes:
     http_clients: int = 16
     http_workers: int = 2        # `casework serve --workers` (one per core of this machine)
     rebuild_events: int = 1_000_000
+    growth_sizes: tuple[int, ...] = (100_000, 1_000_000)  # the log grown in steps (growth hook)
+    growth_cold_max: int = 1_000_000  # start-up with every read model to rebuild, up to this
+    growth_requests: int = 20  # timed requests of each kind at each size (medians)
 
     @classmethod
     def quick(cls) -> Sizes:
         return cls(singles=300, bulk_events=10_000, stream_events=2_000, repeats=3, rounds=3,
-                   http_seconds=5.0, rebuild_events=20_000)
+                   http_seconds=5.0, rebuild_events=20_000, growth_sizes=(13_000, 26_000),
+                   growth_requests=10)
 
 
 @dataclass
@@ -191,6 +195,27 @@ def dumps(value: Any) -> str:
 
 
 # ----------------------------------------------------------------------------- measuring
+def quiet_logs() -> None:
+    """Casework logs every command at INFO; the table must stay readable."""
+    import logging
+
+    import structlog
+
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    logging.getLogger().setLevel(logging.WARNING)
+
+
+def fmt(v: Any, unit: str = "") -> str:
+    """A figure for a table: thousands separated, three significant digits below 10."""
+    if v is None:
+        return "-"
+    if isinstance(v, float) and v >= 1000:
+        return f"{v:,.0f}{unit}"
+    if isinstance(v, float):
+        return f"{v:.3g}{unit}" if v < 10 else f"{v:.1f}{unit}"
+    return f"{v:,}{unit}" if isinstance(v, int) else f"{v}{unit}"
+
+
 def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
     t0 = time.perf_counter()
     out = fn()

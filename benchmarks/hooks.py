@@ -212,9 +212,11 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _load_realistic_events(cw: Any, n: int) -> int:
+def _load_realistic_events(cw: Any, n: int, first_copy: int = 0) -> int:
     """At least ``n`` events of the real types, written with ``cw.store.append_batch`` in
     transactions of about 1000 events while ``cw.projections`` does not follow.
+    ``first_copy``: how many copies an earlier call already wrote to this store (a log grown in
+    steps goes on with the next copy numbers, so every copy stays distinct).
 
     The template is the three demonstration scenarios (13,151 events, 278 providers: intelligence
     lifecycles, visits, assessments, action plans, safeguarding, sanctions), written through the
@@ -230,16 +232,26 @@ def _load_realistic_events(cw: Any, n: int) -> int:
         cw.store.listeners.remove(f)
     try:
         written = 0
-        for batch in _replicated_batches(template, copies, target=1000):
+        for batch in _replicated_batches(template, copies, target=1000, first=first_copy):
             written += len(cw.store.append_batch(batch))
     finally:
         cw.store.listeners.extend(listening)
-    _progress(f"rebuild: loaded {written:,} events ({copies} copies of the demo scenarios)")
+    _progress(f"loaded {written:,} events ({copies} copies of the demo scenarios)")
     return written
 
 
 _TEMPLATE: list[Any] = []
 _UUID = re.compile(r"\b[0-9a-f]{8}(?=-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b)")
+
+
+def copy_prefix(copy: int) -> str:
+    """What the first 8 hex digits of every UUID become in copy number ``copy`` (from 0)."""
+    return f"{copy + 1:08x}"
+
+
+def renamed(text: str, copy: int) -> str:
+    """``text`` (an id, a stream name) as it is in copy number ``copy`` of the template."""
+    return _UUID.sub(copy_prefix(copy), text)
 
 
 def _demo_template() -> list[Any]:
@@ -265,9 +277,11 @@ def _demo_template() -> list[Any]:
     return _TEMPLATE
 
 
-def _replicated_batches(template: list[Any], copies: int, target: int) -> Iterator[list[Any]]:
-    """AppendRequests for ``copies`` renamed copies of ``template``, about ``target`` events per
-    batch, each copy in the template's order where order can matter.
+def _replicated_batches(
+    template: list[Any], copies: int, target: int, first: int = 0
+) -> Iterator[list[Any]]:
+    """AppendRequests for ``copies`` renamed copies of ``template`` (numbered from ``first`` + 1),
+    about ``target`` events per batch, each copy in the template's order where order can matter.
 
     The template splits into independent units: streams joined through the providers and the
     commands their events name (a link and its mirror stay together). A batch may name a stream
@@ -314,22 +328,18 @@ def _replicated_batches(template: list[Any], copies: int, target: int) -> Iterat
     for t in range(longest):
         batch: list[Any] = []
         size = 0
-        for copy in range(copies):
-            prefix = f"{copy + 1:08x}"
-
-            def rename(text: str, prefix: str = prefix) -> str:
-                return _UUID.sub(prefix, text)
-
+        for copy in range(first, first + copies):
+            prefix = copy_prefix(copy)
             for windows in units.values():
                 if t >= len(windows):
                     continue
                 for stream, evs in windows[t]:
-                    batch.append(AppendRequest(rename(stream), [
+                    batch.append(AppendRequest(renamed(stream, copy), [
                         NewEvent.model_construct(
                             event_id=uuid.UUID(prefix + e.event_id[8:]), type=e.type,
                             schema_version=e.schema_version,
-                            data=orjson.loads(rename(texts[e.event_id][0])),
-                            metadata=orjson.loads(rename(texts[e.event_id][1])),
+                            data=orjson.loads(renamed(texts[e.event_id][0], copy)),
+                            metadata=orjson.loads(renamed(texts[e.event_id][1], copy)),
                             occurred_at=e.occurred_at,
                         ) for e in evs
                     ]))
@@ -352,6 +362,19 @@ def _free_port() -> int:
 def serve(database_url: str, extra_env: dict[str, str] | None = None, workers: int = 1) -> Iterator[str]:
     """Run ``casework serve --workers N`` on a free loopback port in a child process; yield its
     base URL. Stops the child (by its pid; it stops its workers) on exit."""
+    proc, base = start_serve(database_url, extra_env, workers)
+    try:
+        _wait_healthy(base, proc)
+        yield base
+    finally:
+        stop_serve(proc)
+
+
+def start_serve(
+    database_url: str, extra_env: dict[str, str] | None = None, workers: int = 1
+) -> tuple[subprocess.Popen, str]:
+    """Launch ``casework serve`` on a free loopback port; returns the process and its base URL
+    at once (the caller waits for what it needs, and stops it with ``stop_serve``)."""
     port = _free_port()
     env = {**os.environ, "CASEWORK_DATABASE_URL": database_url, "CASEWORK_LOG_LEVEL": "WARNING",
            "CASEWORK_SCHEDULER_ENABLED": "false", **(extra_env or {})}
@@ -360,17 +383,17 @@ def serve(database_url: str, extra_env: dict[str, str] | None = None, workers: i
          "--workers", str(workers)],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
-    base = f"http://127.0.0.1:{port}"
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def stop_serve(proc: subprocess.Popen) -> None:
+    """Stop a server started by ``start_serve`` (by its pid; it stops its workers)."""
+    proc.terminate()
     try:
-        _wait_healthy(base, proc)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def _wait_healthy(base: str, proc: subprocess.Popen, timeout: float = 60.0) -> None:
@@ -483,8 +506,17 @@ def http_selftest(ctx: Context) -> dict[str, Any]:
             "http_selftest.p99_ms": result["p99_ms"], "http_selftest.errors": result["errors"]}
 
 
+def hook_growth(ctx: Context) -> dict[str, Any]:
+    """Growth, measured (benchmarks/growth.py, which builds on this module's helpers)."""
+    from benchmarks.growth import hook_growth as growth
+
+    return growth(ctx)
+
+
 HOOKS = [  # (name for run.py --hooks, label, hook)
     ("application", "Application: log intelligence (1 command/txn, PG)", hook_application_command),
     ("rebuild", "Projections: rebuild all from N events (PG)", hook_projection_rebuild),
     ("http", "HTTP: 16 clients, provider view / inbox / POST intelligence", hook_http_load),
+    ("growth", "Growth: one log grown in steps, start-up / rebuild / requests at each size",
+     hook_growth),
 ]

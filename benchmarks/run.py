@@ -1,7 +1,7 @@
 """Casework benchmarks: the store against raw psycopg/sqlite3 (the limit) and the eventsourcing
 library (the peer), on the same PostgreSQL, in the same run.
 
-    .venv/bin/python -m benchmarks.run            # default sizes (a few minutes)
+    .venv/bin/python -m benchmarks.run            # default sizes (the growth hook alone ~9 min)
     .venv/bin/python -m benchmarks.run --quick    # smoke run, under a minute
     .venv/bin/python benchmarks/run.py --only pg --singles 5000 --bulk-events 200000
 
@@ -24,6 +24,8 @@ if __package__ in (None, ""):  # run as a script: make ``benchmarks`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks import common as C
+from benchmarks.growth import parse_sizes
+from benchmarks.growth import report as growth_report
 from benchmarks.hooks import HOOKS, NotYetAvailable, http_selftest
 from benchmarks.systems import (
     CaseworkStore,
@@ -334,16 +336,6 @@ def goals(ctx: C.Context) -> dict[str, Any]:
     return out
 
 
-def _fmt(v: Any, unit: str = "") -> str:
-    if v is None:
-        return "-"
-    if isinstance(v, float) and v >= 1000:
-        return f"{v:,.0f}{unit}"
-    if isinstance(v, float):
-        return f"{v:.3g}{unit}" if v < 10 else f"{v:.1f}{unit}"
-    return f"{v:,}{unit}" if isinstance(v, int) else f"{v}{unit}"
-
-
 def _x(v: Any) -> str:
     return "-" if v is None else f"{v:.2f}x"
 
@@ -364,7 +356,7 @@ def table(ctx: C.Context) -> str:
                 return "-"
             return _x(c / other)
 
-        rows.append((label, _fmt(c, unit), _fmt(p, unit), _fmt(r, unit), ratio(p), ratio(r)))
+        rows.append((label, C.fmt(c, unit), C.fmt(p, unit), C.fmt(r, unit), ratio(p), ratio(r)))
 
     rows.append(("PostgreSQL " + str(f.get("machine.postgres", "")), "", "", "", "", ""))
     row("single append, 1 event/txn (events/s)", "pg.casework.single_per_s", "pg.peer.single_per_s",
@@ -437,11 +429,11 @@ def table(ctx: C.Context) -> str:
     ]:
         value = f.get(key)
         if key == "rebuild.events" and value is not None:
-            text = f"{value:,} / {_fmt(f.get('rebuild.seconds'))} s"
+            text = f"{value:,} / {C.fmt(f.get('rebuild.seconds'))} s"
         elif key.endswith("p50_ms") and value is not None:
-            text = f"{_fmt(value)} / {_fmt(f.get(key.replace('p50', 'p99')))}"
+            text = f"{C.fmt(value)} / {C.fmt(f.get(key.replace('p50', 'p99')))}"
         else:
-            text = _fmt(value) if value is not None else "not measured"  # hook not run, or see the notes
+            text = C.fmt(value) if value is not None else "not measured"  # hook not run, or see the notes
         rows.append((label, text, "", "", "", ""))
 
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
@@ -496,19 +488,32 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--http-seconds", type=float, help="duration of the HTTP load")
     p.add_argument("--http-workers", type=int, help="server processes (casework serve --workers)")
     p.add_argument("--rebuild-events", type=int, help="events for the projection rebuild hook")
+    p.add_argument("--growth-sizes", type=parse_sizes, metavar="N,N,...",
+                   help="log sizes of the growth hook, e.g. 20000,100k,1M (default 100k,1M)")
+    p.add_argument("--growth-3m", action="store_true", help="growth hook: add 3M events")
+    p.add_argument("--growth-10m", action="store_true", help="growth hook: add 3M and 10M events")
+    p.add_argument("--growth-cold-max", type=parse_sizes, metavar="N",
+                   help="growth hook: measure a cold start up to this many events (default 1M)")
     p.add_argument("--pg", default=C.PG_ADMIN_URL, help="an admin URL of the PostgreSQL server")
     p.add_argument("--db", default=C.BENCH_DB, help="scratch database name (casework_bench*)")
     p.add_argument("--profile", nargs="?", const="benchmarks/profiles", default=None,
                    help="write pyinstrument profiles of Casework's store calls to this dir")
     p.add_argument("--keep", action="store_true", help="keep the scratch databases afterwards")
     args = p.parse_args(argv)
-    _quiet_logs()
+    C.quiet_logs()
 
     sizes = C.Sizes.quick() if args.quick else C.Sizes()
     for name in ("singles", "bulk_events", "chunk", "stream_events", "repeats", "rounds",
                  "http_seconds", "http_workers", "rebuild_events"):
         if getattr(args, name) is not None:
             setattr(sizes, name, getattr(args, name))
+    if args.growth_sizes:
+        sizes.growth_sizes = args.growth_sizes
+    sizes.growth_sizes = tuple(sorted({*sizes.growth_sizes,
+                                       *([3_000_000] if args.growth_3m or args.growth_10m else []),
+                                       *([10_000_000] if args.growth_10m else [])}))
+    if args.growth_cold_max:
+        sizes.growth_cold_max = max(args.growth_cold_max)
     parts = set(args.only or []) | ({"hooks"} if args.hooks else set())
     parts = parts or {"pg", "sqlite", "hooks"}
     ctx = C.Context(sizes=sizes, pg_admin_url=args.pg, bench_db=args.db, profile=args.profile)
@@ -542,22 +547,16 @@ def main(argv: list[str] | None = None) -> int:
     print("Goals (ratios measured in this run):")
     for name, g in result_goals.items():
         mark = {True: "MET   ", False: "MISSED", None: "n/a   "}[g["met"]]
-        print(f"  {mark} {g['goal']}: {_fmt(g['value'])} (target {g['target']}) [{name}]")
+        print(f"  {mark} {g['goal']}: {C.fmt(g['value'])} (target {g['target']}) [{name}]")
     for note in ctx.notes:
         print(f"  note: {note}")
+    growth = growth_report(ctx.figures)
+    if growth:
+        print()
+        print(growth)
     print(json.dumps({"benchmark": "casework", "sizes": vars(sizes), "figures": ctx.figures,
                       "goals": result_goals, "notes": ctx.notes}, default=str))
     return 0
-
-
-def _quiet_logs() -> None:
-    """Casework logs every command at INFO; the table must stay readable."""
-    import logging
-
-    import structlog
-
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
-    logging.getLogger().setLevel(logging.WARNING)
 
 
 def _drop_scratch(ctx: C.Context) -> None:
@@ -567,7 +566,7 @@ def _drop_scratch(ctx: C.Context) -> None:
         with psycopg.connect(ctx.pg_admin_url, autocommit=True) as conn:
             # Only the names this run makes: a prefix would also drop another run's databases
             # (casework_bench is a prefix of every scratch name) in the middle of its work.
-            mine = [ctx.bench_db] + [f"{ctx.bench_db}_{s}" for s in ("app", "rebuild", "http")]
+            mine = [ctx.bench_db] + [f"{ctx.bench_db}_{s}" for s in ("app", "rebuild", "http", "growth")]
             names = [r[0] for r in conn.execute(
                 "SELECT datname FROM pg_database WHERE datname = ANY(%s)", (mine,))]
         for name in names:
