@@ -445,14 +445,20 @@ def hook_http_load(ctx: Context) -> dict[str, Any]:
     """Seeds a manager's token with ``casework users add`` and 20 providers with POST
     /api/v1/providers, then runs the load from a separate process against ``casework serve
     --workers`` ``ctx.sizes.http_workers``."""
-    url = _fresh_pg(ctx, "http")
-    token = _user_token(url)
-    with serve(url, workers=ctx.sizes.http_workers) as base:
-        providers = _seed_providers(base, token, 20)
-        result = run_load(http_spec(base, token, providers, ctx))
-    if result["requests"] == 0 or result["errors"] == result["requests"]:
-        raise NotYetAvailable(f"every request failed: {result.get('error_samples')}")
-    return {**_flatten_http(result), "http.workers": ctx.sizes.http_workers}
+    out: dict[str, Any] = {"http.workers": ctx.sizes.http_workers}
+    # The default server, then one folding its read models after answering
+    # (CASEWORK_READ_MODELS_DEFERRED=true: figures ``http_deferred.*``).
+    for prefix, deferred in (("http", "false"), ("http_deferred", "true")):
+        url = _fresh_pg(ctx, "http")
+        token = _user_token(url)
+        env = {"CASEWORK_READ_MODELS_DEFERRED": deferred}
+        with serve(url, extra_env=env, workers=ctx.sizes.http_workers) as base:
+            providers = _seed_providers(base, token, 20)
+            result = run_load(http_spec(base, token, providers, ctx))
+        if result["requests"] == 0 or result["errors"] == result["requests"]:
+            raise NotYetAvailable(f"every request failed: {result.get('error_samples')}")
+        out.update({k.replace("http.", f"{prefix}.", 1): v for k, v in _flatten_http(result).items()})
+    return out
 
 
 def _user_token(url: str) -> str:

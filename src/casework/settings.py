@@ -63,10 +63,12 @@ class Settings(BaseSettings):
     deadline_teams: dict[str, str] | None = None
     default_deadline_team: str | None = Field(default=None, min_length=1, max_length=100)
     projection_poll_seconds: float = 0.5
-    # A server folds its read models after a command has answered, in the background, one pass
-    # for every write made meanwhile; each read waits for what its reader wrote (read-your-writes,
-    # projections/consistency.py). False: each command folds them before it answers (slower).
-    read_models_deferred: bool = True
+    # True: a server's commands answer after their append and the read models fold in the
+    # background, one pass for every write made meanwhile; a read waits only for what its reader
+    # wrote (the Casework-Position it echoes, or the browser's cookie: projections/consistency.py),
+    # so other people's writes may show a moment later. False (the default): every command
+    # folds the read models before it answers, and every read sees every earlier write.
+    read_models_deferred: bool = False
     # Processes a rebuild of the read models may use on PostgreSQL (1: this process alone; 0:
     # one per core). Worth it where PostgreSQL has cores of its own: on 2 cores shared with the
     # server it measured no faster (benchmarks/README.md). Logs under 100,000 events always

@@ -1,5 +1,5 @@
-"""A server folds its read models after a command has answered (``read_models_deferred``): a
-user's next request still sees their write, on the process that took it, on another process of
+"""A server set to fold its read models after a command has answered
+(``CASEWORK_READ_MODELS_DEFERRED``): a user's next request still sees their write, on the process that took it, on another process of
 the same server (the ``Casework-Position`` header echoed as ``Casework-Min-Position``, or the
 browser's cookie), and concurrent writes share one fold."""
 
@@ -33,23 +33,46 @@ def checkpoint(cw, name: str) -> int:
         return checkpoints.read(conn, name).position
 
 
-def test_a_command_answers_before_the_fold_and_the_next_read_sees_it(client, casework, as_role):
+@pytest.fixture
+def deferred(casework):
+    """The container as a server with ``read_models_deferred`` runs it."""
+    casework.projections.deferred = True
+    return casework
+
+
+def test_a_command_answers_before_the_fold_and_the_next_read_sees_it(client, deferred, casework, as_role):
     officer = as_role("officer")
     provider_id = register(client, officer)
     answer = client.post("/api/v1/intelligence", headers=officer, json={
         "provider_id": provider_id, "source": "complaint",
         "received_at": "2026-03-02T08:30:00+00:00", "summary": "Call bells unanswered"})
     assert answer.status_code == 201, answer.text
-    position = int(answer.headers[POSITION_HEADER])
-    assert position == casework.store.head_position()
+    position = answer.headers[POSITION_HEADER]
+    assert int(position) == casework.store.head_position()
     # The command did not wait for the read models (no follower runs in this test) ...
-    assert checkpoint(casework, "provider_view") < position
-    # ... and the user's next page shows the record all the same.
-    view = client.get(f"/api/v1/providers/{provider_id}", headers=officer).json()
+    assert checkpoint(casework, "provider_view") < int(position)
+    # ... and the client's next request, echoing the position, shows the record all the same.
+    echo = {**officer, MIN_POSITION_HEADER: position}
+    view = client.get(f"/api/v1/providers/{provider_id}", headers=echo).json()
     assert view["open_intelligence"] == 1
-    inbox = client.get("/api/v1/intelligence", params={"provider_id": provider_id}, headers=officer)
+    inbox = client.get("/api/v1/intelligence", params={"provider_id": provider_id}, headers=echo)
     assert [r["id"] for r in inbox.json()] == [answer.json()["id"]]
-    assert checkpoint(casework, "provider_view") == position
+    assert checkpoint(casework, "provider_view") == int(position)
+
+
+def test_a_reader_who_wrote_nothing_is_not_held_up_by_other_peoples_writes(
+    client, deferred, casework, as_role,
+):
+    """Only what a reader wrote is waited for: an auditor's read right after an officer's write
+    answers from the read models as they are (the follower folds the write a moment later)."""
+    officer = as_role("officer")
+    provider_id = register(client, officer)
+    folded = checkpoint(casework, "provider_view")
+    client.post("/api/v1/intelligence", headers=officer, json={
+        "provider_id": provider_id, "source": "complaint",
+        "received_at": "2026-03-02T08:30:00+00:00", "summary": "Call bells unanswered"})
+    client.get("/api/v1/providers", headers=as_role("auditor"))
+    assert checkpoint(casework, "provider_view") == folded  # the auditor's read folded nothing
 
 
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
@@ -59,6 +82,8 @@ def test_another_server_process_waits_for_the_position_the_client_echoes(
     """Two processes of one server on one database: a write answered by the first is read from
     the second. Without the position the second answers from read models nobody has folded
     yet; with it, it folds them first."""
+    settings = settings.model_copy(update={"read_models_deferred": True})
+    casework.settings = settings
     first_app = create_app(casework)
     second = bootstrap(settings, clock=clock, catch_up=False)
     try:
@@ -92,7 +117,7 @@ def test_a_position_that_is_not_a_number_is_refused_naming_the_header(client, ca
 def test_sixteen_writes_made_meanwhile_are_folded_in_one_pass(casework, clock):
     """Deferred, sixteen commands fold in one pass when the next read comes (the follower does
     the same in the background): the read models' work is shared, not paid by every command."""
-    casework.projections.deferred = True
+    casework.projections.deferred = True  # as a server with read_models_deferred
     provider_id = register_directly(casework)
     passes: list[int] = []
     casework.projections.before_commit = lambda pages: passes.append(
@@ -116,9 +141,8 @@ def register_directly(cw) -> str:
     return result.aggregate_id
 
 
-def test_without_deferral_each_command_folds_before_it_answers(casework, clock):
-    """The CLI and batch imports keep the old way: the read models are current when a command
-    returns (no reader comes after a one-off command)."""
+def test_without_deferral_each_command_folds_before_it_answers(client, casework, clock):
+    """The default (and the CLI's way): the read models are current when a command returns."""
     provider_id = register_directly(casework)
     casework.application.execute(LogIntelligence(
         provider_id=provider_id, source="complaint", summary="Call bells",

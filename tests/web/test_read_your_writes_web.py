@@ -1,4 +1,5 @@
-"""A browser's next page shows what it just wrote, whichever server process answers it: the
+"""On a server that folds its read models after answering (CASEWORK_READ_MODELS_DEFERRED), a
+browser's next page shows what it just wrote, whichever server process answers it: the
 write sets the ``casework_position`` cookie, and every process waits for its read models to reach
 that position before answering (projections/consistency.py)."""
 
@@ -22,6 +23,7 @@ def test_a_form_sets_the_position_cookie_and_another_process_honours_it(
     web_on_both: Web, settings, clock,
 ) -> None:
     web = web_on_both
+    web.cw.projections.deferred = True  # as a server with CASEWORK_READ_MODELS_DEFERRED=true
     csrf = web.sign_in("manny")
     pid = _provider(web)
     logged = web.client.post("/intelligence", data={
@@ -33,7 +35,8 @@ def test_a_form_sets_the_position_cookie_and_another_process_honours_it(
     assert "httponly" in logged.headers["set-cookie"].lower()
     rid = re.search(r"logged=([^#&]+)", logged.headers["location"]).group(1)
 
-    second = bootstrap(settings, clock=clock, catch_up=False)
+    second = bootstrap(settings.model_copy(update={"read_models_deferred": True}), clock=clock,
+                       catch_up=False)
     try:
         with TestClient(create_app(second)) as other:
             auth = {"Authorization": f"Bearer {web.users.token('manny')}"}

@@ -4,12 +4,14 @@ A serving process folds its read models after a command has answered (``Projecti
 ``deferred``: the follower thread folds, in batches shared by every write made meanwhile), so a
 read must make sure the read models have reached what its reader wrote. Two positions say what:
 
-- the last position this process appended (the runner keeps it): every read in the process
-  waits for it, so a user served by one process always sees their own writes;
-- the position the reader asks for (``wanted``): a write answers with the position of its last
-  event (the ``Casework-Position`` header; a browser keeps it in a cookie), and the reader's
-  next request hands it back, so a request answered by another process of the same server
-  waits for the same thing.
+- in a request, the position the reader asks for (``wanted``): a write answers with the
+  position of its last event (the ``Casework-Position`` header; a browser keeps it in a
+  cookie), and the reader's next request hands it back, whichever process of the server answers
+  it; and whatever the request itself wrote. A reader who wrote nothing waits for nothing: it
+  is not held up by other people's writes (measured: making every read wait for every write of
+  its process halved the reads a server answered under a mixed load, benchmarks/README.md);
+- outside a request (a script, a test), the last position this process appended (the runner
+  keeps it).
 
 ``request()`` opens one request's record (the HTTP middleware does it); ``note_written`` is
 called by the runner after every append in this process, so the request learns the position of
@@ -53,10 +55,11 @@ def request(wanted: int = 0) -> Iterator[Positions]:
         _current.reset(token)
 
 
-def wanted() -> int:
-    """The position the current request must see: what it was asked for, and what it wrote."""
+def wanted() -> int | None:
+    """The position the current request must see (what it was asked for, and what it wrote);
+    None outside a request."""
     positions = _current.get()
-    return max(positions.wanted, positions.written) if positions else 0
+    return max(positions.wanted, positions.written) if positions else None
 
 
 def note_written(position: int) -> None:

@@ -18,8 +18,8 @@ How it keeps its promises (and where)
   append then only notes its position and wakes the follower, which folds in the background,
   one pass for every write made meanwhile; a read calls ``fresh()`` first (every query given
   the Casework container does, in ``sources.connect``), which waits for the read models to reach
-  the last position this process appended and the position the request asks for
-  (consistency.py), folding itself if the follower has not got there. ``start()`` runs the
+  the position the request asks for (what its reader wrote: consistency.py), folding itself if
+  the follower has not got there. ``start()`` runs the
   follower thread (follower.py), which also takes in events appended by other processes:
   LISTEN/NOTIFY on PostgreSQL, polling on SQLite.
 - A projection seen with no checkpoint, or with a checkpoint of another ``version``, is rebuilt
@@ -170,11 +170,13 @@ class ProjectionRunner:
 
     def fresh(self, timeout: float | None = None) -> bool:
         """Read-your-writes before a read: wait until every projection not halted has reached the
-        last position this process appended (when ``deferred``) and the one the current request
-        asks for (``consistency.wanted``), folding here if nobody else is; at most ``timeout``
-        seconds (``fresh_wait_seconds``) for another pass in flight. True when they have; False
-        when the read will answer from read models still behind (logged)."""
-        target = max(consistency.wanted(), self.appended)
+        position the current request must see (``consistency.wanted``: what its reader wrote),
+        or outside a request the last position this process appended, folding here if nobody
+        else is; at most ``timeout`` seconds (``fresh_wait_seconds``) for another pass in
+        flight. True when they have; False when the read will answer from read models still
+        behind (logged)."""
+        asked = consistency.wanted()
+        target = self.appended if asked is None else asked
         chosen = self.projections()
         if target <= 0 or self.standing.all_reached(chosen, target):
             return True
