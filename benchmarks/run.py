@@ -272,6 +272,12 @@ GOALS = [
      "SQLite single append >= 500/s"),
     ("rebuild_rate", "rebuild.events_per_s", ">=", 100_000.0,
      "full rebuild of every projection >= 100,000 events/s"),
+    ("rebuild_floor_vs_raw", "ratio.rebuild.floor_vs_raw", ">=", 0.7,
+     "the log read and decoded as a rebuild does >= 70% of a raw read and decode of it"),
+    ("rebuild_vs_raw", "ratio.rebuild.rebuild_vs_raw", ">=", 0.4,
+     "full rebuild of every projection >= 40% of a raw read and decode of the log"),
+    ("rebuild_rss", "rebuild.rss_growth_mb", "<=", 200.0,
+     "peak RSS growth during the rebuild <= 200 MB"),
     ("http_read_p99", "http.get_provider_view.p99_ms", "<=", 50.0,
      "HTTP GET provider view p99 < 50 ms at 16 clients"),
     ("http_inbox_p99", "http.get_triage_inbox.p99_ms", "<=", 50.0,
@@ -313,6 +319,8 @@ def compute_ratios(ctx: C.Context) -> None:
         # How many appends one Application command costs (1 = no more than its append).
         "ratio.app_command_cost_in_appends": ("pg.casework.single_per_s", "app.command_per_s"),
         "ratio.http_writes_vs_raw": ("http.post_intelligence.rps", "pg.raw.single_per_s"),
+        "ratio.rebuild.floor_vs_raw": ("rebuild.read_decode_per_s", "rebuild.raw_read_decode_per_s"),
+        "ratio.rebuild.rebuild_vs_raw": ("rebuild.events_per_s", "rebuild.raw_read_decode_per_s"),
     }
     for key, (a, b) in pairs.items():
         r = _ratio(f, a, b)
@@ -413,6 +421,10 @@ def table(ctx: C.Context) -> str:
         ("Projections: rebuild all (events/s)", "rebuild.events_per_s"),
         ("  events / seconds", "rebuild.events"),
         ("  the floor: the log read and decoded, no fold (events/s)", "rebuild.read_decode_per_s"),
+        ("  raw psycopg read and JSON decode of the same log (events/s)",
+         "rebuild.raw_read_decode_per_s"),
+        ("  the floor / raw (x)", "ratio.rebuild.floor_vs_raw"),
+        ("  the rebuild / raw (x)", "ratio.rebuild.rebuild_vs_raw"),
         ("  shared with a worker process, REBUILD_WORKERS=2 (events/s)", "rebuild.workers2_events_per_s"),
         ("  peak Python heap of a rebuild (MB, tracemalloc)", "rebuild.peak_mb"),
         ("  process peak RSS growth during the rebuild (MB)", "rebuild.rss_growth_mb"),
