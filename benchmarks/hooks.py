@@ -8,7 +8,9 @@ runner then prints 'not yet available'); the runner's table and the README refer
   hook_projection_rebuild(ctx)
       a full rebuild of every projection from about ``ctx.sizes.rebuild_events`` realistic
       events: rebuild.events, .projections, .seconds, .events_per_s, .peak_mb, .rss_growth_mb,
-      .load_per_s, .load_rss_growth_mb
+      .load_per_s, .load_rss_growth_mb, .read_decode_per_s (the floor: the log read and decoded
+      as a rebuild does, no fold), .raw_read_decode_per_s (its limit: the same log, raw psycopg
+      keyset pages, JSON decoded), .workers2_events_per_s
   hook_http_load(ctx)
       the HTTP API under load from a separate process (16 clients on loopback for a bounded
       time: GET provider view, GET triage inbox, POST intelligence): http.rps, http.p50_ms,
@@ -163,7 +165,7 @@ def hook_projection_rebuild(ctx: Context) -> dict[str, Any]:
         folded = runner.rebuild()
         seconds, rss = time.perf_counter() - t0, _peak_rss_mb() - rss0
         mb = peak_mb(runner.rebuild) if n <= 300_000 else None  # tracemalloc slows it 2-3x
-        floor = _read_and_decode_seconds(cw)
+        floor, raw = _floor_and_raw_seconds(cw, url)
         # The same rebuild shared between this process and a worker (CASEWORK_REBUILD_WORKERS=2).
         runner.rebuild_workers, runner.parallel_from = 2, 0
         t0 = time.perf_counter()
@@ -172,6 +174,7 @@ def hook_projection_rebuild(ctx: Context) -> dict[str, Any]:
         runner.rebuild_workers = 1
         return {
             "rebuild.read_decode_per_s": round(n / floor, 1),
+            "rebuild.raw_read_decode_per_s": round(n / raw, 1),
             "rebuild.workers2_events_per_s": round(n / parallel_seconds, 1),
             "rebuild.events": n,
             "rebuild.projections": len(folded),
@@ -184,6 +187,27 @@ def hook_projection_rebuild(ctx: Context) -> dict[str, Any]:
         }
     finally:
         cw.close()
+
+
+def _floor_and_raw_seconds(cw: Any, url: str, repeats: int = 3) -> tuple[float, float]:
+    """The floor and its limit, each the median of ``repeats`` runs taken in turns (so that load
+    from elsewhere on the machine falls on both alike): the log read and decoded as a rebuild
+    does (``_read_and_decode_seconds``), and the same log read raw (``raw_read_log``)."""
+    import statistics
+
+    import psycopg
+
+    from benchmarks.systems import raw_read_log
+
+    floors, raws = [], []
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"),
+                         autocommit=True) as conn:
+        for _ in range(repeats):
+            floors.append(_read_and_decode_seconds(cw))
+            t0 = time.perf_counter()
+            raw_read_log(conn, "events")
+            raws.append(time.perf_counter() - t0)
+    return statistics.median(floors), statistics.median(raws)
 
 
 def _read_and_decode_seconds(cw: Any) -> float:

@@ -276,6 +276,12 @@ GOALS = [
      "full rebuild of every projection >= 100,000 events/s"),
     ("command_cost", "ratio.app_deferred_cost_in_appends", "<=", 4.0,
      "one command, read models caught up (as served) <= 4 single appends"),
+    ("rebuild_floor_vs_raw", "ratio.rebuild.floor_vs_raw", ">=", 0.7,
+     "the log read and decoded as a rebuild does >= 70% of a raw read and decode of it"),
+    ("rebuild_vs_raw", "ratio.rebuild.rebuild_vs_raw", ">=", 0.4,
+     "full rebuild of every projection >= 40% of a raw read and decode of the log"),
+    ("rebuild_rss", "rebuild.rss_growth_mb", "<=", 200.0,
+     "peak RSS growth during the rebuild <= 200 MB"),
     ("http_read_p99", "http.get_provider_view.p99_ms", "<=", 50.0,
      "HTTP GET provider view p99 < 50 ms at 16 clients"),
     ("http_inbox_p99", "http.get_triage_inbox.p99_ms", "<=", 50.0,
@@ -324,6 +330,8 @@ def compute_ratios(ctx: C.Context) -> None:
         "ratio.http_writes_vs_appends": ("http.post_intelligence.rps", "pg.casework.single_per_s"),
         "ratio.http_deferred_writes_vs_appends": ("http_deferred.post_intelligence.rps",
                                                   "pg.casework.single_per_s"),
+        "ratio.rebuild.floor_vs_raw": ("rebuild.read_decode_per_s", "rebuild.raw_read_decode_per_s"),
+        "ratio.rebuild.rebuild_vs_raw": ("rebuild.events_per_s", "rebuild.raw_read_decode_per_s"),
     }
     for key, (a, b) in pairs.items():
         r = _ratio(f, a, b)
@@ -417,6 +425,10 @@ def table(ctx: C.Context) -> str:
         ("Projections: rebuild all (events/s)", "rebuild.events_per_s"),
         ("  events / seconds", "rebuild.events"),
         ("  the floor: the log read and decoded, no fold (events/s)", "rebuild.read_decode_per_s"),
+        ("  raw psycopg read and JSON decode of the same log (events/s)",
+         "rebuild.raw_read_decode_per_s"),
+        ("  the floor / raw (x)", "ratio.rebuild.floor_vs_raw"),
+        ("  the rebuild / raw (x)", "ratio.rebuild.rebuild_vs_raw"),
         ("  shared with a worker process, REBUILD_WORKERS=2 (events/s)", "rebuild.workers2_events_per_s"),
         ("  peak Python heap of a rebuild (MB, tracemalloc)", "rebuild.peak_mb"),
         ("  process peak RSS growth during the rebuild (MB)", "rebuild.rss_growth_mb"),

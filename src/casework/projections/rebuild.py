@@ -178,12 +178,11 @@ class Rebuild:
         builders: list[tuple[Projection, Builder, Collection[str] | None]]
         if len(projections) == 1:  # alone: only its own events are read, so none to filter out
             read_types = projections[0].event_types
-            log_pages = feed.pages(conn, 0, head, read_types, self.page_size)
             builders = [(projections[0], _builder(projections[0], conn), None)]
         else:  # together: each page read and decoded once, handed to each
             read_types = None
-            log_pages = feed.scan(conn, 0, head, self.page_size)
             builders = [(p, _builder(p, conn), p.event_types) for p in projections]
+        log_pages = feed.scan(conn, 0, head, self.page_size, read_types)
         total = feed.count(conn, 0, head, read_types) if progress else 0
         folded = {p.name: 0 for p in projections}
         read = 0

@@ -130,9 +130,12 @@ class Deadline:
 
     def reminder(self, period: Period, timing: Timing) -> Deadline:
         """The reminder of this deadline ``period`` before it falls due."""
-        return replace(
-            self, deadline_id=reminder_id(self.deadline_id, period.label),
-            due_at=timing.before(self.due_at, period), repeat_every_days=None,
+        # Not dataclasses.replace: it inspects the fields on every call (twice the time, and a
+        # rebuild makes one reminder or more per intelligence event).
+        return Deadline(
+            reminder_id(self.deadline_id, period.label), self.provider_id, self.kind, self.title,
+            timing.before(self.due_at, period), self.owner, self.source, self.scope,
+            repeat_every_days=None, missed=self.missed, owner_from=self.owner_from,
             reminder_of=self.deadline_id, before=period.text, reminds_due_at=self.due_at,
         )
 
