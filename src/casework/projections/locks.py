@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +22,7 @@ from casework.events.store.database import driver_connection
 from casework.projections.base import Projection
 
 
+@functools.cache
 def lock_key(name: str) -> int:
     """The advisory lock key of a projection: a stable signed 64-bit hash of its name."""
     digest = hashlib.sha256(f"casework-projection:{name}".encode()).digest()

@@ -127,6 +127,11 @@ class Rebuild:
                     table.create(conn)  # in the shadow schema, first on the search path
             head = feed.head(conn)
             folded = self.fold_log(conn, projections, head, progress)
+            # New tables have no statistics until autovacuum comes by, and the planner would
+            # guess (PostgreSQL's advice after a bulk load): give them some before they serve.
+            for projection in projections:
+                for table in projection.tables:
+                    conn.exec_driver_sql(f'ANALYZE {SHADOW_SCHEMA}."{table.name}"')
             # The short part: the serving tables' writers wait from here to the commit.
             for projection in projections:
                 lock(conn, projection, wait=None, wait_seconds=0)
