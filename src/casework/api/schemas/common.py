@@ -22,6 +22,9 @@ from casework.domain.aggregate import EARLIEST_YEAR, LATEST_YEAR, MAX_TEXT
 
 
 def _utc(value: datetime) -> datetime:
+    if value.tzinfo is UTC:  # as the store and the read models give them: nothing to convert
+        _check_year(value.year)
+        return value
     try:
         value = value.astimezone(UTC)
     except OverflowError:
@@ -55,7 +58,8 @@ UtcDateTime = Annotated[
     AwareDatetime,
     BeforeValidator(_text_not_number),
     AfterValidator(_utc),
-    PlainSerializer(lambda v: _utc(v).isoformat().replace("+00:00", "Z"), return_type=str),
+    PlainSerializer(lambda v: (v if v.tzinfo is UTC else _utc(v)).isoformat().replace("+00:00", "Z"),
+                    return_type=str),
 ]
 # A calendar date within the years Casework accepts.
 CaseDate = Annotated[date, BeforeValidator(_text_not_number), AfterValidator(_in_range)]
