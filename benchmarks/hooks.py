@@ -173,6 +173,7 @@ def hook_projection_rebuild(ctx: Context) -> dict[str, Any]:
         parallel_seconds = time.perf_counter() - t0
         runner.rebuild_workers = 1
         return {
+            **_reads_during_rebuild(url),
             "rebuild.read_decode_per_s": round(n / floor, 1),
             "rebuild.raw_read_decode_per_s": round(n / raw, 1),
             "rebuild.workers2_events_per_s": round(n / parallel_seconds, 1),
@@ -187,6 +188,60 @@ def hook_projection_rebuild(ctx: Context) -> dict[str, Any]:
         }
     finally:
         cw.close()
+
+
+def _reads_during_rebuild(url: str, idle_seconds: float = 3.0) -> dict[str, Any]:
+    """What a reader sees while ``casework rebuild`` runs: one client reading a provider's page
+    (``GET /api/v1/providers/{id}``) from a ``casework serve`` process, back to back, for
+    ``idle_seconds`` with nothing else running, then throughout a rebuild of every read model by
+    the ``casework rebuild`` command in another process (blue/green: the serving tables keep
+    answering until the short swap at its end)."""
+    import httpx
+    from sqlalchemy import create_engine
+
+    token = _user_token(url)
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            provider = conn.exec_driver_sql("SELECT partition FROM rm_providers LIMIT 1").scalar()
+    finally:
+        engine.dispose()
+    env = {**os.environ, "CASEWORK_DATABASE_URL": url, "CASEWORK_LOG_LEVEL": "WARNING"}
+    with serve(url) as base, httpx.Client(
+        base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=120
+    ) as http:
+        path = f"/api/v1/providers/{provider}"
+
+        def read(lat: Latencies) -> None:
+            t0 = time.perf_counter()
+            answer = http.get(path)
+            lat.add(time.perf_counter() - t0)
+            if answer.status_code != 200:
+                raise RuntimeError(f"GET {path}: {answer.status_code} {answer.text[:200]}")
+
+        idle = Latencies()
+        until = time.perf_counter() + idle_seconds
+        while time.perf_counter() < until:
+            read(idle)
+        during = Latencies()
+        started = time.perf_counter()
+        rebuild = subprocess.Popen([sys.executable, "-m", "casework.cli", "rebuild"], cwd=ROOT,
+                                   env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        while rebuild.poll() is None:
+            read(during)
+        seconds = time.perf_counter() - started
+        if rebuild.returncode != 0:
+            err = rebuild.stderr.read().decode()[-500:] if rebuild.stderr else ""
+            raise RuntimeError(f"casework rebuild exited with {rebuild.returncode}: {err}")
+    return {
+        "rebuild.reads_idle.p50_ms": round(idle.pct_ms(50), 2),
+        "rebuild.reads_idle.p99_ms": round(idle.pct_ms(99), 2),
+        "rebuild.reads_during.p50_ms": round(during.pct_ms(50), 2),
+        "rebuild.reads_during.p99_ms": round(during.pct_ms(99), 2),
+        "rebuild.reads_during.max_ms": round(max(during.samples) * 1000, 1),
+        "rebuild.reads_during.count": len(during.samples),
+        "rebuild.reads_during.rebuild_seconds": round(seconds, 1),
+    }
 
 
 def _floor_and_raw_seconds(cw: Any, url: str, repeats: int = 3) -> tuple[float, float]:
