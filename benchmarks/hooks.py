@@ -531,13 +531,75 @@ def hook_http_load(ctx: Context) -> dict[str, Any]:
         url = _fresh_pg(ctx, "http")
         token = _user_token(url)
         env = {"CASEWORK_READ_MODELS_DEFERRED": deferred}
-        with serve(url, extra_env=env, workers=ctx.sizes.http_workers) as base:
+        proc, base = start_serve(url, env, ctx.sizes.http_workers)
+        try:
+            _wait_healthy(base, proc)
             providers = _seed_providers(base, token, 20)
+            cpu0, pg0 = _cpu_seconds(_process_tree(proc.pid)), _cpu_seconds(_postgres_pids())
             result = run_load(http_spec(base, token, providers, ctx))
+            cpu = _cpu_used(cpu0, _cpu_seconds(_process_tree(proc.pid)))
+            pg = _cpu_used(pg0, _cpu_seconds(_postgres_pids()))
+        finally:
+            stop_serve(proc)
         if result["requests"] == 0 or result["errors"] == result["requests"]:
             raise NotYetAvailable(f"every request failed: {result.get('error_samples')}")
         out.update({k.replace("http.", f"{prefix}.", 1): v for k, v in _flatten_http(result).items()})
+        if cpu >= 0 and result["requests"]:  # Linux (/proc); the warm-up's requests count too
+            out[f"{prefix}.server_cpu_ms_per_request"] = round(cpu * 1000 / result["requests"], 2)
+            out[f"{prefix}.postgres_cpu_ms_per_request"] = round(pg * 1000 / result["requests"], 2)
     return out
+
+
+def _process_tree(root: int) -> list[int]:
+    """``root`` and its descendants (``casework serve --workers N`` and its workers), from /proc."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    tree, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo.extend(children.get(pid, []))
+    return tree
+
+
+def _postgres_pids() -> list[int]:
+    """Every PostgreSQL server process on this machine (its backends do the queries' work)."""
+    pids = []
+    for comm in Path("/proc").glob("[0-9]*/comm"):
+        try:
+            if comm.read_text().strip().startswith("postgres"):
+                pids.append(int(comm.parent.name))
+        except OSError:
+            continue
+    return pids
+
+
+def _cpu_seconds(pids: list[int]) -> dict[int, float] | None:
+    """User and system CPU seconds used so far by each of ``pids`` (None without /proc)."""
+    if not Path("/proc/self/stat").exists():
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+    used = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        used[pid] = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return used
+
+
+def _cpu_used(before: dict[int, float] | None, after: dict[int, float] | None) -> float:
+    """CPU seconds used between two readings, by processes alive at the second (a process that
+    started in between counts whole; one that ended is lost: -1 without /proc)."""
+    if before is None or after is None:
+        return -1.0
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
 
 
 def _user_token(url: str) -> str:
