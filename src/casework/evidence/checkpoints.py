@@ -162,7 +162,7 @@ def read_checkpoint(document: Any) -> Checkpoint:
         fields = checkpoint.fields
     except ValueError:
         raise ValueError("its payload is not JSON") from None
-    expected = PAYLOAD_FIELDS.get(fields.get("format"))  # type: ignore[arg-type]
+    expected = PAYLOAD_FIELDS.get(str(fields.get("format")))
     if expected is None or set(fields) != set(expected):
         raise ValueError("its payload is not a checkpoint of a known format "
                          f"({', '.join(CHECKPOINT_FORMATS)})")
