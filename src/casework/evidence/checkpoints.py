@@ -14,12 +14,25 @@ The document (``Checkpoint.document``)::
 
 Only ``payload`` is signed; the other fields repeat it for people reading the file, and a
 verifier refuses a document where they differ.
+
+A new checkpoint costs the events appended since the previous one, never the whole log: it
+checks the previous checkpoint's signature and that the event at its position still has the
+hash it signed (``last_hash``, one indexed read), then verifies only the newer events' links
+and folds them on from the previous digest (``seals.extend``). The digest signed is the same
+one a full recomputation gives; a rewrite before the previous checkpoint is therefore not
+looked for here but cannot be signed over either: ``verify --against`` either checkpoint, and
+``casework verify`` (which checks every recorded checkpoint), find it.
+
+Formats (``verifier.CHECKPOINT_FORMATS``): ``/2`` adds ``last_hash``; ``/1`` checkpoints, made
+before it, sign the same digest and still verify (after a ``/1`` checkpoint, the next one can
+only check that an event is still at its position).
 """
 
 from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,23 +45,30 @@ from casework.events.hashing import iso
 from casework.events.store import EventStore
 from casework.events.store.reading import LogReader
 from casework.events.store.seals import (
+    UNSEALED,
     CheckpointTaken,
+    Seal,
     StoredCheckpoint,
     all_checkpoints,
+    extend,
+    hash_at,
     latest_checkpoint,
     log_digest,
     log_digests,
     record_checkpoint,
 )
 from casework.evidence.signing import SigningKeyError, SigningKeys, verify_signature
+from casework.evidence.verifier import CHECKPOINT_FORMATS
 from casework.logs import error_text
 
 log = structlog.get_logger("casework.checkpoints")
 
-FORMAT = "casework-log-checkpoint/1"
+FORMAT = CHECKPOINT_FORMATS[-1]  # what is signed now
 JOB_ID = "casework-log-checkpoint"
-PAYLOAD_FIELDS = ("format", "council", "sequence", "position", "events", "log_digest", "made_at",
-                  "key_id", "previous_signature")
+_FIRST_FIELDS = ("format", "council", "sequence", "position", "events", "log_digest", "made_at",
+                 "key_id", "previous_signature")
+PAYLOAD_FIELDS = {CHECKPOINT_FORMATS[0]: _FIRST_FIELDS,
+                  CHECKPOINT_FORMATS[1]: (*_FIRST_FIELDS, "last_hash")}
 
 
 class BrokenLog(Exception):
@@ -73,37 +93,61 @@ class Checkpoint:
 
 
 def make_checkpoint(store: EventStore, keys: SigningKeys, clock: Clock, council: str) -> Checkpoint:
-    """Verify the log, sign its digest at the head, record it chained to the latest checkpoint.
-    ``BrokenLog`` when the log does not verify (nothing is signed)."""
-    head = store.head_position()
-    report = store.verify()
-    if not report.ok:
-        raise BrokenLog(f"the log does not verify, so no checkpoint was signed: {report.broken}")
-    last = latest_checkpoint(store)
-    digests = log_digests(store, [head] if last is None else [last.position, head])
-    if last is not None and digests[last.position][1] != last.log_digest:
-        raise BrokenLog(f"the log no longer matches checkpoint {last.sequence} (position "
-                        f"{last.position}): it was rewritten, so no checkpoint was signed over it")
-    events, digest = digests[head]
-    now = clock.now()
-
-    def build(previous: StoredCheckpoint | None) -> StoredCheckpoint:
-        sequence = 1 if previous is None else previous.sequence + 1
-        fields = {
-            "format": FORMAT, "council": council, "sequence": sequence, "position": head,
-            "events": events, "log_digest": digest, "made_at": iso(now), "key_id": keys.key_id,
-            "previous_signature": None if previous is None else previous.signature,
-        }
-        payload = json.dumps(fields, sort_keys=True, separators=(",", ":"))
-        return StoredCheckpoint(sequence, head, digest, now, keys.key_id, payload,
-                                keys.sign(payload.encode()))
-
-    for _ in range(5):  # another process may take the same sequence number first
+    """Sign the log's digest at the head and record it chained to the latest checkpoint, reading
+    only the events after that one's position (see the module docstring). ``BrokenLog`` when
+    those events do not verify or the latest checkpoint no longer holds (nothing is signed)."""
+    for _ in range(5):  # another process may record the next checkpoint first: start again
         try:
-            return Checkpoint.of(record_checkpoint(store, build))
+            return Checkpoint.of(record_checkpoint(store, _next(store, keys, clock, council)))
         except CheckpointTaken:
             continue
     raise CheckpointTaken("five tries")
+
+
+def _next(
+    store: EventStore, keys: SigningKeys, clock: Clock, council: str
+) -> Callable[[StoredCheckpoint | None], StoredCheckpoint]:
+    last = latest_checkpoint(store)
+    since = UNSEALED if last is None else sealed_by(store, Checkpoint.of(last), public_keys_of(keys))
+    head = store.head_position()  # read after: at or beyond the event at since.position
+    report, seal = extend(store, since, head)
+    if not report.ok:
+        raise BrokenLog(f"the log does not verify, so no checkpoint was signed: {report.broken}")
+    now = clock.now()
+
+    def build(previous: StoredCheckpoint | None) -> StoredCheckpoint:
+        if (previous.sequence if previous else 0) != (last.sequence if last else 0):
+            raise CheckpointTaken("another checkpoint was recorded meanwhile")
+        sequence = 1 if previous is None else previous.sequence + 1
+        fields = {
+            "format": FORMAT, "council": council, "sequence": sequence, "position": head,
+            "events": seal.events, "log_digest": seal.digest, "last_hash": seal.last_hash,
+            "made_at": iso(now), "key_id": keys.key_id,
+            "previous_signature": None if previous is None else previous.signature,
+        }
+        payload = json.dumps(fields, sort_keys=True, separators=(",", ":"))
+        return StoredCheckpoint(sequence, head, seal.digest, now, keys.key_id, payload,
+                                keys.sign(payload.encode()))
+
+    return build
+
+
+def sealed_by(reader: LogReader, checkpoint: Checkpoint, public_keys: dict[str, str]) -> Seal:
+    """What ``checkpoint`` sealed, for the next one to fold on from: its signature must verify
+    and the event at its position must still be there with the hash it signed (a ``/1``
+    checkpoint names none: the event must be there). One indexed read, never the log before it;
+    ``BrokenLog`` saying why not."""
+    problem = signature_problem(checkpoint, public_keys)
+    if problem:
+        raise BrokenLog(f"{problem}; no checkpoint was signed after it")
+    fields = checkpoint.fields
+    position = int(fields["position"])
+    found = hash_at(reader, position) if position > 0 else None
+    if position > 0 and (found is None or fields.get("last_hash", found) != found):
+        what = "is gone (restored from an older backup?)" if found is None else "was rewritten"
+        raise BrokenLog(f"the log no longer matches checkpoint {fields['sequence']}: its last event "
+                        f"(position {position}) {what}, so no checkpoint was signed over it")
+    return Seal(position, int(fields["events"]), str(fields["log_digest"]), found)
 
 
 def read_checkpoint(document: Any) -> Checkpoint:
@@ -118,8 +162,10 @@ def read_checkpoint(document: Any) -> Checkpoint:
         fields = checkpoint.fields
     except ValueError:
         raise ValueError("its payload is not JSON") from None
-    if fields.get("format") != FORMAT or set(fields) != set(PAYLOAD_FIELDS):
-        raise ValueError(f"its payload is not a {FORMAT} checkpoint")
+    expected = PAYLOAD_FIELDS.get(str(fields.get("format")))
+    if expected is None or set(fields) != set(expected):
+        raise ValueError("its payload is not a checkpoint of a known format "
+                         f"({', '.join(CHECKPOINT_FORMATS)})")
     for name, value in document.items():
         if name not in ("payload", "signature") and fields.get(name, value) != value:
             raise ValueError(f"its {name} differs from the signed payload's: the file was edited")
@@ -266,6 +312,6 @@ class CheckpointSchedule:
 
 __all__ = [
     "BrokenLog", "Checkpoint", "CheckpointSchedule", "against_log", "chain_problem",
-    "make_checkpoint", "public_keys_of", "read_checkpoint", "signature_problem", "stored_chain",
-    "stored_problem",
+    "make_checkpoint", "public_keys_of", "read_checkpoint", "sealed_by", "signature_problem",
+    "stored_chain", "stored_problem",
 ]

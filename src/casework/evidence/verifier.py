@@ -30,7 +30,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 BUNDLE_FORMAT = "casework-evidence-bundle/1"
-CHECKPOINT_FORMAT = "casework-log-checkpoint/1"
+# Every checkpoint format ever signed, oldest first (/2 adds last_hash; both sign the same log
+# digest): a council's old checkpoints stay valid.
+CHECKPOINT_FORMATS = ("casework-log-checkpoint/1", "casework-log-checkpoint/2")
 REQUIRED = ("manifest.json", "manifest.sig", "events.jsonl", "heads.json")
 EVENT_FIELDS: dict[str, type | tuple[type, ...]] = {
     "position": int, "event_id": str, "stream": str, "version": int, "type": str,
@@ -339,8 +341,9 @@ def _verify_checkpoint(document: Any, keys: dict[str, Ed25519PublicKey]) -> str:
         fields = json.loads(document["payload"])
     except ValueError:
         raise Failed("checkpoint.json: its payload is not JSON") from None
-    if not isinstance(fields, dict) or fields.get("format") != CHECKPOINT_FORMAT:
-        raise Failed(f"checkpoint.json: its payload is not a {CHECKPOINT_FORMAT} checkpoint")
+    if not isinstance(fields, dict) or fields.get("format") not in CHECKPOINT_FORMATS:
+        raise Failed("checkpoint.json: its payload is not a checkpoint of a known format "
+                     f"({', '.join(CHECKPOINT_FORMATS)})")
     for name, value in document.items():
         if name not in ("payload", "signature") and fields.get(name, value) != value:
             raise Failed(f"checkpoint.json: its {name} differs from the signed payload's")

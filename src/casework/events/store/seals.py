@@ -12,6 +12,11 @@ hash of its stream), deleted, inserted, moved to another position, or if a posit
 A checkpoint signs (position, D at that position) with the council's key; ``casework verify
 --against CHECKPOINT`` recomputes D from the log and compares.
 
+``D`` is a running fold: D at a later position Q is D at P folded on with the events in (P, Q]
+only. So a new checkpoint reads only the events appended since the previous one (``extend``),
+starting from the digest that one signed, and the full recomputation (``log_digest``) gives the
+same D by the same step (``digest_step``), which is the one definition of it.
+
 Checkpoints are rows of ``log_checkpoints`` (migration 0007_checkpoints; not the read models'
 ``projection_checkpoints``). Each holds the exact text that was signed (``payload``, JSON) and its
 signature; the payload names the previous checkpoint's signature, so the checkpoints form a chain
@@ -33,6 +38,7 @@ from sqlalchemy.exc import IntegrityError
 from casework.events.hashing import GENESIS
 from casework.events.schema import events as T
 from casework.events.store.reading import LogReader
+from casework.events.store.verify import VerifyReport, verify_after
 
 metadata = MetaData()
 
@@ -86,6 +92,43 @@ def log_digests(
 
 
 @dataclass(frozen=True)
+class Seal:
+    """D at ``position``, over ``events`` events, the last of them with hash ``last_hash``."""
+
+    position: int
+    events: int
+    digest: str
+    last_hash: str | None
+
+
+UNSEALED = Seal(0, 0, GENESIS, None)  # the empty log's
+
+
+def extend(reader: LogReader, since: Seal, upto: int) -> tuple[VerifyReport, Seal]:
+    """Verify the events at positions in (``since.position``, ``upto``] and fold them on from
+    ``since``: D at ``upto``, reading only those events (``verify.verify_after``). What is at or
+    before ``since.position`` is trusted to be what ``since`` sealed: the caller checks that
+    (a checkpoint's signature); a rewrite there changes the full recomputation, not this one.
+    The seal is meaningful only when the report is ok."""
+    digest, count, last = since.digest, since.events, since.last_hash
+
+    def fold(position: int, event_hash: str) -> None:
+        nonlocal digest, count, last
+        digest = digest_step(digest, position, event_hash)
+        count, last = count + 1, event_hash
+
+    report = verify_after(reader, since.position, upto, fold)
+    return report, Seal(upto, count, digest, last)
+
+
+def hash_at(reader: LogReader, position: int) -> str | None:
+    """The hash of the event at ``position``; None when there is none."""
+    with reader.connection() as conn:
+        found = conn.execute(select(T.c.hash).where(T.c.position == position)).scalar()
+    return None if found is None else str(found)
+
+
+@dataclass(frozen=True)
 class StoredCheckpoint:
     sequence: int
     position: int
@@ -132,6 +175,7 @@ def record_checkpoint(
 
 
 __all__ = [
-    "CheckpointTaken", "StoredCheckpoint", "all_checkpoints", "digest_step", "latest_checkpoint",
-    "log_checkpoints", "log_digest", "log_digests", "record_checkpoint",
+    "UNSEALED", "CheckpointTaken", "Seal", "StoredCheckpoint", "all_checkpoints", "digest_step",
+    "extend", "hash_at", "latest_checkpoint", "log_checkpoints", "log_digest", "log_digests",
+    "record_checkpoint",
 ]

@@ -1,4 +1,5 @@
-"""Integrity: recompute every stream's hash chain, export the heads, compare with exported ones."""
+"""Integrity: recompute every stream's hash chain (or only the links of the events after a
+position), export the heads, compare with exported ones."""
 
 from __future__ import annotations
 
@@ -7,14 +8,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import Connection, select, tuple_
 
 from casework.events.errors import StoreError
 from casework.events.hashing import GENESIS, event_hash, provider_of
 from casework.events.schema import events as T
 from casework.events.store.heads import Head
 from casework.events.store.reading import LogReader
-from casework.events.store.rows import COLUMNS, aware
+from casework.events.store.rows import COLUMNS, aware, chunks
 
 # (stream, version) -> (position, event_id) of that event, if it is stored.
 Find = Callable[[str, int], tuple[int, str] | None]
@@ -53,10 +54,40 @@ def verify(
     progress: Callable[[int], None] | None = None,
 ) -> VerifyReport:
     """See ``EventStore.verify``."""
+    report = _verify_pages(reader, None, None, progress=progress)
+    if report.ok and against:
+        report.broken = _compare_heads(report.heads, against, reader)
+    return report
+
+
+def verify_after(
+    reader: LogReader, after: int, upto: int, seen: Callable[[int, str], None]
+) -> VerifyReport:
+    """``verify`` of the events at positions in (``after``, ``upto``] only, reading only them:
+    each is checked against its stream's previous event wherever that is (one indexed read per
+    page for the streams whose previous event is at or before ``after``). ``seen(position,
+    hash)`` is called for each event found intact, in position order, up to the first break.
+
+    What is at or before ``after`` is trusted, not read: a rewrite there (a recomputed chain)
+    is found by a full ``verify`` and by the log digest of a checkpoint (``seals``). ``after``
+    0 reads from the lowest position, as ``verify`` does."""
+    return _verify_pages(reader, after if after > 0 else None, upto, seen=seen)
+
+
+def _verify_pages(
+    reader: LogReader,
+    after: int | None,
+    upto: int | None,
+    *,
+    progress: Callable[[int], None] | None = None,
+    seen: Callable[[int, str], None] | None = None,
+) -> VerifyReport:
     report = VerifyReport()
     heads = report.heads
-    after: int | None = None  # from the lowest position: one below 1 is itself a break
+    trusted = after  # streams' events at or before it are not read (verify_after)
     query = select(*COLUMNS).order_by(T.c.position).limit(5000)
+    if upto is not None:
+        query = query.where(T.c.position <= upto)
 
     def find(stream: str, version: int) -> tuple[int, str] | None:
         found = reader.read_stream(stream, version, version)
@@ -64,23 +95,53 @@ def verify(
 
     with reader.connection() as conn:
         while True:
+            # from the lowest position when after is None: one below 1 is itself a break
             page = query if after is None else query.where(T.c.position > after)
             rows = conn.execute(page).all()
             if not rows:
                 break
+            if trusted is not None:
+                heads.update(_heads_before(conn, rows, heads, trusted))
             for row in rows:
                 broken = _check_row(row, heads, find)
                 report.events_checked += 1
                 if broken:
                     report.broken = broken
                     return report
+                if seen is not None:
+                    seen(row[0], row[11])
             after = rows[-1][0]
             if progress:
                 progress(len(rows))
     report.streams_checked = len(heads)
-    if against:
-        report.broken = _compare_heads(heads, against, reader)
     return report
+
+
+def _heads_before(
+    conn: Connection, rows: Sequence[Any], heads: dict[str, Head], trusted: int
+) -> dict[str, Head]:
+    """The head (version, hash) at position ``trusted`` of each stream first met in ``rows``:
+    the event before its first version here, read by (stream, version) in one query per page.
+    A stream whose previous event is missing or after ``trusted`` (a broken log) gets its last
+    event at or before ``trusted``, for ``link_problem`` to say what is wrong."""
+    first: dict[str, int] = {}
+    for row in rows:
+        if row[2] not in heads and row[2] not in first:
+            first[row[2]] = row[3]
+    found: dict[str, Head] = {s: (0, GENESIS) for s, v in first.items() if v <= 1}
+    wanted = [(s, v - 1) for s, v in first.items() if v > 1]
+    for chunk in chunks(wanted, 500):
+        query = select(T.c.stream, T.c.version, T.c.hash).where(
+            tuple_(T.c.stream, T.c.version).in_(chunk), T.c.position <= trusted)
+        found.update((s, (v, h)) for s, v, h in conn.execute(query))
+    for stream in first.keys() - found.keys():
+        last = conn.execute(
+            select(T.c.version, T.c.hash)
+            .where(T.c.stream == stream, T.c.position <= trusted)
+            .order_by(T.c.version.desc()).limit(1)
+        ).first()
+        found[stream] = (0, GENESIS) if last is None else (last[0], last[1])
+    return found
 
 
 def export_heads(reader: LogReader) -> dict[str, Head]:
