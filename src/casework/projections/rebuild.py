@@ -123,10 +123,11 @@ class Rebuild:
             for projection in projections:
                 for table in reversed(projection.tables):
                     conn.exec_driver_sql(f'DROP TABLE IF EXISTS {SHADOW_SCHEMA}."{table.name}"')
-                for table in projection.tables:
-                    table.create(conn)  # in the shadow schema, first on the search path
+                # in the shadow schema, first on the search path
+                tables.create_for_load(conn, projection.tables, tables.deferred_indexes(projection))
             head = feed.head(conn)
             folded = self.fold_log(conn, projections, head, progress)
+            tables.create_loaded_indexes(conn, projections)  # before the locks: not the short part
             # The short part: the serving tables' writers wait from here to the commit.
             for projection in projections:
                 lock(conn, projection, wait=None, wait_seconds=0)
@@ -162,6 +163,7 @@ class Rebuild:
         started = time.perf_counter()
         tables.recreate(conn, projections)
         folded = self.fold_log(conn, projections, head, progress)
+        tables.create_loaded_indexes(conn, projections)
         for projection in projections:
             checkpoints.write(conn, projection.name, projection.version, head, self.now())
         log.info(
