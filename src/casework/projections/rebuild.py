@@ -4,8 +4,10 @@ old read model until it commits).
 
 Blue/green on PostgreSQL (``Rebuild.blue_green``): the new tables are built beside the ones
 serving, in the schema ``casework_rebuild`` (first on the transaction's ``search_path``, so every
-statement of the folds, COPY included, writes there unchanged), while readers and the in-process
-catch-ups of every write go on using the current tables: the rebuild holds no lock they need.
+statement of the folds, COPY included, writes there unchanged; the indexes the rebuild does not
+read back by are created once the rows are in: ``tables.deferred_indexes``), while readers and
+the in-process catch-ups of every write go on using the current tables: the rebuild holds no
+lock they need.
 Only at the end does it take the projections' locks, fold what was appended meanwhile and swap
 the tables in (drop the old, ``SET SCHEMA`` the new), a short step; the whole is one transaction,
 so a crash leaves the serving tables as they were and the next rebuild starts again. A rebuild
