@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import ClassVar
 
 import pytest
-from sqlalchemy import Column, Connection, Integer, String, Table, select, update
+from sqlalchemy import Column, Connection, Integer, String, Table, inspect, select, update
 
 from casework.events.store import StoredEvent
 from casework.events.store.database import make_engine
@@ -189,6 +189,20 @@ def test_a_new_projection_version_is_rebuilt_from_the_log(casework) -> None:
     casework.clock.advance(timedelta(minutes=1))
     runner.catch_up()
     assert counted(casework.engine) == 2  # rebuilt from scratch, not counted again on top
+
+
+def test_a_rebuilt_read_model_has_every_index_its_tables_declare(casework) -> None:
+    # A rebuild may create indexes after loading the rows (tables.deferred_indexes): they must
+    # all be there once it commits, on both backends.
+    r = Recorder(casework.store)
+    r.provider()
+    casework.projections.rebuild()
+    with casework.engine.connect() as conn:
+        found = inspect(conn)
+        for projection in casework.projections.projections():
+            for table in projection.tables:
+                declared = {index.name for index in table.indexes}
+                assert declared <= {i["name"] for i in found.get_indexes(table.name)}, table.name
 
 
 def test_a_rebuild_that_halts_part_way_through_the_log_leaves_no_reader_running(

@@ -13,6 +13,8 @@ A projection is a pure fold of events into state plus the rows that hold that st
   set-based reads and batched writes (never one query per event). The runner calls it inside
   the same transaction that moves the checkpoint, so a crash applies a page wholly or not at all.
   Raise to stop the projection: a projection stops, it never skips.
+- ``rebuild_reads_by`` (optional): the indexes its rebuild reads its tables back by; a rebuild
+  creates the others once the rows are in (``tables.deferred_indexes``). Without it, none wait.
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Column,
     Connection,
     Delete,
+    Index,
     Insert,
     Select,
     Table,
@@ -77,6 +78,9 @@ class PartitionedFold:
     event_types: ClassVar[Collection[str] | None]
     query_tables: ClassVar[list[Table]] = []
     state: ClassVar[Table]
+    # Its rebuild reads its tables back by partition only (the keys): every other index is
+    # created after the load (casework.projections.tables.deferred_indexes).
+    rebuild_reads_by: ClassVar[frozenset[Index]] = frozenset()
 
     def __init_subclass__(cls, **kw: Any) -> None:
         super().__init_subclass__(**kw)

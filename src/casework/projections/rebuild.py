@@ -4,8 +4,10 @@ old read model until it commits).
 
 Blue/green on PostgreSQL (``Rebuild.blue_green``): the new tables are built beside the ones
 serving, in the schema ``casework_rebuild`` (first on the transaction's ``search_path``, so every
-statement of the folds, COPY included, writes there unchanged), while readers and the in-process
-catch-ups of every write go on using the current tables: the rebuild holds no lock they need.
+statement of the folds, COPY included, writes there unchanged; the indexes the rebuild does not
+read back by are created once the rows are in: ``tables.deferred_indexes``), while readers and
+the in-process catch-ups of every write go on using the current tables: the rebuild holds no
+lock they need.
 Only at the end does it take the projections' locks, fold what was appended meanwhile and swap
 the tables in (drop the old, ``SET SCHEMA`` the new), a short step; the whole is one transaction,
 so a crash leaves the serving tables as they were and the next rebuild starts again. A rebuild
@@ -123,10 +125,11 @@ class Rebuild:
             for projection in projections:
                 for table in reversed(projection.tables):
                     conn.exec_driver_sql(f'DROP TABLE IF EXISTS {SHADOW_SCHEMA}."{table.name}"')
-                for table in projection.tables:
-                    table.create(conn)  # in the shadow schema, first on the search path
+                # in the shadow schema, first on the search path
+                tables.create_for_load(conn, projection.tables, tables.deferred_indexes(projection))
             head = feed.head(conn)
             folded = self.fold_log(conn, projections, head, progress)
+            tables.create_loaded_indexes(conn, projections)  # before the locks: not the short part
             # New tables have no statistics until autovacuum comes by, and the planner would
             # guess (PostgreSQL's advice after a bulk load): give them some before they serve.
             for projection in projections:
@@ -167,6 +170,7 @@ class Rebuild:
         started = time.perf_counter()
         tables.recreate(conn, projections)
         folded = self.fold_log(conn, projections, head, progress)
+        tables.create_loaded_indexes(conn, projections)
         for projection in projections:
             checkpoints.write(conn, projection.name, projection.version, head, self.now())
         log.info(

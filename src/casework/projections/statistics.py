@@ -280,7 +280,7 @@ class StatisticsProjection(PartitionedFold):
     # 3: ids are unbounded text, enum values sized from their enums (casework.domain.fields).
     # 4: providers keep whether the council contracts them, and their beds.
     # 5: terminations, after a final notice or immediate (st_terminations).
-    version: ClassVar[int] = 4
+    version: ClassVar[int] = 5
     rebuild_cost: ClassVar[float] = 12.0  # us per event, for sharing a rebuild (parallel.py)
     event_types: ClassVar[frozenset[str]] = frozenset({
         "ProviderRegistered", "ProviderDetailsChanged", "CqcRatingPublished",
