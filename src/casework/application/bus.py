@@ -207,11 +207,26 @@ class Application:
         self, command: Any, actor: Actor, command_id: str | None, expected_version: int | None
     ) -> CommandResult:
         admitted = admit(self, command, actor, command_id=command_id)
-        if command_id is not None:
+        # A retry of a command already executed answers with its first result. A creating
+        # command needs no look-up first: its record (named by the caller, or derived from the
+        # command id) exists once it has run, so its retry is refused, and only then looked up.
+        lazily = admitted.route.creates
+        if command_id is not None and not lazily:
             first = self._first_result(admitted.aggregate, command_id)
             if first is not None:
                 return first
+        try:
+            return self._decide_and_append_retrying(admitted, expected_version)
+        except (DomainError, ConcurrencyError):
+            if command_id is not None and lazily:
+                first = self._first_result(admitted.aggregate, command_id)
+                if first is not None:
+                    return first
+            raise
 
+    def _decide_and_append_retrying(
+        self, admitted: Admitted, expected_version: int | None
+    ) -> CommandResult:
         # Without the caller's ``expected_version`` a command is about the record as it is now:
         # when another writer appended to the stream between our read and our append, read it
         # again and decide again (the lifecycle may now refuse). With one, a conflict is the

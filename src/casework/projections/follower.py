@@ -28,8 +28,12 @@ class Follower:
         poll_seconds: float,
         nothing_new: Callable[[], bool],
         catch_up: Callable[[], object],
+        gather_seconds: float = 0.0,
     ) -> None:
         self.engine = engine
+        # After a wake-up, wait this long for more appends before the pass, so that writes made
+        # close together share one pass (the runner sets it when its appends do not fold).
+        self.gather_seconds = gather_seconds
         self.poll_seconds = poll_seconds
         self.nothing_new = nothing_new
         self.catch_up = catch_up
@@ -62,7 +66,8 @@ class Follower:
         while not self._stop.is_set():
             self._woken.clear()
             self._background_pass()
-            self._woken.wait(self.poll_seconds)
+            if self._woken.wait(self.poll_seconds) and self.gather_seconds:
+                self._stop.wait(self.gather_seconds)
 
     def _follow_notifications(self) -> None:
         while not self._stop.is_set():
@@ -72,20 +77,22 @@ class Follower:
                         self._background_pass()
                         # Wake on a notification, or after poll_seconds regardless: that also
                         # takes over a projection whose previous advancer died.
-                        for _ in notifications(self.poll_seconds):
-                            pass
+                        woken = any(True for _ in notifications(self.poll_seconds, 1))
+                        if woken and self.gather_seconds:  # the others meanwhile, in one pass
+                            for _ in notifications(self.gather_seconds, None):
+                                pass
             except (DBAPIError, OSError) as exc:
                 log.warning("projection_listen_lost", error=error_text(exc))
                 self._stop.wait(self.poll_seconds)
 
     @contextmanager
-    def _listening(self) -> Iterator[Callable[[float], Iterator[object]]]:
+    def _listening(self) -> Iterator[Callable[[float, int | None], Iterator[object]]]:
         with self.engine.connect() as conn:
             raw = driver_connection(conn)
             raw.autocommit = True
             raw.execute(f"LISTEN {NOTIFY_CHANNEL}")
             try:
-                yield lambda timeout: raw.notifies(timeout=timeout, stop_after=1)
+                yield lambda timeout, stop_after: raw.notifies(timeout=timeout, stop_after=stop_after)
             finally:
                 raw.execute(f"UNLISTEN {NOTIFY_CHANNEL}")
                 raw.autocommit = False

@@ -52,6 +52,10 @@ from casework.projections.status import Lag, ProjectionStatus, Standing, lags, s
 
 log = structlog.get_logger("casework.projections")
 
+# Deferred, the follower waits this long after an append wakes it, so that the writes of the
+# moment share one pass (a reader who wrote one of them does not wait: it folds at once).
+GATHER_SECONDS = 0.02
+
 
 class ProjectionRunner:
     """Drives every projection in ``registry`` over the log in ``engine``."""
@@ -252,7 +256,8 @@ class ProjectionRunner:
         """Follow events appended by other processes, in a daemon thread, until ``stop()``."""
         if self._follower is None:
             self._follower = Follower(
-                self.engine, self.poll_seconds, self._nothing_new, lambda: self.catch_up(wait=False)
+                self.engine, self.poll_seconds, self._nothing_new, lambda: self.catch_up(wait=False),
+                gather_seconds=GATHER_SECONDS if self.deferred else 0.0,
             )
         self._follower.start()
 
