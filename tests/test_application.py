@@ -92,6 +92,17 @@ def test_a_retry_with_the_same_command_id_returns_the_first_result_and_appends_n
     assert casework.store.count() == before
 
 
+def test_a_record_retried_after_it_moved_on_answers_its_first_result(app, casework, clock, provider_id):
+    """A creating command looks its command id up only when refused: a retry after the record
+    was allocated is still the first result, not "it already exists"."""
+    first = app.execute(log(provider_id, clock), AMY, command_id="key-2")
+    app.execute(AllocateIntelligence(record_id=first.aggregate_id, officer="amy"), MO)
+    before = casework.store.count()
+    again = app.execute(log(provider_id, clock), AMY, command_id="key-2")
+    assert again.replayed and (again.aggregate_id, again.version) == (first.aggregate_id, 1)
+    assert casework.store.count() == before
+
+
 def test_a_retried_close_is_replayed_not_refused(app, casework, clock, provider_id):
     rid = app.execute(log(provider_id, clock), AMY).aggregate_id
     app.execute(AllocateIntelligence(record_id=rid, officer="amy"), MO)
