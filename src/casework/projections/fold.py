@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 import orjson
 from rbloom import Bloom
 from sqlalchemy import (
+    BigInteger,
     Column,
     Connection,
     Delete,
@@ -31,6 +32,7 @@ from sqlalchemy import (
     Text,
     bindparam,
     delete,
+    func,
     insert,
     select,
 )
@@ -71,7 +73,12 @@ def current_data(event: StoredEvent) -> dict[str, Any]:
 
 class PartitionedFold:
     """Base class. Subclasses set ``name``, ``version``, ``event_types``, ``query_tables`` (each
-    with a ``partition`` column) and implement ``partition``, ``fold`` and ``rows``."""
+    with a ``partition`` column) and implement ``partition``, ``fold`` and ``rows``.
+
+    ``counted`` (optional): a key of a partition's state (a record's lifecycle state, say); the
+    read model then keeps how many partitions have each key in ``<name>_counts``, moved by each
+    apply and recounted at the end of a rebuild, so that "how many" never counts every row
+    (``count_of(projection.counts, ...)``)."""
 
     name: ClassVar[str]
     version: ClassVar[int]
@@ -82,14 +89,28 @@ class PartitionedFold:
     # created after the load (casework.projections.tables.deferred_indexes).
     rebuild_reads_by: ClassVar[frozenset[Index]] = frozenset()
 
+    # The table of partition counts by ``counted`` key (None: none kept).
+    counts: ClassVar[Table | None] = None
+
     def __init_subclass__(cls, **kw: Any) -> None:
         super().__init_subclass__(**kw)
         if "name" in cls.__dict__:
             cls.state = state_table(cls.name)
+            if getattr(cls, "counted", None) is not PartitionedFold.counted:
+                cls.counts = counts_table(cls.name)
 
     @property
     def tables(self) -> list[Table]:
+        return [*self.partitioned_tables, *([self.counts] if self.counts is not None else [])]
+
+    @property
+    def partitioned_tables(self) -> list[Table]:
+        """The tables holding rows of each partition (all but the counts)."""
         return [self.state, *self.query_tables]
+
+    def counted(self, state: State) -> str:
+        """The key a partition is counted under (see the class docstring)."""
+        raise NotImplementedError
 
     # --------------------------------------------------------------------------- to implement
     def partition(self, event: StoredEvent) -> str | None:
@@ -132,9 +153,12 @@ class PartitionedFold:
         # Rows are a pure function of the state, so the rows stored for a partition are those
         # of its stored state (read before folding, which changes the states in place).
         stored_in = self._tables_holding(states)
+        was = {k: self.counted(v) for k, v in states.items()} if self.counts is not None else {}
         touched = self.fold_all(events, states)
+        if self.counts is not None:
+            self._move_counts(conn, was, {k: self.counted(states[k]) for k in touched})
         new_rows = self._rows_by_table({k: states[k] for k in touched})
-        for table in self.tables:
+        for table in self.partitioned_tables:
             rows = new_rows[table.name]
             had = {k for k in touched if table.name in stored_in.get(k, ())}
             upsert = _keyed_by_partition(table)
@@ -144,6 +168,39 @@ class PartitionedFold:
             for i in range(0, len(ordered), _CHUNK):
                 conn.execute(_delete_partitions(table), {"keys": ordered[i : i + _CHUNK]})
             _write_rows(conn, table, rows, upsert=upsert)
+
+    def _move_counts(self, conn: Connection, was: dict[str, str], now: dict[str, str]) -> None:
+        """Add the partitions that came to a key, take away those that left one."""
+        assert self.counts is not None
+        moves: dict[str, int] = {}
+        for key, counted in now.items():
+            before = was.get(key)
+            if before == counted:
+                continue
+            moves[counted] = moves.get(counted, 0) + 1
+            if before is not None:
+                moves[before] = moves.get(before, 0) - 1
+        changed = [{"key": k, "n": n} for k, n in sorted(moves.items()) if n]
+        if changed:
+            conn.execute(_add_counts(self.counts, conn.dialect.name), changed)
+        if any(n < 0 for n in moves.values()):  # a key nobody has left: as a recount has it
+            conn.execute(delete(self.counts).where(self.counts.c.n == 0))
+
+    def recount(self, conn: Connection) -> None:
+        """After a rebuild: the counts from the partitions' rows (one pass, in the database)."""
+        if self.counts is None:
+            return
+        column = self.counted_column()
+        conn.execute(delete(self.counts))
+        conn.execute(insert(self.counts).from_select(
+            ["key", "n"],
+            select(column, func.count()).where(column.is_not(None)).group_by(column),
+        ))
+
+    def counted_column(self) -> Any:
+        """The query-table column that holds each partition's ``counted`` key (for ``recount``)."""
+        raise NotImplementedError
+
 
     def _tables_holding(self, states: dict[str, State]) -> dict[str, set[str]]:
         """For each stored partition, the names of the tables its rows are in."""
@@ -168,7 +225,7 @@ class PartitionedFold:
 
     def _rows_by_table(self, states: dict[str, State]) -> dict[str, list[dict[str, Any]]]:
         """The rows of every table (the state table's included) that show ``states``."""
-        by_table: dict[str, list[dict[str, Any]]] = {t.name: [] for t in self.tables}
+        by_table: dict[str, list[dict[str, Any]]] = {t.name: [] for t in self.partitioned_tables}
         state_rows = by_table[self.state.name]
         for key, state in states.items():
             state_rows.append({"partition": key, "state": orjson.dumps(state).decode()})
@@ -182,7 +239,7 @@ class PartitionedFold:
     def insert_new(self, conn: Connection, states: dict[str, State]) -> None:
         """Insert the rows of partitions that have none (a rebuild's tables start empty)."""
         by_table = self._rows_by_table(states)
-        for table in self.tables:
+        for table in self.partitioned_tables:
             _write_rows(conn, table, by_table[table.name], upsert=False)
 
 
@@ -216,6 +273,7 @@ class FoldRebuild:
     def finish(self) -> None:
         self._write()
         self.written = WrittenKeys()
+        self.projection.recount(self.conn)
 
     def _write(self) -> None:
         """Write every state in memory (replacing rows written before), in chunks released as
@@ -223,7 +281,7 @@ class FoldRebuild:
         p, conn = self.projection, self.conn
         states, self.states = self.states, {}
         again = sorted(k for k in states if k in self.written)
-        for table in p.tables:
+        for table in p.partitioned_tables:
             for i in range(0, len(again), _CHUNK):
                 conn.execute(_delete_partitions(table), {"keys": again[i : i + _CHUNK]})
         self.written.update(states)
@@ -285,6 +343,29 @@ _COPY_FROM = 200
 
 
 # Statements built once per table: building one costs more than SQLAlchemy running it.
+def count_of(counts: Table, conn: Connection, keys: Collection[str] | None = None) -> int:
+    """How many partitions have any of ``keys`` (None: how many there are), from a projection's
+    ``counts``: a row a key, however many partitions."""
+    query = select(func.coalesce(func.sum(counts.c.n), 0))
+    if keys is not None:
+        query = query.where(counts.c.key.in_(list(keys)))
+    return int(conn.execute(query).scalar_one())
+
+
+def counts_table(name: str) -> Table:
+    """``<name>_counts``: how many partitions have each key (``PartitionedFold.counted``)."""
+    return Table(f"{name}_counts", read_models,
+                 Column("key", Text, primary_key=True), Column("n", BigInteger, nullable=False))
+
+
+@functools.cache
+def _add_counts(table: Table, dialect: str) -> Insert:
+    """INSERT ... ON CONFLICT (key) DO UPDATE SET n = n + excluded.n (both backends)."""
+    add = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    return add.on_conflict_do_update(index_elements=[table.c.key],
+                                     set_={"n": table.c.n + add.excluded.n})
+
+
 @functools.cache
 def _load_states(state: Table) -> Select:
     return select(state.c.partition, state.c.state).where(
@@ -345,4 +426,6 @@ def copy_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> Non
         cursor.close()
 
 
-__all__ = ["FoldRebuild", "PartitionedFold", "State", "WrittenKeys", "current_data", "state_table"]
+__all__ = [
+    "FoldRebuild", "PartitionedFold", "State", "WrittenKeys", "count_of", "current_data", "state_table",
+]
