@@ -150,7 +150,7 @@ def hook_growth(ctx: Context) -> dict[str, Any]:
             figures.update(_history(cw, renamed(read_provider, 0)))
             figures.update(_serve_warm(url, token, renamed(read_provider, 0),
                                        renamed(write_provider, 0), ctx.sizes.growth_requests))
-            if figures["events"] <= ctx.sizes.growth_cold_max:
+            if size <= ctx.sizes.growth_cold_max:  # the step's size (1M), not its whole copies
                 figures.update(_serve_cold(cw, url))
             figures["step_seconds"] = round(time.perf_counter() - started, 1)
             out.update({f"growth.{tag}.{k}": v for k, v in figures.items()})
