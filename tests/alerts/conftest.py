@@ -14,7 +14,9 @@ from email.message import EmailMessage
 
 import pytest
 from aiosmtpd.controller import Controller
+from fastapi.testclient import TestClient
 
+from casework.api.app import create_app
 from casework.bootstrap import Casework, bootstrap
 from casework.clock import FixedClock
 from casework.domain.actors import Actor, Role
@@ -129,3 +131,23 @@ def provider_led_by(store, provider_id: str, name: str, lead: str | None, at: da
             provider_id=provider_id, name=name, service_type=ServiceType.home_care), at)
     if lead is not None:
         record(store, stream, LeadOfficerAssigned(provider_id=provider_id, officer=lead), at)
+
+
+def final_notice(cw: Casework, provider_id: str, at: datetime, actor: str = "amy") -> None:
+    """A 90-day final notice issued to ``provider_id`` at ``at``: its reminders and expiry follow."""
+    from casework.events.sanctions import FinalNoticeIssued, SanctionStage
+
+    record(cw.store, f"escalation-{provider_id}", FinalNoticeIssued(
+        provider_id=provider_id, from_stage=SanctionStage.contract_suspension,
+        reason="no improvement"), at, actor=actor)
+
+
+@pytest.fixture
+def client(casework: Casework) -> Iterator[TestClient]:
+    with TestClient(create_app(casework), raise_server_exceptions=False) as c:
+        yield c
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+

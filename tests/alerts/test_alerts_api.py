@@ -3,39 +3,20 @@ email address (validated, naming the field); each user turns their own digest of
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
-from fastapi.testclient import TestClient
-
-from casework.api.app import create_app
-from casework.events.sanctions import FinalNoticeIssued, SanctionStage
-
-from .conftest import ADMIN, provider_led_by, record
+from .conftest import ADMIN, bearer, final_notice, provider_led_by
 
 P = "3f0c1c8e-6a55-4a36-9a0e-0d4c0d7b9a11"
 ISSUED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 FIRST_REMINDER = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def client(casework) -> Iterator[TestClient]:
-    with TestClient(create_app(casework), raise_server_exceptions=False) as c:
-        yield c
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
 def test_each_alert_shows_whether_it_was_delivered_to_whom_and_when(casework, client, mailbox) -> None:
     amy = casework.users.add("amy", "manager", ADMIN, email="amy@council.example").token
     casework.settings.team_email = "quality@council.example"
     provider_led_by(casework.store, P, "Elm Court", "amy", ISSUED)  # amy owns its deadlines
-    record(casework.store, f"escalation-{P}", FinalNoticeIssued(
-        provider_id=P, from_stage=SanctionStage.contract_suspension, reason="no improvement"),
-        ISSUED, actor="mia")
+    final_notice(casework, P, ISSUED, actor="mia")
     casework.clock.set(FIRST_REMINDER)
     assert len(casework.scheduler.fire_due().reminders) == 1
     mailbox.refuse = "451 4.3.0 try later"
@@ -96,9 +77,7 @@ def test_each_reminder_shows_its_own_emails_not_those_of_the_deadlines_other_rem
 ) -> None:
     amy = casework.users.add("amy", "manager", ADMIN, email="amy@council.example").token
     provider_led_by(casework.store, P, "Elm Court", "amy", ISSUED)
-    record(casework.store, f"escalation-{P}", FinalNoticeIssued(
-        provider_id=P, from_stage=SanctionStage.contract_suspension, reason="no improvement"),
-        ISSUED, actor="mia")
+    final_notice(casework, P, ISSUED, actor="mia")
     for at in (FIRST_REMINDER, FIRST_REMINDER + timedelta(days=16)):  # 30, then 14 days before
         casework.clock.set(at)
         assert len(casework.scheduler.fire_due().reminders) == 1

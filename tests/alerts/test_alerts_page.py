@@ -8,9 +8,8 @@ from datetime import UTC, datetime
 from fastapi.testclient import TestClient
 
 from casework.api.app import create_app
-from casework.events.sanctions import FinalNoticeIssued, SanctionStage
 
-from .conftest import ADMIN, provider_led_by, record
+from .conftest import ADMIN, final_notice, provider_led_by
 
 P = "3f0c1c8e-6a55-4a36-9a0e-0d4c0d7b9a11"
 ISSUED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -26,9 +25,7 @@ def test_the_alerts_page_says_who_was_emailed_and_when_and_what_is_waiting(casew
     amy = casework.users.add("amy", "manager", ADMIN, email="amy@council.example").token
     casework.settings.team_email = "quality@council.example"
     provider_led_by(casework.store, P, "Elm Court", "amy", ISSUED)  # amy owns its deadlines
-    record(casework.store, f"escalation-{P}", FinalNoticeIssued(
-        provider_id=P, from_stage=SanctionStage.contract_suspension, reason="no improvement"),
-        ISSUED, actor="mia")
+    final_notice(casework, P, ISSUED, actor="mia")
     # The reminder 30 days before: emailed to both, and not an alert of its own on this page
     casework.clock.set(datetime(2026, 5, 1, 8, 0, tzinfo=UTC))
     assert len(casework.scheduler.fire_due().reminders) == 1

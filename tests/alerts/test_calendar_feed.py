@@ -5,40 +5,21 @@ revoked one answers 404. No personal data."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
-import pytest
 from fastapi.testclient import TestClient
 from icalendar import Calendar
 
-from casework.api.app import create_app
-from casework.events.sanctions import FinalNoticeIssued, SanctionLifted, SanctionStage
+from casework.events.sanctions import SanctionLifted, SanctionStage
 
-from .conftest import ADMIN, BASE_URL, provider_led_by, record
+from .conftest import ADMIN, BASE_URL, bearer, final_notice, provider_led_by, record
 
 P = "3f0c1c8e-6a55-4a36-9a0e-0d4c0d7b9a11"
 ISSUED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 FIRST_REMINDER = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
 OAK = "3f0c1c8e-6a55-4a36-9a0e-0d4c0d7b9a12"  # its final notice expires on FIRST_REMINDER
 ASH = "3f0c1c8e-6a55-4a36-9a0e-0d4c0d7b9a13"  # led by bea
-
-
-def final_notice(cw, provider_id: str, at: datetime, actor: str = "amy") -> None:
-    record(cw.store, f"escalation-{provider_id}", FinalNoticeIssued(
-        provider_id=provider_id, from_stage=SanctionStage.contract_suspension,
-        reason="no improvement"), at, actor=actor)
-
-
-@pytest.fixture
-def client(casework) -> Iterator[TestClient]:
-    with TestClient(create_app(casework), raise_server_exceptions=False) as c:
-        yield c
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def events_of(client: TestClient, url: str) -> dict[str, dict]:

@@ -204,3 +204,21 @@ class Recorder:
 
 def _at(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, 10, 0, tzinfo=UTC)
+
+
+def rated_provider(cw: Any, name: str, *, contracted: bool, rating: Any, beds: int) -> str:
+    """Through the Application: a residential home, contracted by the council or not, rated by
+    CQC on 1 Jun 2025, with one intelligence record (1 Jul 2025)."""
+    from casework.domain.actors import Actor, Role
+    from casework.domain.enums import IntelligenceSource, ServiceType
+    from casework.domain.intelligence import LogIntelligence
+    from casework.domain.providers import PublishCqcRating, RegisterProvider
+
+    officer, app = Actor("officer", Role.officer), cw.application
+    pid = app.execute(RegisterProvider(name=name, service_type=ServiceType.care_home_residential,
+                                       beds=beds, contracted=contracted), officer).aggregate_id
+    app.execute(PublishCqcRating(provider_id=pid, report_date=date(2025, 6, 1), overall=rating), officer)
+    app.execute(LogIntelligence(provider_id=pid, source=IntelligenceSource.cqc,
+                                received_at=datetime(2025, 7, 1, 10, tzinfo=UTC),
+                                summary=f"Concern about {name}"), officer)
+    return pid

@@ -3,7 +3,7 @@ location it imported from elsewhere (market intelligence), unless asked for "all
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
@@ -15,12 +15,13 @@ from casework.bootstrap import Casework
 from casework.cli.main import app as cli
 from casework.demo import load_scenario
 from casework.domain.actors import Actor, Role
-from casework.domain.enums import CqcRating, IntelligenceSource, ServiceType
-from casework.domain.intelligence import LogIntelligence
-from casework.domain.providers import PublishCqcRating, RegisterProvider, UpdateProviderDetails
+from casework.domain.enums import CqcRating
+from casework.domain.providers import UpdateProviderDetails
 from casework.imports.cqc import BUNDLED_CQC_FILE
 from casework.imports.cqc_importer import CqcImporter, provider_id_for
 from casework.projections.statistics import Population, statistics
+
+from .builders import rated_provider
 
 OFFICER = Actor("officer", Role.officer)
 YEAR = (date(2025, 4, 1), date(2026, 3, 31))
@@ -32,20 +33,9 @@ def _logging_not_left_on_a_closed_stream():
     structlog.reset_defaults()
 
 
-def _provider(cw: Casework, name: str, *, contracted: bool, rating: CqcRating, beds: int) -> str:
-    app = cw.application
-    pid = app.execute(RegisterProvider(name=name, service_type=ServiceType.care_home_residential,
-                                       beds=beds, contracted=contracted), OFFICER).aggregate_id
-    app.execute(PublishCqcRating(provider_id=pid, report_date=date(2025, 6, 1), overall=rating), OFFICER)
-    app.execute(LogIntelligence(provider_id=pid, source=IntelligenceSource.cqc,
-                                received_at=datetime(2025, 7, 1, 10, tzinfo=UTC),
-                                summary=f"Concern about {name}"), OFFICER)
-    return pid
-
-
 def test_figures_count_the_councils_contracted_providers_unless_all_are_asked_for(casework: Casework) -> None:
-    ours = _provider(casework, "Ours", contracted=True, rating=CqcRating.good, beds=30)
-    theirs = _provider(casework, "Elsewhere", contracted=False, rating=CqcRating.inadequate, beds=50)
+    ours = rated_provider(casework, "Ours", contracted=True, rating=CqcRating.good, beds=30)
+    theirs = rated_provider(casework, "Elsewhere", contracted=False, rating=CqcRating.inadequate, beds=50)
     casework.projections.catch_up()
 
     own = statistics(casework, *YEAR)
@@ -114,8 +104,8 @@ def test_the_statistics_api_and_the_annual_report_say_whose_figures_they_are(
 ) -> None:
     from fastapi.testclient import TestClient
 
-    _provider(casework, "Ours", contracted=True, rating=CqcRating.good, beds=30)
-    _provider(casework, "Elsewhere", contracted=False, rating=CqcRating.good, beds=50)
+    rated_provider(casework, "Ours", contracted=True, rating=CqcRating.good, beds=30)
+    rated_provider(casework, "Elsewhere", contracted=False, rating=CqcRating.good, beds=50)
     with TestClient(create_app(casework), raise_server_exceptions=False) as client:
         period = {"from": "2025-04-01", "to": "2026-03-31"}
         own = client.get("/api/v1/stats", params=period, headers=as_role("officer"))
@@ -146,7 +136,7 @@ def test_an_officer_marks_a_provider_contracted_over_http_and_bad_input_changes_
 ) -> None:
     from fastapi.testclient import TestClient
 
-    pid = _provider(casework, "Elsewhere", contracted=False, rating=CqcRating.good, beds=50)
+    pid = rated_provider(casework, "Elsewhere", contracted=False, rating=CqcRating.good, beds=50)
     with TestClient(create_app(casework), raise_server_exceptions=False) as client:
         head = casework.store.head_position()
         bad = client.post(f"/api/v1/providers/{pid}/details", json={"contracted": "perhaps"},

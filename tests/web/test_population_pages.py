@@ -2,30 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from projections.builders import rated_provider
 
-from casework.domain.actors import Actor, Role
-from casework.domain.enums import CqcRating, IntelligenceSource, ServiceType
-from casework.domain.intelligence import LogIntelligence
-from casework.domain.providers import PublishCqcRating, RegisterProvider
-
-OFFICER = Actor("officer", Role.officer)
-
-
-def _provider(cw, name: str, *, contracted: bool, rating: CqcRating, beds: int) -> str:
-    app = cw.application
-    pid = app.execute(RegisterProvider(name=name, service_type=ServiceType.care_home_residential,
-                                       beds=beds, contracted=contracted), OFFICER).aggregate_id
-    app.execute(PublishCqcRating(provider_id=pid, report_date=date(2025, 6, 1), overall=rating), OFFICER)
-    app.execute(LogIntelligence(provider_id=pid, source=IntelligenceSource.cqc,
-                                received_at=datetime(2025, 7, 1, 10, tzinfo=UTC),
-                                summary=f"Concern about {name}"), OFFICER)
-    return pid
+from casework.domain.enums import CqcRating
 
 
 def test_the_dashboard_counts_the_councils_providers_and_switches_to_all(web) -> None:
-    _provider(web.cw, "Ours", contracted=True, rating=CqcRating.good, beds=30)
-    _provider(web.cw, "Elsewhere", contracted=False, rating=CqcRating.outstanding, beds=50)
+    rated_provider(web.cw, "Ours", contracted=True, rating=CqcRating.good, beds=30)
+    rated_provider(web.cw, "Elsewhere", contracted=False, rating=CqcRating.outstanding, beds=50)
     web.sign_in("olive")
     period = {"start": "2025-04-01", "end": "2026-03-31"}
     own = web.client.get("/dashboard", params=period)
