@@ -75,9 +75,10 @@ class PartitionedFold:
     """Base class. Subclasses set ``name``, ``version``, ``event_types``, ``query_tables`` (each
     with a ``partition`` column) and implement ``partition``, ``fold`` and ``rows``.
 
-    ``counted`` (optional): a key of a partition's state (a record's lifecycle state, say); the
-    read model then keeps how many partitions have each key in ``<name>_counts``, moved by each
-    apply and recounted at the end of a rebuild, so that "how many" never counts every row
+    ``counted_by`` (optional): a column of a query table with one row per partition (a record's
+    lifecycle state, say); the read model then keeps how many partitions have each value of it
+    in ``<name>_counts``, moved by each apply (from the rows ``rows`` gives) and recounted from
+    the column at the end of a rebuild, so that "how many" never counts every row
     (``count_of(projection.counts, ...)``)."""
 
     name: ClassVar[str]
@@ -89,14 +90,15 @@ class PartitionedFold:
     # created after the load (casework.projections.tables.deferred_indexes).
     rebuild_reads_by: ClassVar[frozenset[Index]] = frozenset()
 
-    # The table of partition counts by ``counted`` key (None: none kept).
+    counted_by: ClassVar[Column[Any] | None] = None
+    # The table of partition counts by ``counted_by`` (None: none kept).
     counts: ClassVar[Table | None] = None
 
     def __init_subclass__(cls, **kw: Any) -> None:
         super().__init_subclass__(**kw)
         if "name" in cls.__dict__:
             cls.state = state_table(cls.name)
-            if getattr(cls, "counted", None) is not PartitionedFold.counted:
+            if getattr(cls, "counted_by", None) is not None:
                 cls.counts = counts_table(cls.name)
 
     @property
@@ -108,9 +110,12 @@ class PartitionedFold:
         """The tables holding rows of each partition (all but the counts)."""
         return [self.state, *self.query_tables]
 
-    def counted(self, state: State) -> str:
-        """The key a partition is counted under (see the class docstring)."""
-        raise NotImplementedError
+    def counted(self, partition: str, state: State) -> Any:
+        """The value of ``counted_by`` in the partition's row (None: it has none)."""
+        column = self.counted_by
+        assert column is not None
+        rows = self.rows(partition, state).get(column.table.name)
+        return rows[0][column.name] if rows else None
 
     # --------------------------------------------------------------------------- to implement
     def partition(self, event: StoredEvent) -> str | None:
@@ -153,10 +158,10 @@ class PartitionedFold:
         # Rows are a pure function of the state, so the rows stored for a partition are those
         # of its stored state (read before folding, which changes the states in place).
         stored_in = self._tables_holding(states)
-        was = {k: self.counted(v) for k, v in states.items()} if self.counts is not None else {}
+        was = {k: self.counted(k, v) for k, v in states.items()} if self.counts is not None else {}
         touched = self.fold_all(events, states)
         if self.counts is not None:
-            self._move_counts(conn, was, {k: self.counted(states[k]) for k in touched})
+            self._move_counts(conn, was, {k: self.counted(k, states[k]) for k in touched})
         new_rows = self._rows_by_table({k: states[k] for k in touched})
         for table in self.partitioned_tables:
             rows = new_rows[table.name]
@@ -169,15 +174,16 @@ class PartitionedFold:
                 conn.execute(_delete_partitions(table), {"keys": ordered[i : i + _CHUNK]})
             _write_rows(conn, table, rows, upsert=upsert)
 
-    def _move_counts(self, conn: Connection, was: dict[str, str], now: dict[str, str]) -> None:
-        """Add the partitions that came to a key, take away those that left one."""
+    def _move_counts(self, conn: Connection, was: dict[str, Any], now: dict[str, Any]) -> None:
+        """Add the partitions that came to a value, take away those that left one."""
         assert self.counts is not None
         moves: dict[str, int] = {}
         for key, counted in now.items():
             before = was.get(key)
             if before == counted:
                 continue
-            moves[counted] = moves.get(counted, 0) + 1
+            if counted is not None:
+                moves[counted] = moves.get(counted, 0) + 1
             if before is not None:
                 moves[before] = moves.get(before, 0) - 1
         changed = [{"key": k, "n": n} for k, n in sorted(moves.items()) if n]
@@ -190,16 +196,13 @@ class PartitionedFold:
         """After a rebuild: the counts from the partitions' rows (one pass, in the database)."""
         if self.counts is None:
             return
-        column = self.counted_column()
+        column = self.counted_by
+        assert column is not None
         conn.execute(delete(self.counts))
         conn.execute(insert(self.counts).from_select(
             ["key", "n"],
             select(column, func.count()).where(column.is_not(None)).group_by(column),
         ))
-
-    def counted_column(self) -> Any:
-        """The query-table column that holds each partition's ``counted`` key (for ``recount``)."""
-        raise NotImplementedError
 
 
     def _tables_holding(self, states: dict[str, State]) -> dict[str, set[str]]:
@@ -353,7 +356,7 @@ def count_of(counts: Table, conn: Connection, keys: Collection[str] | None = Non
 
 
 def counts_table(name: str) -> Table:
-    """``<name>_counts``: how many partitions have each key (``PartitionedFold.counted``)."""
+    """``<name>_counts``: how many partitions have each value of ``PartitionedFold.counted_by``."""
     return Table(f"{name}_counts", read_models,
                  Column("key", Text, primary_key=True), Column("n", BigInteger, nullable=False))
 

@@ -104,6 +104,7 @@ class TriageProjection(PartitionedFold):
         "RecordsLinked",  # moves only the row's version (the record's, for expected_version)
     })
     query_tables: ClassVar[list[Table]] = [rm_triage]
+    counted_by: ClassVar[Column[Any] | None] = rm_triage.c.state  # the inbox's totals by state
 
     def __init__(self, policy: DeadlinePolicy = DEFAULT_POLICY) -> None:
         self.timing = Timing(policy)
@@ -144,13 +145,6 @@ class TriageProjection(PartitionedFold):
                 state["due_at"] = due.due_at.isoformat() if due else None
         state["version"] = event.version
         return state
-
-    def counted(self, state: State) -> str:
-        return str(state["state"])
-
-
-    def counted_column(self) -> Any:
-        return rm_triage.c.state
 
     def rows(self, partition: str, state: State) -> dict[str, list[dict[str, Any]]]:
         row = {k: state[k] for k in (
